@@ -1,0 +1,177 @@
+//! CreateVpc, DescribeVpcs, DeleteVpc (aws-api.md §2.4).
+
+use ipnet::Ipv4Net;
+
+use crate::api::filters::Filters;
+use crate::api::paging::page;
+use crate::api::tags::{TagList, check_new, tag_specs, write_tag_set};
+use crate::api::{Action, Ctx, Rendered, ReturnTrue};
+use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::state::Region;
+use crate::state::ec2::Vpc;
+use crate::state::ids::well_formed;
+use crate::wire::{P, Xml};
+
+/// Checks a VPC id's shape and existence.
+pub fn find_vpc<'r>(r: &'r Region, id: &str) -> ApiResult<&'r Vpc> {
+    if !well_formed(id, "vpc") {
+        return Err(ApiError::new(ErrorCode::InvalidVpcIdMalformed, format!("The vpc ID '{id}' is malformed")));
+    }
+    r.vpcs.get(id).ok_or_else(|| ApiError::vpc_not_found(id))
+}
+
+pub fn write_vpc(w: &mut Xml, r: &Region, v: &Vpc) {
+    w.leaf("vpcId", &v.id)
+        .leaf("ownerId", &r.account)
+        .leaf("state", "available")
+        .leaf("cidrBlock", v.cidr.to_string())
+        .list("cidrBlockAssociationSet", [v], |w, v| {
+            w.leaf("associationId", &v.cidr_association_id).leaf("cidrBlock", v.cidr.to_string());
+            w.open("cidrBlockState").leaf("state", "associated").close("cidrBlockState");
+        })
+        .list("ipv6CidrBlockAssociationSet", v.ipv6_cidr.iter(), |w, (net, assoc)| {
+            w.leaf("associationId", assoc).leaf("ipv6CidrBlock", net.to_string());
+            w.open("ipv6CidrBlockState").leaf("state", "associated").close("ipv6CidrBlockState");
+        })
+        .leaf("dhcpOptionsId", &v.dhcp_options_id)
+        .leaf("instanceTenancy", &v.instance_tenancy)
+        .bool("isDefault", v.is_default);
+    write_tag_set(w, r.tags.get(&v.id));
+}
+
+pub struct CreateVpc {
+    cidr: Ipv4Net,
+    tenancy: String,
+    tags: TagList,
+    dry_run: bool,
+}
+
+impl Action for CreateVpc {
+    type Output = Rendered;
+    fn from_params(p: &P) -> ApiResult<Self> {
+        let raw = p.required("CidrBlock")?;
+        let cidr: Ipv4Net = raw
+            .parse()
+            .map_err(|_| ApiError::invalid(format!("Value ({raw}) for parameter cidrBlock is invalid. This is not a valid CIDR block.")))?;
+        if !(16..=28).contains(&cidr.prefix_len()) {
+            return Err(ApiError::new(ErrorCode::InvalidVpcRange, format!("The CIDR '{raw}' is invalid.")));
+        }
+        Ok(CreateVpc {
+            cidr: cidr.trunc(),
+            tenancy: p.str("InstanceTenancy").unwrap_or("default").to_string(),
+            tags: tag_specs(p, "vpc")?,
+            dry_run: p.dry_run()?,
+        })
+    }
+    fn apply(self, r: &mut Region, cx: &Ctx) -> ApiResult<Rendered> {
+        check_new(r, &self.tags)?;
+        if r.vpcs.len() as u64 >= r.quotas.vpcs_per_region {
+            return Err(ApiError::new(ErrorCode::VpcLimitExceeded, "The maximum number of VPCs has been reached."));
+        }
+        if self.dry_run {
+            return Err(ApiError::dry_run());
+        }
+        let id = r.create_vpc(self.cidr, false);
+        r.vpcs[&id].instance_tenancy.clone_from(&self.tenancy);
+        r.tags.set(&id, &self.tags);
+        Ok(Rendered::with(cx, |w| {
+            w.open("vpc");
+            write_vpc(w, r, &r.vpcs[&id]);
+            w.close("vpc");
+        }))
+    }
+}
+
+const VPC_FILTERS: &[&str] = &[
+    "vpc-id",
+    "cidr",
+    "cidr-block-association.cidr-block",
+    "cidr-block-association.association-id",
+    "cidr-block-association.state",
+    "dhcp-options-id",
+    "is-default",
+    "owner-id",
+    "state",
+    "instance-tenancy",
+];
+
+pub struct DescribeVpcs {
+    ids: Vec<String>,
+    filters: Filters,
+    max: Option<i64>,
+    token: Option<String>,
+}
+
+impl Action for DescribeVpcs {
+    type Output = Rendered;
+    fn from_params(p: &P) -> ApiResult<Self> {
+        Ok(DescribeVpcs {
+            ids: p.strings("VpcId")?.into_iter().map(String::from).collect(),
+            filters: Filters::parse(p, VPC_FILTERS)?,
+            max: p.int("MaxResults")?,
+            token: p.str("NextToken").map(String::from),
+        })
+    }
+    fn apply(self, r: &mut Region, cx: &Ctx) -> ApiResult<Rendered> {
+        for id in &self.ids {
+            find_vpc(r, id)?;
+        }
+        let candidates: Vec<&Vpc> =
+            if self.ids.is_empty() { r.vpcs.values().collect() } else { self.ids.iter().filter_map(|i| r.vpcs.get(i)).collect() };
+        let matched: Vec<&Vpc> = candidates
+            .into_iter()
+            .filter(|v| {
+                self.filters.matches(r.tags.get(&v.id), |name| match name {
+                    "vpc-id" => vec![v.id.clone()],
+                    "cidr" | "cidr-block-association.cidr-block" => vec![v.cidr.to_string()],
+                    "cidr-block-association.association-id" => vec![v.cidr_association_id.clone()],
+                    "cidr-block-association.state" => vec!["associated".into()],
+                    "dhcp-options-id" => vec![v.dhcp_options_id.clone()],
+                    "is-default" => vec![v.is_default.to_string()],
+                    "owner-id" => vec![r.account.clone()],
+                    "state" => vec!["available".into()],
+                    "instance-tenancy" => vec![v.instance_tenancy.clone()],
+                    _ => vec![],
+                })
+            })
+            .collect();
+        let (items, next) = page(matched, |v| &v.id, self.max, self.token.as_deref(), "MaxResults", (5, 1000))?;
+        Ok(Rendered::with(cx, |w| {
+            w.list("vpcSet", items, |w, v| write_vpc(w, r, v));
+            w.opt("nextToken", next);
+        }))
+    }
+}
+
+pub struct DeleteVpc {
+    id: String,
+    dry_run: bool,
+}
+
+impl Action for DeleteVpc {
+    type Output = ReturnTrue;
+    fn from_params(p: &P) -> ApiResult<Self> {
+        Ok(DeleteVpc { id: p.required("VpcId")?.to_string(), dry_run: p.dry_run()? })
+    }
+    fn apply(self, r: &mut Region, _: &Ctx) -> ApiResult<ReturnTrue> {
+        let vpc = find_vpc(r, &self.id)?;
+        let default_sg = vpc.default_sg.clone();
+        let has_subnets = r.subnets.values().any(|s| s.vpc_id == self.id);
+        let has_groups = r.sgs_by_vpc.get(&self.id).is_some_and(|s| s.iter().any(|g| *g != default_sg));
+        let has_lbs = r.elb_uses_vpc(&self.id);
+        if has_subnets || has_groups || has_lbs {
+            return Err(ApiError::new(
+                ErrorCode::DependencyViolation,
+                format!("The vpc '{}' has dependencies and cannot be deleted.", self.id),
+            ));
+        }
+        if self.dry_run {
+            return Err(ApiError::dry_run());
+        }
+        r.remove_sg(&default_sg);
+        r.vpcs.shift_remove(&self.id);
+        r.sgs_by_vpc.remove(&self.id);
+        r.tags.clear(&self.id);
+        Ok(ReturnTrue)
+    }
+}

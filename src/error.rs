@@ -1,0 +1,289 @@
+//! The one error type of the API layer and the one table of AWS error codes.
+//!
+//! Owns: `ErrorCode` (each variant spells its AWS code exactly), its HTTP status and fault side,
+//! and the named constructors that hold AWS's message texts once (aws-api.md §2.0, §2.5).
+//! May call: nothing but std. Rendering the envelope is `wire`'s job, never this module's.
+
+use std::borrow::Cow;
+use std::fmt;
+
+/// Who is at fault, as the Query protocol's `<Type>` element says it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    Sender,
+    Receiver,
+}
+
+macro_rules! codes {
+    ($($variant:ident = $code:literal, $status:literal;)*) => {
+        /// Every AWS error code lbsim answers with. `as_str` is the exact wire spelling.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum ErrorCode { $($variant,)* }
+        impl ErrorCode {
+            pub fn as_str(self) -> &'static str { match self { $(ErrorCode::$variant => $code,)* } }
+            /// HTTP status as AWS sends it (aws-api.md §1.5; 400 unless noted).
+            pub fn http_status(self) -> u16 { match self { $(ErrorCode::$variant => $status,)* } }
+            /// Looks a code up by its wire spelling (used by fault injection).
+            pub fn from_code(s: &str) -> Option<ErrorCode> {
+                match s { $($code => Some(ErrorCode::$variant),)* _ => None }
+            }
+        }
+    };
+}
+
+codes! {
+    // Protocol and generic input errors, shared by every service.
+    InvalidAction = "InvalidAction", 400;
+    MissingParameter = "MissingParameter", 400;
+    MissingAction = "MissingAction", 400;
+    InvalidParameterValue = "InvalidParameterValue", 400;
+    InvalidParameter = "InvalidParameter", 400;
+    InvalidParameterCombination = "InvalidParameterCombination", 400;
+    MalformedQueryString = "MalformedQueryString", 400;
+    RequestEntityTooLarge = "RequestEntityTooLarge", 413;
+    UnknownService = "UnknownService", 400;
+    InvalidNextToken = "InvalidNextToken", 400;
+    ValidationError = "ValidationError", 400;
+    DryRunOperation = "DryRunOperation", 412;
+    UnauthorizedOperation = "UnauthorizedOperation", 403;
+    RequestLimitExceeded = "RequestLimitExceeded", 503;
+    Throttling = "Throttling", 400;
+    InternalError = "InternalError", 500;
+    ServiceUnavailable = "ServiceUnavailable", 503;
+    // EC2: security groups and rules.
+    InvalidGroupNotFound = "InvalidGroup.NotFound", 400;
+    InvalidGroupIdMalformed = "InvalidGroupId.Malformed", 400;
+    InvalidGroupDuplicate = "InvalidGroup.Duplicate", 400;
+    InvalidGroupReserved = "InvalidGroup.Reserved", 400;
+    InvalidPermissionDuplicate = "InvalidPermission.Duplicate", 400;
+    InvalidPermissionNotFound = "InvalidPermission.NotFound", 400;
+    InvalidPermissionMalformed = "InvalidPermission.Malformed", 400;
+    InvalidSecurityGroupRuleIdNotFound = "InvalidSecurityGroupRuleId.NotFound", 400;
+    InvalidSecurityGroupRuleIdMalformed = "InvalidSecurityGroupRuleId.Malformed", 400;
+    RulesPerSecurityGroupLimitExceeded = "RulesPerSecurityGroupLimitExceeded", 400;
+    SecurityGroupLimitExceeded = "SecurityGroupLimitExceeded", 400;
+    SecurityGroupsPerInterfaceLimitExceeded = "SecurityGroupsPerInterfaceLimitExceeded", 400;
+    SecurityGroupsPerInstanceLimitExceeded = "SecurityGroupsPerInstanceLimitExceeded", 400;
+    DependencyViolation = "DependencyViolation", 400;
+    CannotDelete = "CannotDelete", 400;
+    VpcIdNotSpecified = "VPCIdNotSpecified", 400;
+    InvalidPrefixListIdNotFound = "InvalidPrefixListID.NotFound", 400;
+    InvalidPrefixListIdMalformed = "InvalidPrefixListId.Malformed", 400;
+    // EC2: VPCs, subnets, instances, interfaces, tags.
+    InvalidVpcIdNotFound = "InvalidVpcID.NotFound", 400;
+    InvalidVpcIdMalformed = "InvalidVpcID.Malformed", 400;
+    InvalidVpcRange = "InvalidVpc.Range", 400;
+    VpcLimitExceeded = "VpcLimitExceeded", 400;
+    InvalidSubnetIdNotFound = "InvalidSubnetID.NotFound", 400;
+    InvalidSubnetIdMalformed = "InvalidSubnetID.Malformed", 400;
+    InvalidSubnetRange = "InvalidSubnet.Range", 400;
+    InvalidSubnetConflict = "InvalidSubnet.Conflict", 400;
+    SubnetLimitExceeded = "SubnetLimitExceeded", 400;
+    InvalidInstanceIdNotFound = "InvalidInstanceID.NotFound", 400;
+    InvalidInstanceIdMalformed = "InvalidInstanceID.Malformed", 400;
+    InvalidInstanceId = "InvalidInstanceID", 400;
+    IncorrectInstanceState = "IncorrectInstanceState", 400;
+    InvalidNetworkInterfaceIdNotFound = "InvalidNetworkInterfaceID.NotFound", 400;
+    InvalidNetworkInterfaceIdMalformed = "InvalidNetworkInterfaceId.Malformed", 400;
+    InvalidNetworkInterfaceInUse = "InvalidNetworkInterface.InUse", 400;
+    InvalidAvailabilityZone = "InvalidAvailabilityZone", 400;
+    InsufficientFreeAddressesInSubnet = "InsufficientFreeAddressesInSubnet", 400;
+    InvalidIpAddressInUse = "InvalidIPAddress.InUse", 400;
+    OperationNotPermitted = "OperationNotPermitted", 400;
+    InvalidId = "InvalidID", 400;
+    TagLimitExceeded = "TagLimitExceeded", 400;
+    InvalidAmiIdMalformed = "InvalidAMIID.Malformed", 400;
+    // ELBv2 (aws-api.md §2.5; statuses from the model's httpStatusCode).
+    LoadBalancerNotFound = "LoadBalancerNotFound", 400;
+    TargetGroupNotFound = "TargetGroupNotFound", 400;
+    ListenerNotFound = "ListenerNotFound", 400;
+    RuleNotFound = "RuleNotFound", 400;
+    DuplicateLoadBalancerName = "DuplicateLoadBalancerName", 400;
+    DuplicateTargetGroupName = "DuplicateTargetGroupName", 400;
+    DuplicateListener = "DuplicateListener", 400;
+    DuplicateTagKeys = "DuplicateTagKeys", 400;
+    TooManyLoadBalancers = "TooManyLoadBalancers", 400;
+    TooManyTargetGroups = "TooManyTargetGroups", 400;
+    TooManyListeners = "TooManyListeners", 400;
+    TooManyTargets = "TooManyTargets", 400;
+    TooManyRegistrationsForTargetId = "TooManyRegistrationsForTargetId", 400;
+    TooManyTags = "TooManyTags", 400;
+    TooManyCertificates = "TooManyCertificates", 400;
+    TargetGroupAssociationLimit = "TargetGroupAssociationLimit", 400;
+    InvalidSecurityGroup = "InvalidSecurityGroup", 400;
+    InvalidConfigurationRequest = "InvalidConfigurationRequest", 400;
+    InvalidSubnet = "InvalidSubnet", 400;
+    SubnetNotFound = "SubnetNotFound", 400;
+    InvalidTarget = "InvalidTarget", 400;
+    IncompatibleProtocols = "IncompatibleProtocols", 400;
+    UnsupportedProtocol = "UnsupportedProtocol", 400;
+    InvalidLoadBalancerAction = "InvalidLoadBalancerAction", 400;
+    ResourceInUse = "ResourceInUse", 400;
+    CertificateNotFound = "CertificateNotFound", 400;
+    SslPolicyNotFound = "SSLPolicyNotFound", 400;
+    InvalidScheme = "InvalidScheme", 400;
+    AllocationIdNotFound = "AllocationIdNotFound", 400;
+    AvailabilityZoneNotSupported = "AvailabilityZoneNotSupported", 400;
+    PriorRequestNotComplete = "PriorRequestNotComplete", 429;
+    HealthUnavailable = "HealthUnavailable", 500;
+    // EKS (rest-json).
+    ResourceNotFoundException = "ResourceNotFoundException", 404;
+    InvalidParameterException = "InvalidParameterException", 400;
+}
+
+impl ErrorCode {
+    /// Sender for client faults (4xx), Receiver for server faults (5xx).
+    pub fn fault(self) -> Fault {
+        if self.http_status() >= 500 { Fault::Receiver } else { Fault::Sender }
+    }
+}
+
+/// An AWS error: a code from the table and the message AWS would send with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub code: ErrorCode,
+    pub message: Cow<'static, str>,
+    /// Overrides the table's status; only injected faults set it.
+    pub status: Option<u16>,
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code.as_str(), self.message)
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    pub fn new(code: ErrorCode, message: impl Into<Cow<'static, str>>) -> Self {
+        ApiError { code, message: message.into(), status: None }
+    }
+
+    pub fn http_status(&self) -> u16 {
+        self.status.unwrap_or_else(|| self.code.http_status())
+    }
+
+    // ---- generic ---------------------------------------------------------------------------
+
+    pub fn missing(param: &str) -> Self {
+        Self::new(ErrorCode::MissingParameter, format!("The request must contain the parameter {param}"))
+    }
+    pub fn invalid_value(param: &str, value: &str) -> Self {
+        Self::new(ErrorCode::InvalidParameterValue, format!("Value ({value}) for parameter {param} is invalid."))
+    }
+    pub fn invalid(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorCode::InvalidParameterValue, message)
+    }
+    pub fn bad_filter(name: &str) -> Self {
+        Self::new(ErrorCode::InvalidParameterValue, format!("The filter '{name}' is invalid"))
+    }
+    pub fn dry_run() -> Self {
+        Self::new(ErrorCode::DryRunOperation, "Request would have succeeded, but DryRun flag is set.")
+    }
+    pub fn internal() -> Self {
+        Self::new(ErrorCode::InternalError, "An internal error has occurred")
+    }
+    pub fn bad_next_token(token: &str) -> Self {
+        Self::new(ErrorCode::InvalidNextToken, format!("The token '{token}' is invalid."))
+    }
+    /// ELBv2/STS generic validation, in AWS's "1 validation error detected" wording.
+    pub fn validation(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorCode::ValidationError, message)
+    }
+    pub fn constraint(value: &str, member: &str, constraint: &str) -> Self {
+        Self::validation(format!("1 validation error detected: Value '{value}' at '{member}' failed to satisfy constraint: {constraint}"))
+    }
+
+    // ---- EC2 security groups (aws-api.md §2.0) ---------------------------------------------
+
+    pub fn sg_not_found(id: &str) -> Self {
+        Self::new(ErrorCode::InvalidGroupNotFound, format!("The security group '{id}' does not exist"))
+    }
+    pub fn sg_name_not_found(name: &str, vpc: &str, default_vpc: bool) -> Self {
+        let which = if default_vpc { "default VPC" } else { "VPC" };
+        Self::new(ErrorCode::InvalidGroupNotFound, format!("The security group '{name}' does not exist in {which} '{vpc}'"))
+    }
+    pub fn malformed_id(code: ErrorCode, id: &str, prefix: &str) -> Self {
+        Self::new(code, format!("Invalid id: \"{id}\" (expecting \"{prefix}-...\")"))
+    }
+    pub fn sg_duplicate(name: &str, vpc: &str) -> Self {
+        Self::new(ErrorCode::InvalidGroupDuplicate, format!("The security group '{name}' already exists for VPC '{vpc}'"))
+    }
+    pub fn cannot_delete_default(id: &str) -> Self {
+        Self::new(ErrorCode::CannotDelete, format!("the specified group: \"{id}\" name: \"default\" cannot be deleted by a user"))
+    }
+    pub fn dependency(id: &str) -> Self {
+        Self::new(ErrorCode::DependencyViolation, format!("resource {id} has a dependent object"))
+    }
+    pub fn rule_duplicate(peer_text: &str) -> Self {
+        Self::new(ErrorCode::InvalidPermissionDuplicate, format!("the specified rule \"{peer_text}\" already exists"))
+    }
+    pub fn rule_not_found() -> Self {
+        Self::new(ErrorCode::InvalidPermissionNotFound, "The specified rule does not exist in this security group.")
+    }
+    pub fn rule_limit() -> Self {
+        Self::new(ErrorCode::RulesPerSecurityGroupLimitExceeded, "The maximum number of rules per security group has been reached.")
+    }
+    pub fn sg_limit() -> Self {
+        Self::new(ErrorCode::SecurityGroupLimitExceeded, "The maximum number of security groups has been reached.")
+    }
+    pub fn sgs_per_interface(max: u32) -> Self {
+        Self::new(
+            ErrorCode::SecurityGroupsPerInterfaceLimitExceeded,
+            format!("The maximum number of security groups per interface has been reached. The limit is {max}."),
+        )
+    }
+    pub fn sgs_per_instance(max: u32) -> Self {
+        Self::new(
+            ErrorCode::SecurityGroupsPerInstanceLimitExceeded,
+            format!("The maximum number of security groups per instance has been reached. The limit is {max}."),
+        )
+    }
+    pub fn rule_id_not_found(id: &str) -> Self {
+        Self::new(ErrorCode::InvalidSecurityGroupRuleIdNotFound, format!("The security group rule ID '{id}' does not exist"))
+    }
+    pub fn tag_limit() -> Self {
+        Self::new(ErrorCode::TagLimitExceeded, "The maximum number of Tags for a resource has been reached.")
+    }
+
+    // ---- EC2 VPC, subnet, instance, interface ------------------------------------------------
+
+    pub fn vpc_not_found(id: &str) -> Self {
+        Self::new(ErrorCode::InvalidVpcIdNotFound, format!("The vpc ID '{id}' does not exist"))
+    }
+    pub fn subnet_not_found(id: &str) -> Self {
+        Self::new(ErrorCode::InvalidSubnetIdNotFound, format!("The subnet ID '{id}' does not exist"))
+    }
+    pub fn instance_not_found(id: &str) -> Self {
+        Self::new(ErrorCode::InvalidInstanceIdNotFound, format!("The instance ID '{id}' does not exist"))
+    }
+    pub fn instances_not_found(ids: &[&str]) -> Self {
+        Self::new(ErrorCode::InvalidInstanceIdNotFound, format!("The instance IDs '{}' do not exist", ids.join(", ")))
+    }
+    pub fn eni_not_found(id: &str) -> Self {
+        Self::new(ErrorCode::InvalidNetworkInterfaceIdNotFound, format!("The networkInterface ID '{id}' does not exist"))
+    }
+    pub fn prefix_list_not_found(id: &str) -> Self {
+        Self::new(ErrorCode::InvalidPrefixListIdNotFound, format!("The prefix list ID '{id}' does not exist"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip_and_keep_aws_spelling() {
+        for code in [ErrorCode::InvalidGroupNotFound, ErrorCode::InvalidVpcIdNotFound, ErrorCode::VpcIdNotSpecified] {
+            assert_eq!(ErrorCode::from_code(code.as_str()), Some(code));
+        }
+        assert_eq!(ErrorCode::InvalidGroupIdMalformed.as_str(), "InvalidGroupId.Malformed");
+        assert_eq!(ErrorCode::InvalidNetworkInterfaceIdMalformed.as_str(), "InvalidNetworkInterfaceId.Malformed");
+        assert_eq!(ErrorCode::DryRunOperation.http_status(), 412);
+        assert_eq!(ErrorCode::InternalError.fault(), Fault::Receiver);
+        assert_eq!(ErrorCode::LoadBalancerNotFound.http_status(), 400);
+    }
+}

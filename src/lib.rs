@@ -1,0 +1,21 @@
+//! lbsim: a local EKS/ELB/EC2 simulator.
+//!
+//! # Layout
+//! ```text
+//! SDK / CLI ──HTTP──▶ server ─▶ wire ─▶ api (one action) ─▶ state (one Region, locked)
+//! ```
+//! - [`server`]: axum front, body limit, tracing, shutdown.
+//! - [`wire`]: the only code that knows the EC2 and Query formats (requests, envelopes, errors).
+//! - [`api`]: one action per file or small family: `from_params` → `apply` → `write_xml`.
+//! - [`state`]: plain data, invariants, quotas; one `Mutex<Region>` per (account, region).
+//! - [`error`]: the one `ApiError` and the table of AWS codes, statuses and messages.
+//! - [`config`]: accounts, quotas and Region settings from YAML.
+//!
+//! Flow is one-way: nothing in `state` knows HTTP or XML, and nothing in `api` builds envelopes.
+
+pub mod api;
+pub mod config;
+pub mod error;
+pub mod server;
+pub mod state;
+pub mod wire;

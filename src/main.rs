@@ -1,0 +1,81 @@
+//! The `lbsim` command line: `lbsim serve` runs the API server. Thin: parses flags, loads the
+//! config, and hands over to the library.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+use lbsim::config::Config;
+use lbsim::server::{self, App};
+
+#[derive(Parser)]
+#[command(name = "lbsim", version, about = "Local EKS/ELB/EC2 simulator with AWS's quotas")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the EC2, ELBv2 and STS APIs from memory.
+    Serve {
+        /// Address to listen on (port 0 picks a free port).
+        #[arg(long, env = "LBSIM_LISTEN", default_value = "127.0.0.1:4566")]
+        listen: SocketAddr,
+        /// YAML file with accounts, quotas and Region settings.
+        #[arg(long, env = "LBSIM_CONFIG")]
+        config: Option<PathBuf>,
+    },
+}
+
+fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_env("LBSIM_LOG").unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve { listen, config } => {
+            let config = match config.map(|p| Config::load(&p)).transpose() {
+                Ok(c) => c.unwrap_or_default(),
+                Err(e) => {
+                    eprintln!("lbsim: {e}");
+                    return std::process::ExitCode::from(2);
+                }
+            };
+            let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
+            rt.block_on(async move {
+                let app = match App::new(config) {
+                    Ok(a) => a,
+                    Err(e) => {
+                        eprintln!("lbsim: {e}");
+                        return std::process::ExitCode::from(2);
+                    }
+                };
+                let listener = match tokio::net::TcpListener::bind(listen).await {
+                    Ok(l) => l,
+                    Err(e) => {
+                        eprintln!("lbsim: cannot listen on {listen}: {e}");
+                        return std::process::ExitCode::from(1);
+                    }
+                };
+                let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
+                // Tests and scripts wait for this line to know the server is ready.
+                println!("lbsim listening on http://{addr}");
+                tracing::info!(%addr, "lbsim ready");
+                match server::serve(listener, app, server::shutdown_signal()).await {
+                    Ok(()) => {
+                        tracing::info!("lbsim stopped");
+                        std::process::ExitCode::SUCCESS
+                    }
+                    Err(e) => {
+                        eprintln!("lbsim: {e}");
+                        std::process::ExitCode::from(1)
+                    }
+                }
+            })
+        }
+    }
+}

@@ -1,0 +1,195 @@
+//! EC2 resources as plain data. Invariants are kept by `Region`'s methods (region.rs), which are
+//! the only code that inserts or removes them, so every index stays in step.
+
+use chrono::{DateTime, Utc};
+use ipnet::{Ipv4Net, Ipv6Net};
+
+#[derive(Debug, Clone)]
+pub struct Az {
+    pub name: String,
+    pub id: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Vpc {
+    pub id: String,
+    pub cidr: Ipv4Net,
+    pub cidr_association_id: String,
+    pub ipv6_cidr: Option<(Ipv6Net, String)>,
+    pub is_default: bool,
+    pub instance_tenancy: String,
+    pub dhcp_options_id: String,
+    /// The group named `default`, created with the VPC and deleted only with it.
+    pub default_sg: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Subnet {
+    pub id: String,
+    pub vpc_id: String,
+    pub az: String,
+    pub az_id: String,
+    pub cidr: Ipv4Net,
+    pub default_for_az: bool,
+    pub map_public_ip_on_launch: bool,
+    /// Host offsets in use (AWS reserves the first four and the last address of a subnet).
+    pub used: std::collections::BTreeSet<u32>,
+}
+
+impl Subnet {
+    /// Free addresses as AWS reports them: size − 5 reserved − used.
+    pub fn available(&self) -> u64 {
+        let size = 1u64 << (32 - self.cidr.prefix_len() as u64);
+        size.saturating_sub(5).saturating_sub(self.used.len() as u64)
+    }
+}
+
+/// The source (ingress) or destination (egress) of one rule: exactly one of these.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Peer {
+    Cidr4(Ipv4Net),
+    Cidr6(Ipv6Net),
+    PrefixList(String),
+    Group { group_id: String, user_id: String },
+}
+
+impl Peer {
+    /// How AWS names the peer in `InvalidPermission.Duplicate` messages.
+    pub fn text(&self) -> String {
+        match self {
+            Peer::Cidr4(n) => n.to_string(),
+            Peer::Cidr6(n) => n.to_string(),
+            Peer::PrefixList(p) => p.clone(),
+            Peer::Group { group_id, .. } => group_id.clone(),
+        }
+    }
+}
+
+/// One security-group rule (one `sgr-` id). Ports are `None` for protocols without ports
+/// (`-1` and numbers other than tcp/udp/icmp/icmpv6); ICMP keeps type/code in from/to.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub id: String,
+    pub egress: bool,
+    pub protocol: String,
+    pub from_port: Option<i32>,
+    pub to_port: Option<i32>,
+    pub peer: Peer,
+    pub description: Option<String>,
+}
+
+impl Rule {
+    /// Everything that makes two rules the same rule; descriptions do not count (aws-api.md §2.2).
+    pub fn key(&self) -> (bool, &str, Option<i32>, Option<i32>, &Peer) {
+        (self.egress, &self.protocol, self.from_port, self.to_port, &self.peer)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct SecurityGroup {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub vpc_id: String,
+    pub owner_id: String,
+    /// Rules in creation order, ingress and egress together.
+    pub rules: Vec<Rule>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InstanceState {
+    Pending,
+    Running,
+    ShuttingDown,
+    Terminated,
+    Stopping,
+    Stopped,
+}
+
+impl InstanceState {
+    pub fn name(self) -> &'static str {
+        match self {
+            InstanceState::Pending => "pending",
+            InstanceState::Running => "running",
+            InstanceState::ShuttingDown => "shutting-down",
+            InstanceState::Terminated => "terminated",
+            InstanceState::Stopping => "stopping",
+            InstanceState::Stopped => "stopped",
+        }
+    }
+    pub fn code(self) -> u8 {
+        match self {
+            InstanceState::Pending => 0,
+            InstanceState::Running => 16,
+            InstanceState::ShuttingDown => 32,
+            InstanceState::Terminated => 48,
+            InstanceState::Stopping => 64,
+            InstanceState::Stopped => 80,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Instance {
+    pub id: String,
+    pub reservation_id: String,
+    pub image_id: String,
+    pub instance_type: String,
+    pub key_name: Option<String>,
+    pub subnet_id: String,
+    pub vpc_id: String,
+    pub az: String,
+    pub private_ip: String,
+    pub state: InstanceState,
+    pub launch_time: DateTime<Utc>,
+    /// The primary interface (device index 0); its groups are the instance's groups.
+    pub primary_eni: String,
+    /// When it was terminated; terminated instances stay visible for a while, as on AWS.
+    pub terminated_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct EniAttachment {
+    pub attachment_id: String,
+    pub instance_id: Option<String>,
+    pub instance_owner_id: String,
+    pub device_index: u32,
+    pub delete_on_termination: bool,
+    pub attach_time: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Eni {
+    pub id: String,
+    pub subnet_id: String,
+    pub vpc_id: String,
+    pub az: String,
+    pub description: String,
+    pub private_ip: String,
+    pub mac_address: String,
+    /// Security group ids in the order they were set.
+    pub groups: Vec<String>,
+    pub attachment: Option<EniAttachment>,
+    /// `interface`, or `network_load_balancer` for the ENIs an NLB owns.
+    pub interface_type: String,
+    pub requester_managed: bool,
+    pub requester_id: Option<String>,
+    pub source_dest_check: bool,
+    /// `available` or `in-use`.
+    pub status: String,
+    /// An NLB's interface lingers after DeleteLoadBalancer until this time (aws-api.md §2.5).
+    pub release_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PrefixList {
+    pub id: String,
+    pub name: String,
+    pub address_family: String,
+    pub max_entries: u32,
+    pub entries: Vec<(String, Option<String>)>,
+    /// AWS-managed lists (`com.amazonaws.<region>.s3`) have owner `AWS` and a published weight.
+    pub aws_managed: bool,
+    pub owner_id: String,
+    pub version: u64,
+}

@@ -1,0 +1,12 @@
+//! ELBv2 resources as plain data (load balancers, target groups, listeners, targets).
+//! Filled in by the ELBv2 work (issue 3); `Region` owns one `Elbv2` beside the EC2 state.
+
+#[derive(Debug, Default, Clone)]
+pub struct Elbv2 {}
+
+impl crate::state::Region {
+    /// Whether any load balancer or target group lives in the VPC (DeleteVpc refuses then).
+    pub fn elb_uses_vpc(&self, _vpc: &str) -> bool {
+        false
+    }
+}

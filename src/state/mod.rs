@@ -1,0 +1,147 @@
+//! In-memory state: plain data, invariants and quotas. Knows nothing of HTTP or XML.
+//!
+//! Owns: the `Store` (a directory of one `Mutex<Region>` per (account, region)), the clock, and
+//! the per-account quota tables. May call: `error` (for `ApiError`s returned by checks).
+//! Must never: import `wire` or `axum`, or hold a region lock across an `.await` — `with_region`
+//! takes a synchronous closure so the compiler enforces it.
+
+pub mod ec2;
+pub mod elbv2;
+pub mod ids;
+pub mod quotas;
+pub mod region;
+pub mod tags;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use dashmap::DashMap;
+use parking_lot::{Mutex, RwLock};
+
+pub use quotas::Quotas;
+pub use region::{Region, RegionSettings};
+
+/// The time source: the wall clock when serving, a manual clock for deterministic replays.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// A clock that moves only when told to.
+pub struct ManualClock(Mutex<DateTime<Utc>>);
+
+impl ManualClock {
+    pub fn new(start: DateTime<Utc>) -> ManualClock {
+        ManualClock(Mutex::new(start))
+    }
+    pub fn advance(&self, by: chrono::Duration) {
+        *self.0.lock() += by;
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock()
+    }
+}
+
+type Key = (String, String);
+
+pub struct Store {
+    regions: DashMap<Key, Arc<Mutex<Region>>>,
+    /// Quotas per account; accounts not listed use `default_quotas`.
+    quotas: RwLock<HashMap<String, Quotas>>,
+    default_quotas: RwLock<Quotas>,
+    region_settings: RwLock<HashMap<String, RegionSettings>>,
+    clock: Arc<dyn Clock>,
+    seed: u64,
+}
+
+impl Store {
+    pub fn new(default_quotas: Quotas, seed: u64, clock: Arc<dyn Clock>) -> Store {
+        Store {
+            regions: DashMap::new(),
+            quotas: RwLock::new(HashMap::new()),
+            default_quotas: RwLock::new(default_quotas),
+            region_settings: RwLock::new(HashMap::new()),
+            clock,
+            seed,
+        }
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    pub fn clock(&self) -> Arc<dyn Clock> {
+        self.clock.clone()
+    }
+
+    pub fn quotas(&self, account: &str) -> Quotas {
+        self.quotas.read().get(account).cloned().unwrap_or_else(|| self.default_quotas.read().clone())
+    }
+
+    /// Sets an account's quotas, in the config and in every Region it already has. Lowering a
+    /// quota below usage keeps what exists; checks refuse only what would add more.
+    pub fn set_quotas(&self, account: &str, q: Quotas) {
+        self.quotas.write().insert(account.to_string(), q.clone());
+        for entry in self.regions.iter() {
+            if entry.key().0 == account {
+                entry.value().lock().quotas = q.clone();
+            }
+        }
+    }
+
+    pub fn set_region_settings(&self, region: &str, s: RegionSettings) {
+        self.region_settings.write().insert(region.to_string(), s.clone());
+        for entry in self.regions.iter() {
+            if entry.key().1 == region {
+                entry.value().lock().settings = s.clone();
+            }
+        }
+    }
+
+    /// The Region, created with its default world on first use.
+    pub fn region(&self, account: &str, region: &str) -> Arc<Mutex<Region>> {
+        let key = (account.to_string(), region.to_string());
+        if let Some(r) = self.regions.get(&key) {
+            return r.clone();
+        }
+        let settings = self.region_settings.read().get(region).cloned().unwrap_or_default();
+        self.regions
+            .entry(key)
+            .or_insert_with(|| Arc::new(Mutex::new(Region::new(account, region, self.quotas(account), settings, self.seed, self.now()))))
+            .clone()
+    }
+
+    /// Runs `f` under the Region's lock. Synchronous on purpose: no `.await` can happen inside.
+    pub fn with_region<T>(&self, account: &str, region: &str, f: impl FnOnce(&mut Region) -> T) -> T {
+        let r = self.region(account, region);
+        let mut g = r.lock();
+        g.expire(self.now());
+        f(&mut g)
+    }
+
+    /// Every (account, region) that exists, sorted.
+    pub fn keys(&self) -> Vec<(String, String)> {
+        let mut k: Vec<Key> = self.regions.iter().map(|e| e.key().clone()).collect();
+        k.sort();
+        k
+    }
+
+    /// Drops all state (or one account's), as a fresh start.
+    pub fn reset(&self, account: Option<&str>) {
+        match account {
+            None => self.regions.clear(),
+            Some(a) => self.regions.retain(|k, _| k.0 != a),
+        }
+    }
+}

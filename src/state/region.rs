@@ -1,0 +1,555 @@
+//! `Region`: everything one lock protects for one (account, region): EC2 and ELBv2 resources,
+//! the quota table, the id generator, tags and every index.
+//!
+//! Invariant: only the methods here insert or remove resources, rules and group attachments, so
+//! the indexes (`sg_by_name`, `sgs_by_vpc`, `rule_owner`, `sg_refs`, `enis_by_sg`, tags) always
+//! agree with the data. Action code validates first and calls these only to commit.
+
+use std::collections::{BTreeSet, HashMap};
+use std::net::Ipv4Addr;
+
+use chrono::{DateTime, Utc};
+use indexmap::IndexMap;
+use ipnet::Ipv4Net;
+
+use super::ec2::*;
+use super::elbv2::Elbv2;
+use super::ids::IdGen;
+use super::quotas::{Quotas, RefBucket};
+use super::tags::TagStore;
+use crate::error::{ApiError, ApiResult, ErrorCode};
+
+/// Region-level switches that are not quotas.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct RegionSettings {
+    /// NLBs accept security groups (false models a Region without that feature).
+    pub nlb_security_groups: bool,
+    /// Seconds an NLB stays `provisioning` before it is `active`.
+    pub lb_provisioning_seconds: u64,
+    /// Seconds an NLB's interfaces linger after DeleteLoadBalancer.
+    pub lb_eni_release_seconds: u64,
+    /// Seconds a newly registered target stays `initial` before health checks pass; 0 means
+    /// the target group's interval × healthy threshold.
+    pub target_healthy_seconds: Option<u64>,
+}
+
+impl Default for RegionSettings {
+    fn default() -> Self {
+        RegionSettings { nlb_security_groups: true, lb_provisioning_seconds: 0, lb_eni_release_seconds: 0, target_healthy_seconds: None }
+    }
+}
+
+pub struct Region {
+    pub account: String,
+    pub name: String,
+    pub partition: &'static str,
+    pub quotas: Quotas,
+    pub settings: RegionSettings,
+    pub ids: IdGen,
+    pub azs: Vec<Az>,
+    pub vpcs: IndexMap<String, Vpc>,
+    pub subnets: IndexMap<String, Subnet>,
+    pub sgs: IndexMap<String, SecurityGroup>,
+    pub instances: IndexMap<String, Instance>,
+    pub enis: IndexMap<String, Eni>,
+    pub prefix_lists: IndexMap<String, PrefixList>,
+    pub tags: TagStore,
+    pub elb: Elbv2,
+    /// (vpc id, lower-cased name) → group id; names are unique per VPC, case-insensitively.
+    pub sg_by_name: HashMap<(String, String), String>,
+    pub sgs_by_vpc: HashMap<String, BTreeSet<String>>,
+    /// Rule id → group id.
+    pub rule_owner: HashMap<String, String>,
+    /// Referenced group → referencing group → number of rules (for DependencyViolation).
+    pub sg_refs: HashMap<String, HashMap<String, u32>>,
+    /// Group → interfaces carrying it.
+    pub enis_by_sg: HashMap<String, BTreeSet<String>>,
+}
+
+/// `us-east-1` → `use1`, `ap-southeast-2` → `apse2`: AWS's zone-id prefix.
+fn region_code(region: &str) -> String {
+    let parts: Vec<&str> = region.split('-').collect();
+    if parts.len() < 3 {
+        return region.replace('-', "");
+    }
+    let dir = match parts[1] {
+        "east" => "e",
+        "west" => "w",
+        "north" => "n",
+        "south" => "s",
+        "central" => "c",
+        "southeast" => "se",
+        "northeast" => "ne",
+        "northwest" => "nw",
+        "southwest" => "sw",
+        other => other,
+    };
+    format!("{}{}{}", parts[0], dir, parts[2])
+}
+
+pub fn partition_of(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    }
+}
+
+impl Region {
+    /// A Region as AWS hands it to a new account: the AZ list, a default VPC (172.31.0.0/16)
+    /// with one /20 default subnet per AZ and its default security group (aws-api.md §2.7),
+    /// and the AWS-managed prefix lists.
+    pub fn new(account: &str, name: &str, quotas: Quotas, settings: RegionSettings, seed: u64, now: DateTime<Utc>) -> Region {
+        let n_azs = match name {
+            "us-east-1" => 6,
+            "us-west-2" => 4,
+            _ => 3,
+        };
+        let code = region_code(name);
+        let azs =
+            (0..n_azs).map(|i| Az { name: format!("{name}{}", (b'a' + i as u8) as char), id: format!("{code}-az{}", i + 1) }).collect();
+        let mut r = Region {
+            account: account.to_string(),
+            name: name.to_string(),
+            partition: partition_of(name),
+            quotas,
+            settings,
+            ids: IdGen::new(seed, account, name),
+            azs,
+            vpcs: IndexMap::new(),
+            subnets: IndexMap::new(),
+            sgs: IndexMap::new(),
+            instances: IndexMap::new(),
+            enis: IndexMap::new(),
+            prefix_lists: IndexMap::new(),
+            tags: TagStore::default(),
+            elb: Elbv2::default(),
+            sg_by_name: HashMap::new(),
+            sgs_by_vpc: HashMap::new(),
+            rule_owner: HashMap::new(),
+            sg_refs: HashMap::new(),
+            enis_by_sg: HashMap::new(),
+        };
+        let vpc = r.create_vpc("172.31.0.0/16".parse().expect("static cidr"), true);
+        for i in 0..r.azs.len() {
+            let cidr = Ipv4Net::new(Ipv4Addr::new(172, 31, (i as u8) * 16, 0), 20).expect("static cidr");
+            let (az, az_id) = (r.azs[i].name.clone(), r.azs[i].id.clone());
+            r.create_subnet(&vpc, cidr, &az, &az_id, true);
+        }
+        for (svc, weight) in [("s3", 1u32), ("dynamodb", 1)] {
+            let id = r.ids.ec2("pl");
+            let pl = PrefixList {
+                id: id.clone(),
+                name: format!("com.amazonaws.{name}.{svc}"),
+                address_family: "IPv4".into(),
+                max_entries: weight,
+                entries: Vec::new(),
+                aws_managed: true,
+                owner_id: "AWS".into(),
+                version: 1,
+            };
+            r.prefix_lists.insert(id, pl);
+        }
+        let _ = now;
+        r
+    }
+
+    pub fn arn(&self, service: &str, resource: &str) -> String {
+        format!("arn:{}:{service}:{}:{}:{resource}", self.partition, self.name, self.account)
+    }
+
+    pub fn az(&self, name: &str) -> Option<&Az> {
+        self.azs.iter().find(|a| a.name == name)
+    }
+
+    // ---- VPCs and subnets ----------------------------------------------------------------------
+
+    /// Commits a VPC and its `default` group (ingress from itself, egress to 0.0.0.0/0).
+    pub fn create_vpc(&mut self, cidr: Ipv4Net, is_default: bool) -> String {
+        let id = self.ids.ec2("vpc");
+        let sg_id = self.ids.ec2("sg");
+        let vpc = Vpc {
+            id: id.clone(),
+            cidr: cidr.trunc(),
+            cidr_association_id: self.ids.ec2("vpc-cidr-assoc"),
+            ipv6_cidr: None,
+            is_default,
+            instance_tenancy: "default".into(),
+            dhcp_options_id: self.ids.ec2("dopt"),
+            default_sg: sg_id.clone(),
+        };
+        self.vpcs.insert(id.clone(), vpc);
+        let owner = self.account.clone();
+        self.insert_sg(SecurityGroup {
+            id: sg_id.clone(),
+            name: "default".into(),
+            description: "default VPC security group".into(),
+            vpc_id: id.clone(),
+            owner_id: owner.clone(),
+            rules: Vec::new(),
+        });
+        let ingress = self.new_rule(false, "-1", None, None, Peer::Group { group_id: sg_id.clone(), user_id: owner }, None);
+        let egress = self.new_rule(true, "-1", None, None, Peer::Cidr4("0.0.0.0/0".parse().expect("static")), None);
+        self.add_rules(&sg_id, vec![ingress, egress]);
+        id
+    }
+
+    pub fn default_vpc(&self) -> Option<&Vpc> {
+        self.vpcs.values().find(|v| v.is_default)
+    }
+
+    pub fn create_subnet(&mut self, vpc: &str, cidr: Ipv4Net, az: &str, az_id: &str, default_for_az: bool) -> String {
+        let id = self.ids.ec2("subnet");
+        self.subnets.insert(
+            id.clone(),
+            Subnet {
+                id: id.clone(),
+                vpc_id: vpc.to_string(),
+                az: az.to_string(),
+                az_id: az_id.to_string(),
+                cidr: cidr.trunc(),
+                default_for_az,
+                map_public_ip_on_launch: default_for_az,
+                used: BTreeSet::new(),
+            },
+        );
+        id
+    }
+
+    /// Picks a free private address in a subnet (or checks a requested one) without taking it.
+    pub fn free_ip(&self, subnet_id: &str, wanted: Option<Ipv4Addr>) -> ApiResult<Ipv4Addr> {
+        let s = self.subnets.get(subnet_id).ok_or_else(|| ApiError::subnet_not_found(subnet_id))?;
+        let base = u32::from(s.cidr.network());
+        let size = 1u64 << (32 - s.cidr.prefix_len() as u64);
+        if let Some(ip) = wanted {
+            let off = u32::from(ip).wrapping_sub(base);
+            if !s.cidr.contains(&ip) || off < 4 || off as u64 >= size - 1 {
+                return Err(ApiError::invalid(format!("Address {ip} does not fall within the subnet's address range")));
+            }
+            if s.used.contains(&off) {
+                return Err(ApiError::new(ErrorCode::InvalidIpAddressInUse, format!("Address {ip} is in use.")));
+            }
+            return Ok(ip);
+        }
+        // Offsets 0–3 and the last address are reserved by AWS.
+        let mut off = 4u32;
+        for &u in s.used.range(4..) {
+            if u != off {
+                break;
+            }
+            off += 1;
+        }
+        if off as u64 >= size - 1 {
+            return Err(ApiError::new(
+                ErrorCode::InsufficientFreeAddressesInSubnet,
+                format!("There are not enough free addresses in subnet '{subnet_id}' to satisfy the requested number of instances."),
+            ));
+        }
+        Ok(Ipv4Addr::from(base + off))
+    }
+
+    fn take_ip(&mut self, subnet_id: &str, ip: &str) {
+        if let (Some(s), Ok(addr)) = (self.subnets.get_mut(subnet_id), ip.parse::<Ipv4Addr>()) {
+            s.used.insert(u32::from(addr).wrapping_sub(u32::from(s.cidr.network())));
+        }
+    }
+
+    fn release_ip(&mut self, subnet_id: &str, ip: &str) {
+        if let (Some(s), Ok(addr)) = (self.subnets.get_mut(subnet_id), ip.parse::<Ipv4Addr>()) {
+            s.used.remove(&u32::from(addr).wrapping_sub(u32::from(s.cidr.network())));
+        }
+    }
+
+    // ---- security groups -----------------------------------------------------------------------
+
+    pub fn insert_sg(&mut self, sg: SecurityGroup) {
+        self.sg_by_name.insert((sg.vpc_id.clone(), sg.name.to_lowercase()), sg.id.clone());
+        self.sgs_by_vpc.entry(sg.vpc_id.clone()).or_default().insert(sg.id.clone());
+        let (id, rules) = (sg.id.clone(), sg.rules.clone());
+        self.sgs.insert(id.clone(), SecurityGroup { rules: Vec::new(), ..sg });
+        self.add_rules(&id, rules);
+    }
+
+    /// Removes a group, its rules and its tags. Callers have checked dependencies.
+    pub fn remove_sg(&mut self, id: &str) -> Option<SecurityGroup> {
+        let ids: Vec<String> = self.sgs.get(id)?.rules.iter().map(|r| r.id.clone()).collect();
+        self.remove_rules(id, &ids);
+        let sg = self.sgs.shift_remove(id)?;
+        self.sg_by_name.remove(&(sg.vpc_id.clone(), sg.name.to_lowercase()));
+        if let Some(set) = self.sgs_by_vpc.get_mut(&sg.vpc_id) {
+            set.remove(id);
+        }
+        self.sg_refs.remove(id);
+        self.tags.clear(id);
+        Some(sg)
+    }
+
+    /// Looks a group up by id, answering `InvalidGroupId.Malformed` / `InvalidGroup.NotFound`.
+    pub fn sg(&self, id: &str) -> ApiResult<&SecurityGroup> {
+        if !super::ids::well_formed(id, "sg") {
+            return Err(ApiError::malformed_id(ErrorCode::InvalidGroupIdMalformed, id, "sg"));
+        }
+        self.sgs.get(id).ok_or_else(|| ApiError::sg_not_found(id))
+    }
+
+    pub fn sg_id_by_name(&self, vpc: &str, name: &str) -> Option<&String> {
+        self.sg_by_name.get(&(vpc.to_string(), name.to_lowercase()))
+    }
+
+    /// Builds a rule with a fresh id (not yet committed).
+    pub fn new_rule(
+        &mut self,
+        egress: bool,
+        protocol: &str,
+        from: Option<i32>,
+        to: Option<i32>,
+        peer: Peer,
+        description: Option<String>,
+    ) -> Rule {
+        Rule { id: self.ids.ec2("sgr"), egress, protocol: protocol.to_string(), from_port: from, to_port: to, peer, description }
+    }
+
+    /// Appends validated rules to a group and indexes them.
+    pub fn add_rules(&mut self, sg_id: &str, rules: Vec<Rule>) {
+        for r in &rules {
+            self.rule_owner.insert(r.id.clone(), sg_id.to_string());
+            if let Peer::Group { group_id, .. } = &r.peer {
+                *self.sg_refs.entry(group_id.clone()).or_default().entry(sg_id.to_string()).or_default() += 1;
+            }
+        }
+        if let Some(sg) = self.sgs.get_mut(sg_id) {
+            sg.rules.extend(rules);
+        }
+    }
+
+    /// Removes rules by id from a group, with their tags and index entries.
+    pub fn remove_rules(&mut self, sg_id: &str, rule_ids: &[String]) -> Vec<Rule> {
+        let Some(sg) = self.sgs.get_mut(sg_id) else { return Vec::new() };
+        let wanted: BTreeSet<&str> = rule_ids.iter().map(String::as_str).collect();
+        let (gone, kept): (Vec<Rule>, Vec<Rule>) = std::mem::take(&mut sg.rules).into_iter().partition(|r| wanted.contains(r.id.as_str()));
+        sg.rules = kept;
+        for r in &gone {
+            self.rule_owner.remove(&r.id);
+            self.tags.clear(&r.id);
+            if let Peer::Group { group_id, .. } = &r.peer
+                && let Some(m) = self.sg_refs.get_mut(group_id)
+            {
+                if let Some(c) = m.get_mut(sg_id) {
+                    *c -= 1;
+                    if *c == 0 {
+                        m.remove(sg_id);
+                    }
+                }
+                if m.is_empty() {
+                    self.sg_refs.remove(group_id);
+                }
+            }
+        }
+        gone
+    }
+
+    /// Groups other than `id` itself whose rules reference `id`.
+    pub fn referencing_groups(&self, id: &str) -> Vec<&String> {
+        self.sg_refs.get(id).map(|m| m.keys().filter(|g| g.as_str() != id).collect()).unwrap_or_default()
+    }
+
+    /// Weight of a rule against the quota: 1, or a prefix list's MaxEntries (aws-api.md §3.1).
+    pub fn rule_weight(&self, r: &Rule) -> u64 {
+        match &r.peer {
+            Peer::PrefixList(id) => self.prefix_lists.get(id).map(|p| p.max_entries as u64).unwrap_or(1),
+            _ => 1,
+        }
+    }
+
+    /// Per-bucket usage of a rule set: [ingress v4, ingress v6, egress v4, egress v6].
+    pub fn bucket_usage<'a>(&self, rules: impl IntoIterator<Item = &'a Rule>) -> [u64; 4] {
+        let mut u = [0u64; 4];
+        for r in rules {
+            let w = self.rule_weight(r);
+            let dir = if r.egress { 2 } else { 0 };
+            let (v4, v6) = match &r.peer {
+                Peer::Cidr4(_) => (true, false),
+                Peer::Cidr6(_) => (false, true),
+                Peer::PrefixList(id) => {
+                    let v6 = self.prefix_lists.get(id).is_some_and(|p| p.address_family == "IPv6");
+                    (!v6, v6)
+                }
+                Peer::Group { .. } => match self.quotas.group_reference_bucket {
+                    RefBucket::Both => (true, true),
+                    RefBucket::Ipv4 => (true, false),
+                    RefBucket::Ipv6 => (false, true),
+                },
+            };
+            if v4 {
+                u[dir] += w;
+            }
+            if v6 {
+                u[dir + 1] += w;
+            }
+        }
+        u
+    }
+
+    /// The quota checks for a group whose rule set would become `after`: rules per group per
+    /// bucket, and for every interface carrying the group, groups × largest bucket ≤ the product
+    /// quota. Called before committing any rule change.
+    pub fn check_rule_quota(&self, sg_id: &str, after: &[&Rule]) -> ApiResult<()> {
+        let usage = self.bucket_usage(after.iter().copied());
+        let max_bucket = usage.iter().copied().max().unwrap_or(0);
+        let before = self.sgs.get(sg_id).map(|sg| self.bucket_usage(&sg.rules)).unwrap_or([0; 4]);
+        // A change that does not grow any bucket is never refused (lowered quotas keep what exists).
+        let grows = usage.iter().zip(before.iter()).any(|(a, b)| a > b);
+        if !grows {
+            return Ok(());
+        }
+        if usage.iter().zip(before.iter()).any(|(a, b)| a > b && *a > self.quotas.rules_per_security_group) {
+            return Err(ApiError::rule_limit());
+        }
+        if let Some(enis) = self.enis_by_sg.get(sg_id) {
+            for eni in enis {
+                let Some(e) = self.enis.get(eni) else { continue };
+                let largest = e
+                    .groups
+                    .iter()
+                    .filter(|g| g.as_str() != sg_id)
+                    .filter_map(|g| self.sgs.get(g))
+                    .map(|g| self.bucket_usage(&g.rules).into_iter().max().unwrap_or(0))
+                    .max()
+                    .unwrap_or(0)
+                    .max(max_bucket);
+                if largest * e.groups.len() as u64 > self.quotas.rules_times_groups_per_interface {
+                    return Err(ApiError::rule_limit());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks a new group set for an interface: count and the rules × groups product.
+    /// `instance` selects the instance flavour of the error code.
+    pub fn check_groups_for_interface(&self, groups: &[String], instance: bool) -> ApiResult<()> {
+        let max = self.quotas.security_groups_per_interface;
+        let too_many = || if instance { ApiError::sgs_per_instance(max as u32) } else { ApiError::sgs_per_interface(max as u32) };
+        if groups.len() as u64 > max {
+            return Err(too_many());
+        }
+        let largest = groups
+            .iter()
+            .filter_map(|g| self.sgs.get(g))
+            .map(|g| self.bucket_usage(&g.rules).into_iter().max().unwrap_or(0))
+            .max()
+            .unwrap_or(0);
+        if largest * groups.len() as u64 > self.quotas.rules_times_groups_per_interface {
+            return Err(too_many());
+        }
+        Ok(())
+    }
+
+    // ---- network interfaces --------------------------------------------------------------------
+
+    /// Commits an interface (its address must come from `free_ip`) and indexes its groups.
+    pub fn insert_eni(&mut self, eni: Eni) {
+        self.take_ip(&eni.subnet_id.clone(), &eni.private_ip.clone());
+        for g in &eni.groups {
+            self.enis_by_sg.entry(g.clone()).or_default().insert(eni.id.clone());
+        }
+        self.enis.insert(eni.id.clone(), eni);
+    }
+
+    pub fn remove_eni(&mut self, id: &str) -> Option<Eni> {
+        let eni = self.enis.shift_remove(id)?;
+        self.release_ip(&eni.subnet_id, &eni.private_ip);
+        for g in &eni.groups {
+            if let Some(s) = self.enis_by_sg.get_mut(g) {
+                s.remove(id);
+                if s.is_empty() {
+                    self.enis_by_sg.remove(g);
+                }
+            }
+        }
+        self.tags.clear(id);
+        Some(eni)
+    }
+
+    /// Replaces an interface's groups (validated by the caller).
+    pub fn set_eni_groups(&mut self, id: &str, groups: Vec<String>) {
+        let Some(eni) = self.enis.get_mut(id) else { return };
+        let old = std::mem::replace(&mut eni.groups, groups.clone());
+        for g in &old {
+            if let Some(s) = self.enis_by_sg.get_mut(g) {
+                s.remove(id);
+                if s.is_empty() {
+                    self.enis_by_sg.remove(g);
+                }
+            }
+        }
+        for g in groups {
+            self.enis_by_sg.entry(g).or_default().insert(id.to_string());
+        }
+    }
+
+    /// A fresh MAC address for an interface.
+    pub fn new_mac(&mut self) -> String {
+        let v = self.ids.next_u64();
+        let b = v.to_be_bytes();
+        format!("0a:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", b[0], b[1], b[2], b[3], b[4])
+    }
+
+    /// Interfaces whose release time has come (an NLB's after deletion) are dropped, and
+    /// terminated instances older than an hour disappear, as AWS stops showing them.
+    pub fn expire(&mut self, now: DateTime<Utc>) {
+        let due: Vec<String> = self.enis.values().filter(|e| e.release_at.is_some_and(|t| t <= now)).map(|e| e.id.clone()).collect();
+        for id in due {
+            self.remove_eni(&id);
+        }
+        let gone: Vec<String> = self
+            .instances
+            .values()
+            .filter(|i| i.terminated_at.is_some_and(|t| now - t > chrono::Duration::hours(1)))
+            .map(|i| i.id.clone())
+            .collect();
+        for id in gone {
+            self.instances.shift_remove(&id);
+            self.tags.clear(&id);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn region() -> Region {
+        Region::new("123456789012", "us-east-1", Quotas::default(), RegionSettings::default(), 1, Utc::now())
+    }
+
+    #[test]
+    fn default_world() {
+        let r = region();
+        assert_eq!(r.azs.len(), 6);
+        assert_eq!(r.azs[0].id, "use1-az1");
+        let vpc = r.default_vpc().unwrap();
+        assert_eq!(vpc.cidr.to_string(), "172.31.0.0/16");
+        assert_eq!(r.subnets.len(), 6);
+        let sg = &r.sgs[&vpc.default_sg];
+        assert_eq!(sg.name, "default");
+        assert_eq!(sg.rules.len(), 2);
+        // The self-reference does not make the group its own dependent.
+        assert!(r.referencing_groups(&sg.id).is_empty());
+        assert_eq!(region_code("ap-southeast-2"), "apse2");
+    }
+
+    #[test]
+    fn ip_allocation_skips_reserved_and_used() {
+        let mut r = region();
+        let s = r.subnets.keys().next().unwrap().clone();
+        let ip = r.free_ip(&s, None).unwrap();
+        assert_eq!(ip.to_string(), "172.31.0.4");
+        r.take_ip(&s, "172.31.0.4");
+        assert_eq!(r.free_ip(&s, None).unwrap().to_string(), "172.31.0.5");
+        assert!(r.free_ip(&s, Some("172.31.0.4".parse().unwrap())).is_err());
+    }
+}

@@ -1,0 +1,121 @@
+//! EC2 tags of every resource kind, kept in one place with an index by (key, value), so
+//! `tag:<k>` filters cost the number of matches, not the number of resources.
+
+use std::collections::{BTreeSet, HashMap};
+
+/// Ordered tags of one resource; a key appears once.
+pub type Tags = Vec<(String, String)>;
+
+#[derive(Default, Debug, Clone)]
+pub struct TagStore {
+    by_resource: HashMap<String, Tags>,
+    /// key → value → resource ids.
+    index: HashMap<String, HashMap<String, BTreeSet<String>>>,
+}
+
+impl TagStore {
+    pub fn get(&self, id: &str) -> &[(String, String)] {
+        self.by_resource.get(id).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// Number of user tags (`aws:` keys are not counted, aws-api.md §3.1) after setting `new`.
+    pub fn count_after(&self, id: &str, new: &[(String, String)]) -> usize {
+        let cur = self.get(id);
+        let mut keys: BTreeSet<&str> = cur.iter().map(|(k, _)| k.as_str()).collect();
+        keys.extend(new.iter().map(|(k, _)| k.as_str()));
+        keys.iter().filter(|k| !k.starts_with("aws:")).count()
+    }
+
+    /// Adds or overwrites tags on a resource.
+    pub fn set(&mut self, id: &str, new: &[(String, String)]) {
+        for (k, v) in new {
+            let tags = self.by_resource.entry(id.to_string()).or_default();
+            if let Some(slot) = tags.iter_mut().find(|(tk, _)| tk == k) {
+                let old = std::mem::replace(&mut slot.1, v.clone());
+                Self::unindex(&mut self.index, id, k, &old);
+            } else {
+                tags.push((k.clone(), v.clone()));
+            }
+            self.index.entry(k.clone()).or_default().entry(v.clone()).or_default().insert(id.to_string());
+        }
+    }
+
+    /// Removes one key if `value` is None or equals the stored value.
+    pub fn remove(&mut self, id: &str, key: &str, value: Option<&str>) {
+        let Some(tags) = self.by_resource.get_mut(id) else { return };
+        if let Some(pos) = tags.iter().position(|(k, v)| k == key && value.is_none_or(|x| x == v)) {
+            let (k, v) = tags.remove(pos);
+            Self::unindex(&mut self.index, id, &k, &v);
+        }
+        if tags.is_empty() {
+            self.by_resource.remove(id);
+        }
+    }
+
+    /// Drops every tag of a deleted resource.
+    pub fn clear(&mut self, id: &str) {
+        if let Some(tags) = self.by_resource.remove(id) {
+            for (k, v) in tags {
+                Self::unindex(&mut self.index, id, &k, &v);
+            }
+        }
+    }
+
+    fn unindex(index: &mut HashMap<String, HashMap<String, BTreeSet<String>>>, id: &str, k: &str, v: &str) {
+        if let Some(vals) = index.get_mut(k) {
+            if let Some(ids) = vals.get_mut(v) {
+                ids.remove(id);
+                if ids.is_empty() {
+                    vals.remove(v);
+                }
+            }
+            if vals.is_empty() {
+                index.remove(k);
+            }
+        }
+    }
+
+    /// Resources that have `key` with one of `values` (exact values; callers fall back to a scan
+    /// for wildcard values).
+    pub fn ids_with(&self, key: &str, values: &[String]) -> BTreeSet<String> {
+        let mut out = BTreeSet::new();
+        if let Some(vals) = self.index.get(key) {
+            for v in values {
+                if let Some(ids) = vals.get(v) {
+                    out.extend(ids.iter().cloned());
+                }
+            }
+        }
+        out
+    }
+
+    /// Resources that have `key` at all.
+    pub fn ids_with_key(&self, key: &str) -> BTreeSet<String> {
+        self.index.get(key).map(|vals| vals.values().flatten().cloned().collect()).unwrap_or_default()
+    }
+
+    /// Every (resource, key, value), for EC2 DescribeTags.
+    pub fn all(&self) -> impl Iterator<Item = (&str, &str, &str)> {
+        self.by_resource.iter().flat_map(|(id, tags)| tags.iter().map(move |(k, v)| (id.as_str(), k.as_str(), v.as_str())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn index_follows_changes() {
+        let mut t = TagStore::default();
+        t.set("sg-1", &[("env".into(), "dev".into())]);
+        t.set("sg-2", &[("env".into(), "prod".into())]);
+        assert_eq!(t.ids_with("env", &["dev".into()]).len(), 1);
+        t.set("sg-2", &[("env".into(), "dev".into())]);
+        assert_eq!(t.ids_with("env", &["dev".into()]).len(), 2);
+        assert!(t.ids_with("env", &["prod".into()]).is_empty());
+        t.remove("sg-1", "env", Some("other"));
+        assert_eq!(t.get("sg-1").len(), 1);
+        t.clear("sg-1");
+        assert_eq!(t.ids_with_key("env").len(), 1);
+    }
+}

@@ -1,0 +1,107 @@
+//! Shared harness for integration tests: an lbsim server on a free loopback port in this test's
+//! runtime, and AWS SDK clients pointed at it with dummy credentials (as users configure them).
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use aws_config::retry::RetryConfig;
+use aws_config::{BehaviorVersion, Region};
+use aws_sdk_ec2::config::Credentials;
+use lbsim::config::Config;
+use lbsim::server::{self, App};
+use tokio::sync::oneshot;
+
+pub struct Server {
+    pub url: String,
+    pub app: Arc<App>,
+    stop: Option<oneshot::Sender<()>>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+    }
+}
+
+/// A server with the default config and a fixed id seed.
+pub async fn start() -> Server {
+    start_with(Config { seed: Some(42), ..Config::default() }).await
+}
+
+pub async fn start_with(config: Config) -> Server {
+    let app = App::new(config).expect("config");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = oneshot::channel::<()>();
+    let a = app.clone();
+    tokio::spawn(async move {
+        let _ = server::serve(listener, a, async {
+            let _ = rx.await;
+        })
+        .await;
+    });
+    Server { url, app, stop: Some(tx) }
+}
+
+impl Server {
+    /// SDK config for an access key and region; retries off so error tests see the first answer.
+    pub async fn sdk(&self, access_key: &str, region: &str) -> aws_config::SdkConfig {
+        aws_config::defaults(BehaviorVersion::latest())
+            .endpoint_url(&self.url)
+            .region(Region::new(region.to_string()))
+            .credentials_provider(Credentials::new(access_key, "secret", None, None, "lbsim-test"))
+            .retry_config(RetryConfig::disabled())
+            .load()
+            .await
+    }
+
+    pub async fn ec2(&self) -> aws_sdk_ec2::Client {
+        aws_sdk_ec2::Client::new(&self.sdk("test", "us-east-1").await)
+    }
+
+    pub async fn elbv2(&self) -> aws_sdk_elasticloadbalancingv2::Client {
+        aws_sdk_elasticloadbalancingv2::Client::new(&self.sdk("test", "us-east-1").await)
+    }
+
+    pub async fn sts(&self) -> aws_sdk_sts::Client {
+        aws_sdk_sts::Client::new(&self.sdk("test", "us-east-1").await)
+    }
+
+    /// A raw form POST (for wire-level tests), returning status and body.
+    pub async fn post(&self, headers: &[(&str, &str)], body: impl Into<Vec<u8>>) -> (u16, String) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let addr = self.url.trim_start_matches("http://");
+        let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        let body = body.into();
+        let mut req = format!(
+            "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n",
+            body.len()
+        );
+        for (k, v) in headers {
+            req.push_str(&format!("{k}: {v}\r\n"));
+        }
+        req.push_str("\r\n");
+        s.write_all(req.as_bytes()).await.unwrap();
+        s.write_all(&body).await.unwrap();
+        let mut out = Vec::new();
+        s.read_to_end(&mut out).await.unwrap();
+        let text = String::from_utf8_lossy(&out).to_string();
+        let status = text.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+        let body = text.split_once("\r\n\r\n").map(|x| x.1.to_string()).unwrap_or_default();
+        (status, body)
+    }
+}
+
+/// The AWS error code of an SDK error, for assertions.
+pub fn code<E: aws_sdk_ec2::error::ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(
+    e: &aws_sdk_ec2::error::SdkError<E, R>,
+) -> String {
+    e.as_service_error().and_then(|s| s.code()).map(String::from).unwrap_or_else(|| format!("not a service error: {e:?}"))
+}
+
+/// The AWS error message of an SDK error.
+pub fn message<E: aws_sdk_ec2::error::ProvideErrorMetadata, R: std::fmt::Debug>(e: &aws_sdk_ec2::error::SdkError<E, R>) -> String {
+    e.as_service_error().and_then(|s| s.message()).map(String::from).unwrap_or_default()
+}
