@@ -2,7 +2,11 @@
 //! place an EC2 action name is matched.
 
 pub mod account;
+pub mod enis;
+pub mod instance_attrs;
+pub mod instances;
 pub mod subnets;
+pub mod tags;
 pub mod vpcs;
 
 use crate::api::{Ctx, run};
@@ -19,6 +23,18 @@ pub fn dispatch(cx: &Ctx, action: &str, p: &Params) -> Option<ApiResult<String>>
         "DeleteSubnet" => run::<subnets::DeleteSubnet>(cx, p),
         "DescribeAvailabilityZones" => run::<account::DescribeAvailabilityZones>(cx, p),
         "DescribeAccountAttributes" => run::<account::DescribeAccountAttributes>(cx, p),
+        "RunInstances" => run::<instances::RunInstances>(cx, p),
+        "DescribeInstances" => run::<instances::DescribeInstances>(cx, p),
+        "TerminateInstances" => run::<instances::TerminateInstances>(cx, p),
+        "ModifyInstanceAttribute" => run::<instance_attrs::ModifyInstanceAttribute>(cx, p),
+        "DescribeInstanceAttribute" => run::<instance_attrs::DescribeInstanceAttribute>(cx, p),
+        "CreateNetworkInterface" => run::<enis::CreateNetworkInterface>(cx, p),
+        "DescribeNetworkInterfaces" => run::<enis::DescribeNetworkInterfaces>(cx, p),
+        "DeleteNetworkInterface" => run::<enis::DeleteNetworkInterface>(cx, p),
+        "ModifyNetworkInterfaceAttribute" => run::<enis::ModifyNetworkInterfaceAttribute>(cx, p),
+        "CreateTags" => run::<tags::CreateTags>(cx, p),
+        "DeleteTags" => run::<tags::DeleteTags>(cx, p),
+        "DescribeTags" => run::<tags::DescribeTags>(cx, p),
         _ => return None,
     })
 }
