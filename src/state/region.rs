@@ -65,6 +65,9 @@ pub struct Region {
     pub sg_refs: HashMap<String, HashMap<String, u32>>,
     /// Group → interfaces carrying it.
     pub enis_by_sg: HashMap<String, BTreeSet<String>>,
+    /// Timed removals (an NLB's released interfaces, terminated instances), soonest first, so
+    /// `expire` costs nothing when nothing is due.
+    pub due: BTreeSet<(DateTime<Utc>, String)>,
 }
 
 /// `us-east-1` → `use1`, `ap-southeast-2` → `apse2`: AWS's zone-id prefix.
@@ -132,6 +135,7 @@ impl Region {
             rule_owner: HashMap::new(),
             sg_refs: HashMap::new(),
             enis_by_sg: HashMap::new(),
+            due: BTreeSet::new(),
         };
         let vpc = r.create_vpc("172.31.0.0/16".parse().expect("static cidr"), true);
         for i in 0..r.azs.len() {
@@ -518,6 +522,7 @@ impl Region {
         }
         inst.state = InstanceState::Terminated;
         inst.terminated_at = Some(now);
+        self.due.insert((now + chrono::Duration::hours(1), id.to_string()));
         let eni = inst.primary_eni.clone();
         let delete = self.enis.get(&eni).and_then(|e| e.attachment.as_ref()).map(|a| a.delete_on_termination);
         match delete {
@@ -537,22 +542,29 @@ impl Region {
         format!("0a:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", b[0], b[1], b[2], b[3], b[4])
     }
 
-    /// Interfaces whose release time has come (an NLB's after deletion) are dropped, and
-    /// terminated instances older than an hour disappear, as AWS stops showing them.
-    pub fn expire(&mut self, now: DateTime<Utc>) {
-        let due: Vec<String> = self.enis.values().filter(|e| e.release_at.is_some_and(|t| t <= now)).map(|e| e.id.clone()).collect();
-        for id in due {
-            self.remove_eni(&id);
+    /// Marks an interface (an NLB's, after DeleteLoadBalancer) to disappear at `at`; it keeps
+    /// its groups until then, so DeleteSecurityGroup still sees the dependency (aws-api.md §2.5).
+    pub fn release_eni_at(&mut self, id: &str, at: DateTime<Utc>) {
+        if let Some(e) = self.enis.get_mut(id) {
+            e.release_at = Some(at);
+            self.due.insert((at, id.to_string()));
         }
-        let gone: Vec<String> = self
-            .instances
-            .values()
-            .filter(|i| i.terminated_at.is_some_and(|t| now - t > chrono::Duration::hours(1)))
-            .map(|i| i.id.clone())
-            .collect();
-        for id in gone {
-            self.instances.shift_remove(&id);
-            self.tags.clear(&id);
+    }
+
+    /// Drops what is due: released interfaces, and terminated instances an hour old (AWS stops
+    /// showing them). Called before every request; O(1) when nothing is due.
+    pub fn expire(&mut self, now: DateTime<Utc>) {
+        while let Some((at, id)) = self.due.first().cloned() {
+            if at > now {
+                break;
+            }
+            self.due.pop_first();
+            if self.enis.get(&id).is_some_and(|e| e.release_at.is_some_and(|t| t <= now)) {
+                self.remove_eni(&id);
+            } else if self.instances.get(&id).is_some_and(|i| i.terminated_at.is_some_and(|t| now - t >= chrono::Duration::hours(1))) {
+                self.instances.shift_remove(&id);
+                self.tags.clear(&id);
+            }
         }
     }
 }
