@@ -5,6 +5,11 @@ pub mod account;
 pub mod enis;
 pub mod instance_attrs;
 pub mod instances;
+pub mod prefix_lists;
+pub mod security_groups;
+pub mod sg_perms;
+pub mod sg_rules;
+pub mod sg_rules_edit;
 pub mod subnets;
 pub mod tags;
 pub mod vpcs;
@@ -35,6 +40,21 @@ pub fn dispatch(cx: &Ctx, action: &str, p: &Params) -> Option<ApiResult<String>>
         "CreateTags" => run::<tags::CreateTags>(cx, p),
         "DeleteTags" => run::<tags::DeleteTags>(cx, p),
         "DescribeTags" => run::<tags::DescribeTags>(cx, p),
+        "CreateSecurityGroup" => run::<security_groups::CreateSecurityGroup>(cx, p),
+        "DescribeSecurityGroups" => run::<security_groups::DescribeSecurityGroups>(cx, p),
+        "DeleteSecurityGroup" => run::<security_groups::DeleteSecurityGroup>(cx, p),
+        "AuthorizeSecurityGroupIngress" => run::<sg_rules::AuthorizeSecurityGroupIngress>(cx, p),
+        "AuthorizeSecurityGroupEgress" => run::<sg_rules::AuthorizeSecurityGroupEgress>(cx, p),
+        "RevokeSecurityGroupIngress" => run::<sg_rules::RevokeSecurityGroupIngress>(cx, p),
+        "RevokeSecurityGroupEgress" => run::<sg_rules::RevokeSecurityGroupEgress>(cx, p),
+        "DescribeSecurityGroupRules" => run::<sg_rules_edit::DescribeSecurityGroupRules>(cx, p),
+        "ModifySecurityGroupRules" => run::<sg_rules_edit::ModifySecurityGroupRules>(cx, p),
+        "UpdateSecurityGroupRuleDescriptionsIngress" => run::<sg_rules_edit::UpdateSecurityGroupRuleDescriptionsIngress>(cx, p),
+        "UpdateSecurityGroupRuleDescriptionsEgress" => run::<sg_rules_edit::UpdateSecurityGroupRuleDescriptionsEgress>(cx, p),
+        "CreateManagedPrefixList" => run::<prefix_lists::CreateManagedPrefixList>(cx, p),
+        "DescribeManagedPrefixLists" => run::<prefix_lists::DescribeManagedPrefixLists>(cx, p),
+        "GetManagedPrefixListEntries" => run::<prefix_lists::GetManagedPrefixListEntries>(cx, p),
+        "DeleteManagedPrefixList" => run::<prefix_lists::DeleteManagedPrefixList>(cx, p),
         _ => return None,
     })
 }
