@@ -10,9 +10,12 @@
 //! - [`state`]: plain data, invariants, quotas; one `Mutex<Region>` per (account, region).
 //! - [`error`]: the one `ApiError` and the table of AWS codes, statuses and messages.
 //! - [`config`]: accounts, quotas and Region settings from YAML.
+//! - [`admin`]: the JSON admin API under `/_lbsim/` (health, reset, state, quotas, usage,
+//!   request log, faults) beside the AWS APIs on the same listener.
 //!
 //! Flow is one-way: nothing in `state` knows HTTP or XML, and nothing in `api` builds envelopes.
 
+pub mod admin;
 pub mod api;
 pub mod config;
 pub mod error;
