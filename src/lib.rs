@@ -10,6 +10,8 @@
 //! - [`state`]: plain data, invariants, quotas; one `Mutex<Region>` per (account, region).
 //! - [`error`]: the one `ApiError` and the table of AWS codes, statuses and messages.
 //! - [`config`]: accounts, quotas and Region settings from YAML.
+//! - [`admin`]: the JSON admin API under `/_lbsim/` (faults, request log, quotas, state).
+//! - [`persist`]: the state file: loading, and atomic snapshot writes.
 //! - [`admin`]: the JSON admin API under `/_lbsim/` (health, reset, state, quotas, usage,
 //!   request log, faults) beside the AWS APIs on the same listener.
 //!
@@ -19,6 +21,7 @@ pub mod admin;
 pub mod api;
 pub mod config;
 pub mod error;
+pub mod persist;
 pub mod server;
 pub mod state;
 pub mod wire;

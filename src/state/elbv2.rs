@@ -1,7 +1,7 @@
 //! ELBv2 resources as plain data (load balancers, target groups, listeners, targets).
 //! Filled in by the ELBv2 work (issue 3); `Region` owns one `Elbv2` beside the EC2 state.
 
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Elbv2 {}
 
 impl crate::state::Region {

@@ -114,29 +114,7 @@ impl Region {
         let code = region_code(name);
         let azs =
             (0..n_azs).map(|i| Az { name: format!("{name}{}", (b'a' + i as u8) as char), id: format!("{code}-az{}", i + 1) }).collect();
-        let mut r = Region {
-            account: account.to_string(),
-            name: name.to_string(),
-            partition: partition_of(name),
-            quotas,
-            settings,
-            ids: IdGen::new(seed, account, name),
-            azs,
-            vpcs: IndexMap::new(),
-            subnets: IndexMap::new(),
-            sgs: IndexMap::new(),
-            instances: IndexMap::new(),
-            enis: IndexMap::new(),
-            prefix_lists: IndexMap::new(),
-            tags: TagStore::default(),
-            elb: Elbv2::default(),
-            sg_by_name: HashMap::new(),
-            sgs_by_vpc: HashMap::new(),
-            rule_owner: HashMap::new(),
-            sg_refs: HashMap::new(),
-            enis_by_sg: HashMap::new(),
-            due: BTreeSet::new(),
-        };
+        let mut r = Region::empty(account, name, quotas, settings, IdGen::new(seed, account, name), azs);
         let vpc = r.create_vpc("172.31.0.0/16".parse().expect("static cidr"), true);
         for i in 0..r.azs.len() {
             let cidr = Ipv4Net::new(Ipv4Addr::new(172, 31, (i as u8) * 16, 0), 20).expect("static cidr");
@@ -159,6 +137,33 @@ impl Region {
         }
         let _ = now;
         r
+    }
+
+    /// A Region with nothing in it (snapshots restore into this; `new` seeds the default world).
+    pub fn empty(account: &str, name: &str, quotas: Quotas, settings: RegionSettings, ids: IdGen, azs: Vec<Az>) -> Region {
+        Region {
+            account: account.to_string(),
+            name: name.to_string(),
+            partition: partition_of(name),
+            quotas,
+            settings,
+            ids,
+            azs,
+            vpcs: IndexMap::new(),
+            subnets: IndexMap::new(),
+            sgs: IndexMap::new(),
+            instances: IndexMap::new(),
+            enis: IndexMap::new(),
+            prefix_lists: IndexMap::new(),
+            tags: TagStore::default(),
+            elb: Elbv2::default(),
+            sg_by_name: HashMap::new(),
+            sgs_by_vpc: HashMap::new(),
+            rule_owner: HashMap::new(),
+            sg_refs: HashMap::new(),
+            enis_by_sg: HashMap::new(),
+            due: BTreeSet::new(),
+        }
     }
 
     pub fn arn(&self, service: &str, resource: &str) -> String {

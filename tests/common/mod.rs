@@ -25,6 +25,12 @@ impl Drop for Server {
     }
 }
 
+/// Talks to an lbsim that runs elsewhere (a spawned binary). Its `app` is a detached, empty one:
+/// tests that attach must go through `url` (SDK clients, `admin`, `post`), never through `app`.
+pub async fn attach(url: &str) -> Server {
+    Server { url: url.to_string(), app: App::new(Config::default()).expect("config"), stop: None }
+}
+
 /// A server with the default config and a fixed id seed.
 pub async fn start() -> Server {
     start_with(Config { seed: Some(42), ..Config::default() }).await
