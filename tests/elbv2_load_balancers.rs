@@ -442,6 +442,28 @@ async fn set_subnets_adds_zones_and_set_ip_address_type() {
         .await
         .unwrap_err();
     assert_eq!(code(&e), "LoadBalancerNotFound");
+    // Full mappings (as the controller sends them) keep the addresses already in use.
+    let map = |i: usize, ip: &str| SubnetMapping::builder().subnet_id(&w.subnets[i].0).private_ipv4_address(ip).build();
+    let fixed = elb
+        .create_load_balancer()
+        .name("fixed")
+        .r#type(LoadBalancerTypeEnum::Network)
+        .scheme(LoadBalancerSchemeEnum::Internal)
+        .subnet_mappings(map(0, "172.31.0.200"))
+        .send()
+        .await
+        .unwrap();
+    let fixed = fixed.load_balancers()[0].load_balancer_arn().unwrap().to_string();
+    let out = elb
+        .set_subnets()
+        .load_balancer_arn(&fixed)
+        .subnet_mappings(map(0, "172.31.0.200"))
+        .subnet_mappings(map(1, "172.31.16.200"))
+        .send()
+        .await
+        .unwrap();
+    let ips: Vec<_> = out.availability_zones().iter().map(|z| z.load_balancer_addresses()[0].private_ipv4_address().unwrap()).collect();
+    assert_eq!(ips, ["172.31.0.200", "172.31.16.200"]);
 }
 
 #[tokio::test]
