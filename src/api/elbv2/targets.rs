@@ -246,7 +246,7 @@ impl Action for DeregisterTargets {
         // A target that is not registered is a success (BC-ELB doc). Targets of a group in use
         // drain for the deregistration delay; otherwise they go at once.
         let delay: i64 = tg.attr("deregistration_delay.timeout_seconds").parse().unwrap_or(300);
-        let until = (tg.attached_at.is_some() && delay > 0).then(|| cx.now + chrono::Duration::seconds(delay));
+        let until = (tg.attached_at.is_some() && delay > 0).then(|| crate::state::elbv2::later(cx.now, delay as u64));
         r.elb.deregister(&self.arn, &keys, until);
         Ok(Empty)
     }
