@@ -57,9 +57,58 @@ async fn populate(s: &common::Server) {
         .await
         .unwrap();
     let subnet = ec2.describe_subnets().send().await.unwrap().subnets()[0].subnet_id().unwrap().to_string();
-    ec2.run_instances().image_id("ami-12345678").min_count(2).max_count(2).subnet_id(&subnet).security_group_ids(&a).send().await.unwrap();
+    let run = ec2
+        .run_instances()
+        .image_id("ami-12345678")
+        .min_count(2)
+        .max_count(2)
+        .subnet_id(&subnet)
+        .security_group_ids(&a)
+        .send()
+        .await
+        .unwrap();
+    let instances: Vec<String> = run.instances().iter().map(|i| i.instance_id().unwrap().to_string()).collect();
     ec2.create_network_interface().subnet_id(&subnet).groups(&b).description("spare").send().await.unwrap();
     ec2.create_managed_prefix_list().prefix_list_name("corp").max_entries(5).address_family("IPv4").send().await.unwrap();
+    // ELBv2: an NLB with groups, a listener, targets, one of them draining.
+    let elb = s.elbv2().await;
+    let subnets: Vec<String> =
+        ec2.describe_subnets().send().await.unwrap().subnets().iter().take(2).map(|x| x.subnet_id().unwrap().to_string()).collect();
+    let lb = elb
+        .create_load_balancer()
+        .name("snap-nlb")
+        .r#type(aws_sdk_elasticloadbalancingv2::types::LoadBalancerTypeEnum::Network)
+        .set_subnets(Some(subnets))
+        .security_groups(&b)
+        .send()
+        .await
+        .unwrap();
+    let lb_arn = lb.load_balancers()[0].load_balancer_arn().unwrap().to_string();
+    let tg = elb
+        .create_target_group()
+        .name("snap-tg")
+        .protocol(aws_sdk_elasticloadbalancingv2::types::ProtocolEnum::Tcp)
+        .port(80)
+        .vpc_id(&vpc)
+        .send()
+        .await
+        .unwrap();
+    let tg_arn = tg.target_groups()[0].target_group_arn().unwrap().to_string();
+    let action = aws_sdk_elasticloadbalancingv2::types::Action::builder()
+        .r#type(aws_sdk_elasticloadbalancingv2::types::ActionTypeEnum::Forward)
+        .target_group_arn(&tg_arn)
+        .build();
+    elb.create_listener()
+        .load_balancer_arn(&lb_arn)
+        .protocol(aws_sdk_elasticloadbalancingv2::types::ProtocolEnum::Tcp)
+        .port(80)
+        .default_actions(action)
+        .send()
+        .await
+        .unwrap();
+    let target = |id: &str| aws_sdk_elasticloadbalancingv2::types::TargetDescription::builder().id(id).port(80).build();
+    elb.register_targets().target_group_arn(&tg_arn).targets(target(&instances[0])).targets(target(&instances[1])).send().await.unwrap();
+    elb.deregister_targets().target_group_arn(&tg_arn).targets(target(&instances[1])).send().await.unwrap();
     let (st, _) = s.admin("PUT", "/_lbsim/quotas", Some(json!({"quotas": {"rules-per-security-group": 7}}))).await;
     assert_eq!(st, 200);
     let (st, _) = s
@@ -104,6 +153,14 @@ async fn restore_is_lossless_and_ids_continue() {
     let b = ec2.describe_security_groups().group_names("b").send().await.unwrap().security_groups()[0].group_id().unwrap().to_string();
     let e = ec2.delete_security_group().group_id(&b).send().await.unwrap_err();
     assert_eq!(common::code(&e), "DependencyViolation");
+    let elb = t.elbv2().await;
+    let tgs = elb.describe_target_groups().names("snap-tg").send().await.unwrap();
+    let health = elb.describe_target_health().target_group_arn(tgs.target_groups()[0].target_group_arn().unwrap()).send().await.unwrap();
+    let states: Vec<&str> =
+        health.target_health_descriptions().iter().map(|d| d.target_health().unwrap().state().unwrap().as_str()).collect();
+    assert!(states.contains(&"draining"), "{states:?}");
+    let lbs = elb.describe_load_balancers().names("snap-nlb").send().await.unwrap();
+    assert_eq!(lbs.load_balancers()[0].security_groups().len(), 1);
 }
 
 #[tokio::test]

@@ -29,8 +29,8 @@ pub struct RegionSettings {
     pub lb_provisioning_seconds: u64,
     /// Seconds an NLB's interfaces linger after DeleteLoadBalancer.
     pub lb_eni_release_seconds: u64,
-    /// Seconds a newly registered target stays `initial` before health checks pass; 0 means
-    /// the target group's interval × healthy threshold.
+    /// Seconds a newly registered target stays `initial` before health checks pass; unset
+    /// means the target group's interval × healthy threshold (0: healthy at once).
     pub target_healthy_seconds: Option<u64>,
 }
 
@@ -612,6 +612,7 @@ impl Region {
     /// Drops what is due: released interfaces, and terminated instances an hour old (AWS stops
     /// showing them). Called before every request; O(1) when nothing is due.
     pub fn expire(&mut self, now: DateTime<Utc>) {
+        self.elb.expire(now);
         while let Some((at, id)) = self.due.first().cloned() {
             if at > now {
                 break;

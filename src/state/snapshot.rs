@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::ec2::{Az, Eni, Instance, PrefixList, SecurityGroup, Subnet, Vpc};
-use super::elbv2::Elbv2;
+use super::elbv2::{Elbv2, Elbv2Snapshot};
 use super::ids::{IdGen, IdState};
 use super::tags::Tags;
 use super::{Quotas, Region, RegionSettings, Store};
@@ -52,7 +52,7 @@ pub struct RegionSnapshot {
     /// Tags by resource id, in a stable order.
     pub tags: BTreeMap<String, Tags>,
     pub due: Vec<(DateTime<Utc>, String)>,
-    pub elb: Elbv2,
+    pub elb: Elbv2Snapshot,
 }
 
 impl Region {
@@ -72,7 +72,7 @@ impl Region {
             instances: self.instances.values().cloned().collect(),
             tags: self.tags.resources().map(|(k, v)| (k.clone(), v.clone())).collect(),
             due: self.due.iter().cloned().collect(),
-            elb: self.elb.clone(),
+            elb: self.elb.to_snapshot(),
         }
     }
 
@@ -103,7 +103,7 @@ impl Region {
             r.tags.set(&id, &tags);
         }
         r.due = s.due.into_iter().collect();
-        r.elb = s.elb;
+        r.elb = Elbv2::from_snapshot(s.elb);
         Ok(r)
     }
 }
