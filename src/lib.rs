@@ -10,10 +10,12 @@
 //! - [`state`]: plain data, invariants, quotas; one `Mutex<Region>` per (account, region).
 //! - [`error`]: the one `ApiError` and the table of AWS codes, statuses and messages.
 //! - [`config`]: accounts, quotas and Region settings from YAML.
+//! - [`bench`]: `lbsim bench`, the benchmark against moto and an HTTP ceiling (over HTTP only).
 //!
 //! Flow is one-way: nothing in `state` knows HTTP or XML, and nothing in `api` builds envelopes.
 
 pub mod api;
+pub mod bench;
 pub mod config;
 pub mod error;
 pub mod server;
