@@ -1,6 +1,7 @@
 //! `lbsim bench --short` against lbsim only, shortened to about two seconds: proves the harness
 //! (targets, signing, load generator, process measurements, report, JSON) works end to end.
-//! Workloads whose actions this build lacks must come back "not available", never failed.
+//! Workloads whose actions this build lacks must come back "not available", never failed; a
+//! second run against the ceiling drives the SG and ELBv2 workloads themselves.
 
 use clap::Parser;
 use lbsim::bench::report::Status;
@@ -56,4 +57,42 @@ async fn short_run_against_lbsim() {
     assert_eq!(v["meta"]["mode"], "short");
     assert!(v["rows"].as_array().unwrap().iter().any(|r| r["workload"] == "vpc-mix" && r["req_per_s"].as_f64().unwrap() > 0.0));
     assert!(bench::report::table(&report.rows, &report.goals).contains("vpc-mix"));
+}
+
+/// The SG and ELBv2 workloads end to end against the ceiling (which answers every action), so
+/// their request generation and id bookkeeping run even before lbsim serves those actions.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sg_and_elbv2_workloads_run_against_the_ceiling() {
+    let args = BenchArgs::parse_from([
+        "bench",
+        "--targets",
+        "ceiling",
+        "--only",
+        "sg,elbv2",
+        "--sizes",
+        "100,1000",
+        "--duration",
+        "200ms",
+        "--connections",
+        "2",
+    ]);
+    let report = bench::run(&args).await.expect("bench runs");
+    let names: Vec<(&str, Option<u64>)> = report.rows.iter().map(|r| (r.workload.as_str(), r.n)).collect();
+    assert_eq!(
+        names,
+        [
+            ("sg-populate", Some(100)),
+            ("sg-describe-by-tag", Some(100)),
+            ("sg-mix", Some(100)),
+            ("sg-populate", Some(1000)),
+            ("sg-describe-by-tag", Some(1000)),
+            ("sg-mix", Some(1000)),
+            ("elbv2-mix", None)
+        ]
+    );
+    for r in &report.rows {
+        assert_eq!((r.status, r.errors), (Status::Ok, 0), "{r:?}");
+        assert!(r.req_per_s.unwrap() > 0.0, "{r:?}");
+    }
+    assert_eq!(report.rows[3].requests, 1000, "populate sends exactly N creates");
 }

@@ -44,12 +44,21 @@ pub struct BenchArgs {
     /// Workload groups to run (default all): vpc, sg, elbv2, startup, memory, reconciler.
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
-    /// Group counts for every target (default: 100,1000 short; 100,1000,5000 full).
+    /// Group counts for every target, up to --moto-max for moto (default: 100,1000 short;
+    /// 100,1000,5000 full).
     #[arg(long, value_delimiter = ',')]
     pub sizes: Vec<u64>,
     /// Extra group counts for lbsim and the ceiling only (default: none short; 100000 full).
     #[arg(long, value_delimiter = ',')]
     pub lbsim_sizes: Vec<u64>,
+    /// Largest group count moto is given (default: 100 short, so CI stays under a minute;
+    /// unlimited full).
+    #[arg(long)]
+    pub moto_max: Option<u64>,
+    /// When a timed run's p50 exceeds this, larger sizes only populate (default 10s): a target
+    /// needing minutes per describe would otherwise hold the run for hours.
+    #[arg(long, value_parser = parse_duration)]
+    pub slow_limit: Option<Duration>,
     /// Client connections (one request in flight on each).
     #[arg(long, default_value_t = 8)]
     pub connections: usize,
@@ -103,6 +112,8 @@ struct Plan {
     groups: Vec<String>,
     sizes: Vec<u64>,
     lbsim_sizes: Vec<u64>,
+    moto_max: u64,
+    slow_limit: Duration,
     conns: usize,
     duration: Duration,
     budget: Duration,
@@ -150,6 +161,8 @@ impl Plan {
             groups,
             sizes,
             lbsim_sizes,
+            moto_max: a.moto_max.unwrap_or(if short { 100 } else { u64::MAX }),
+            slow_limit: a.slow_limit.unwrap_or(Duration::from_secs(10)),
             conns: a.connections.max(1),
             duration: a.duration.unwrap_or(Duration::from_secs(if short { 1 } else { 10 })),
             budget: a.budget.unwrap_or(Duration::from_secs(if short { 20 } else { 600 })),
@@ -166,7 +179,9 @@ impl Plan {
     /// Sizes for one target: the common ones, plus the lbsim-only ones for lbsim and the ceiling.
     fn sizes_for(&self, k: Kind) -> Vec<u64> {
         let mut v = self.sizes.clone();
-        if k != Kind::Moto {
+        if k == Kind::Moto {
+            v.retain(|n| *n <= self.moto_max);
+        } else {
             v.extend(&self.lbsim_sizes);
         }
         v.sort_unstable();
@@ -210,6 +225,8 @@ async fn sg_series(t: &Target, p: &Plan) -> Vec<Row> {
     let name = t.kind.name();
     let mut rows = Vec::new();
     let sizes = p.sizes_for(t.kind);
+    // Set once a timed run was too slow: larger sizes then only populate.
+    let mut too_slow: Option<String> = None;
     for (i, &n) in sizes.iter().enumerate() {
         let ep = t.endpoint(SIZE_REGIONS[i]);
         if let Err(e) = prime(&ep).await {
@@ -241,6 +258,12 @@ async fn sg_series(t: &Target, p: &Plan) -> Vec<Row> {
                 return rows;
             }
         }
+        if let Some(why) = &too_slow {
+            for w in ["sg-describe-by-tag", "sg-mix"] {
+                rows.push(Row::new(w, name, Some(n), Status::Skipped, why.clone()));
+            }
+            continue;
+        }
         progress(format!("{name}: describe-by-tag over {n} groups for {:?}", p.duration));
         rows.push(match loadgen::run(&ep, Arc::new(DescribeByTag { n }), p.conns, Stop::For(p.duration)).await {
             Ok(o) => Row::from_outcome("sg-describe-by-tag", name, Some(n), o),
@@ -252,6 +275,15 @@ async fn sg_series(t: &Target, p: &Plan) -> Vec<Row> {
             Ok(o) => Row::from_outcome("sg-mix", name, Some(n), o),
             Err(e) => Row::new("sg-mix", name, Some(n), Status::Failed, e),
         });
+        let limit_ms = p.slow_limit.as_secs_f64() * 1000.0;
+        if let Some(slow) = rows.iter().rev().take(2).find(|r| r.p50_ms.is_some_and(|m| m > limit_ms)) {
+            too_slow = Some(format!(
+                "{} at {n} groups had p50 {:.1} s (over --slow-limit {:?}); larger sizes only populate",
+                slow.workload,
+                slow.p50_ms.unwrap_or(0.0) / 1000.0,
+                p.slow_limit
+            ));
+        }
     }
     rows
 }
@@ -393,6 +425,8 @@ pub async fn run(args: &BenchArgs) -> Result<Report, String> {
     let meta = Meta {
         mode: p.mode.into(),
         connections: p.conns,
+        duration_s: p.duration.as_secs_f64(),
+        sizes: p.targets.iter().map(|k| (k.name().to_string(), p.sizes_for(*k))).collect(),
         cores: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
         load_average: std::fs::read_to_string("/proc/loadavg")
             .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
@@ -472,9 +506,12 @@ mod tests {
         let full = Plan::new(&BenchArgs::parse_from(["bench"])).unwrap();
         assert_eq!(full.sizes_for(Kind::Lbsim), vec![100, 1000, 5000, 100_000]);
         assert_eq!(full.sizes_for(Kind::Moto), vec![100, 1000, 5000]);
+        let capped = Plan::new(&BenchArgs::parse_from(["bench", "--moto-max", "1000"])).unwrap();
+        assert_eq!(capped.sizes_for(Kind::Moto), vec![100, 1000]);
         assert_eq!(full.targets, vec![Kind::Ceiling, Kind::Lbsim, Kind::Moto]);
         let short = Plan::new(&BenchArgs::parse_from(["bench", "--short", "--targets", "lbsim"])).unwrap();
         assert_eq!(short.sizes_for(Kind::Lbsim), vec![100, 1000]);
+        assert_eq!(short.sizes_for(Kind::Moto), vec![100]);
         assert_eq!(short.duration, Duration::from_secs(1));
         assert!(Plan::new(&BenchArgs::parse_from(["bench", "--targets", "localstack"])).is_err());
         assert!(Plan::new(&BenchArgs::parse_from(["bench", "--only", "everything"])).is_err());

@@ -194,6 +194,15 @@ fn fmt_opt(v: Option<f64>, digits: usize) -> String {
     v.map(|x| format!("{x:.digits$}")).unwrap_or_else(|| "-".into())
 }
 
+/// Whole numbers for fast targets; decimals when a target does under 100 requests a second.
+fn fmt_rate(v: Option<f64>) -> String {
+    match v {
+        Some(x) if x < 10.0 => format!("{x:.2}"),
+        Some(x) if x < 100.0 => format!("{x:.1}"),
+        other => fmt_opt(other, 0),
+    }
+}
+
 fn fmt_ratio(v: Option<f64>) -> String {
     match v {
         Some(x) if x >= 10.0 => format!("{x:.0}×"),
@@ -211,7 +220,7 @@ pub fn table(rows: &[Row], goals: &[Goal]) -> String {
             r.workload.clone(),
             r.target.clone(),
             r.n.map(|n| n.to_string()).unwrap_or_else(|| "-".into()),
-            fmt_opt(r.req_per_s, 0),
+            fmt_rate(r.req_per_s),
             fmt_opt(r.p50_ms, 2),
             fmt_opt(r.p99_ms, 2),
             match (r.value, &r.unit) {
@@ -267,6 +276,10 @@ pub fn table(rows: &[Row], goals: &[Goal]) -> String {
 pub struct Meta {
     pub mode: String,
     pub connections: usize,
+    /// Length of each timed run, seconds.
+    pub duration_s: f64,
+    /// Group counts per target.
+    pub sizes: std::collections::BTreeMap<String, Vec<u64>>,
     pub cores: usize,
     pub load_average: String,
     pub lbsim_build: String,
