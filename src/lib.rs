@@ -10,15 +10,16 @@
 //! - [`state`]: plain data, invariants, quotas; one `Mutex<Region>` per (account, region).
 //! - [`error`]: the one `ApiError` and the table of AWS codes, statuses and messages.
 //! - [`config`]: accounts, quotas and Region settings from YAML.
-//! - [`admin`]: the JSON admin API under `/_lbsim/` (faults, request log, quotas, state).
-//! - [`persist`]: the state file: loading, and atomic snapshot writes.
 //! - [`admin`]: the JSON admin API under `/_lbsim/` (health, reset, state, quotas, usage,
-//!   request log, faults) beside the AWS APIs on the same listener.
+//!   request log, faults, snapshots) beside the AWS APIs on the same listener.
+//! - [`persist`]: the state file: loading, and atomic snapshot writes.
+//! - [`bench`]: `lbsim bench`, the benchmark against moto and an HTTP ceiling (over HTTP only).
 //!
 //! Flow is one-way: nothing in `state` knows HTTP or XML, and nothing in `api` builds envelopes.
 
 pub mod admin;
 pub mod api;
+pub mod bench;
 pub mod config;
 pub mod error;
 pub mod persist;

@@ -1,5 +1,5 @@
-//! The `lbsim` command line: `lbsim serve` runs the API server. Thin: parses flags, loads the
-//! config, and hands over to the library.
+//! The `lbsim` command line: `lbsim serve` runs the API server, `lbsim bench` the benchmark.
+//! Thin: parses flags, loads the config, and hands over to the library.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -42,6 +42,8 @@ enum Command {
         #[arg(long, env = "LBSIM_SNAPSHOT_INTERVAL", requires = "state_file")]
         snapshot_interval: Option<u64>,
     },
+    /// Benchmark lbsim against moto's server and an HTTP ceiling on this machine (docs/performance.md).
+    Bench(lbsim::bench::BenchArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -51,6 +53,7 @@ fn main() -> std::process::ExitCode {
         .init();
     let cli = Cli::parse();
     match cli.command {
+        Command::Bench(args) => lbsim::bench::cli(args),
         Command::Serve { listen, config, admin_token, request_log_size, state_file, snapshot_interval } => {
             let mut config = match config.map(|p| Config::load(&p)).transpose() {
                 Ok(c) => c.unwrap_or_default(),
