@@ -148,8 +148,14 @@ impl Action for DescribeSubnets {
         for id in &self.ids {
             find_subnet(r, id)?;
         }
-        let candidates: Vec<&Subnet> =
-            if self.ids.is_empty() { r.subnets.values().collect() } else { self.ids.iter().filter_map(|i| r.subnets.get(i)).collect() };
+        // Candidates through the tag index when a tag filter names exact values.
+        let candidates: Vec<&Subnet> = if !self.ids.is_empty() {
+            self.ids.iter().filter_map(|i| r.subnets.get(i)).collect()
+        } else if let Some(ids) = self.filters.tag_candidates(&r.tags) {
+            r.subnets.values().filter(|x| ids.contains(&x.id)).collect()
+        } else {
+            r.subnets.values().collect()
+        };
         let matched: Vec<&Subnet> = candidates
             .into_iter()
             .filter(|s| {

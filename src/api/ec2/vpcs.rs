@@ -116,8 +116,14 @@ impl Action for DescribeVpcs {
         for id in &self.ids {
             find_vpc(r, id)?;
         }
-        let candidates: Vec<&Vpc> =
-            if self.ids.is_empty() { r.vpcs.values().collect() } else { self.ids.iter().filter_map(|i| r.vpcs.get(i)).collect() };
+        // Candidates through the tag index when a tag filter names exact values.
+        let candidates: Vec<&Vpc> = if !self.ids.is_empty() {
+            self.ids.iter().filter_map(|i| r.vpcs.get(i)).collect()
+        } else if let Some(ids) = self.filters.tag_candidates(&r.tags) {
+            r.vpcs.values().filter(|x| ids.contains(&x.id)).collect()
+        } else {
+            r.vpcs.values().collect()
+        };
         let matched: Vec<&Vpc> = candidates
             .into_iter()
             .filter(|v| {
