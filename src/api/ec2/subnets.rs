@@ -3,7 +3,7 @@
 use ipnet::Ipv4Net;
 
 use super::vpcs::find_vpc;
-use crate::api::filters::Filters;
+use crate::api::filters::{Filters, in_creation_order};
 use crate::api::paging::page;
 use crate::api::tags::{TagList, check_new, tag_specs, write_tag_set};
 use crate::api::{Action, Ctx, Rendered, ReturnTrue};
@@ -149,13 +149,8 @@ impl Action for DescribeSubnets {
             find_subnet(r, id)?;
         }
         // Candidates through the tag index when a tag filter names exact values.
-        let candidates: Vec<&Subnet> = if !self.ids.is_empty() {
-            self.ids.iter().filter_map(|i| r.subnets.get(i)).collect()
-        } else if let Some(ids) = self.filters.tag_candidates(&r.tags) {
-            r.subnets.values().filter(|x| ids.contains(&x.id)).collect()
-        } else {
-            r.subnets.values().collect()
-        };
+        let hits = if self.ids.is_empty() { self.filters.tag_candidates(&r.tags) } else { Some(self.ids.iter().cloned().collect()) };
+        let candidates: Vec<&Subnet> = in_creation_order(&r.subnets, hits);
         let matched: Vec<&Subnet> = candidates
             .into_iter()
             .filter(|s| {

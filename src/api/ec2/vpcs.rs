@@ -2,7 +2,7 @@
 
 use ipnet::Ipv4Net;
 
-use crate::api::filters::Filters;
+use crate::api::filters::{Filters, in_creation_order};
 use crate::api::paging::page;
 use crate::api::tags::{TagList, check_new, tag_specs, write_tag_set};
 use crate::api::{Action, Ctx, Rendered, ReturnTrue};
@@ -117,13 +117,8 @@ impl Action for DescribeVpcs {
             find_vpc(r, id)?;
         }
         // Candidates through the tag index when a tag filter names exact values.
-        let candidates: Vec<&Vpc> = if !self.ids.is_empty() {
-            self.ids.iter().filter_map(|i| r.vpcs.get(i)).collect()
-        } else if let Some(ids) = self.filters.tag_candidates(&r.tags) {
-            r.vpcs.values().filter(|x| ids.contains(&x.id)).collect()
-        } else {
-            r.vpcs.values().collect()
-        };
+        let hits = if self.ids.is_empty() { self.filters.tag_candidates(&r.tags) } else { Some(self.ids.iter().cloned().collect()) };
+        let candidates: Vec<&Vpc> = in_creation_order(&r.vpcs, hits);
         let matched: Vec<&Vpc> = candidates
             .into_iter()
             .filter(|v| {
