@@ -60,15 +60,14 @@ async fn aws(State(app): State<Arc<App>>, method: Method, uri: Uri, headers: Hea
     let started = Instant::now();
     let request_id = wire::new_request_id();
     let scope = Scope::from_headers(&headers);
-    let body = match axum::body::to_bytes(body, MAX_BODY).await {
-        Ok(b) => b,
-        Err(_) => {
-            let e =
-                ApiError::new(ErrorCode::RequestEntityTooLarge, format!("Request body is larger than the {MAX_BODY} bytes lbsim accepts"));
-            return wire::fail(None, &e, &request_id);
+    let (resp, service, action, account, region) = match read_body(body, MAX_BODY).await {
+        Ok(body) => handle(&app, &method, &uri, &scope, body, &request_id),
+        Err(e) => {
+            // Nothing is parsed yet: the envelope follows the signing name when there is one.
+            let service = wire::resolve_service(&scope, None).ok();
+            (wire::fail(service, &e, &request_id), service, None, None, None)
         }
     };
-    let (resp, service, action, account, region) = handle(&app, &method, &uri, &scope, body, &request_id);
     tracing::debug!(
         service = service.map(|s| s.name()).unwrap_or("-"),
         action = action.as_deref().unwrap_or("-"),
@@ -81,6 +80,33 @@ async fn aws(State(app): State<Arc<App>>, method: Method, uri: Uri, headers: Hea
     resp
 }
 
+/// Reads the whole body, refusing more than `limit` bytes. A declared length over the limit is
+/// refused before anything is read. A body that breaks off early (the client went away or sent
+/// less than its Content-Length) is a malformed request, not an oversized one.
+async fn read_body(mut body: Body, limit: usize) -> Result<Bytes, ApiError> {
+    use axum::body::HttpBody;
+    let too_large =
+        || ApiError::new(ErrorCode::RequestEntityTooLarge, format!("Request body is larger than the {limit} bytes lbsim accepts"));
+    let hint = body.size_hint();
+    if hint.lower() > limit as u64 {
+        return Err(too_large());
+    }
+    let mut buf = Vec::with_capacity(hint.exact().unwrap_or(0).min(limit as u64) as usize);
+    while let Some(frame) = std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx)).await {
+        let Ok(frame) = frame else {
+            // [unverified] AWS's answer to a cut-off body is not documented.
+            return Err(ApiError::new(ErrorCode::MalformedQueryString, "The request body ended before it was complete"));
+        };
+        if let Ok(data) = frame.into_data() {
+            if buf.len() + data.len() > limit {
+                return Err(too_large());
+            }
+            buf.extend_from_slice(&data);
+        }
+    }
+    Ok(Bytes::from(buf))
+}
+
 type Handled = (Response, Option<Service>, Option<String>, Option<String>, Option<String>);
 
 fn handle(app: &App, method: &Method, uri: &Uri, scope: &Scope, body: Bytes, request_id: &str) -> Handled {
@@ -88,7 +114,11 @@ fn handle(app: &App, method: &Method, uri: &Uri, scope: &Scope, body: Bytes, req
     let raw: &[u8] = if body.is_empty() && *method == Method::GET { uri.query().unwrap_or("").as_bytes() } else { &body };
     let mut params = match Params::parse(raw, ListStyle::Flat) {
         Ok(p) => p,
-        Err(e) => return (wire::fail(None, &e, request_id), None, None, None, None),
+        Err(e) => {
+            // No `Version` can be read: the envelope follows the signing name when there is one.
+            let service = wire::resolve_service(scope, None).ok();
+            return (wire::fail(service, &e, request_id), service, None, None, None);
+        }
     };
     let version = params.root().str("Version").map(String::from);
     let service = match wire::resolve_service(scope, version.as_deref()) {
