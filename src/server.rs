@@ -179,12 +179,36 @@ pub async fn shutdown_signal() {
     }
 }
 
-/// Serves until `shutdown` resolves. Binding happens before this is called, so callers can
-/// report the bound address (port 0 picks a free one).
+/// How long in-flight requests may take to finish after the shutdown signal. Requests are
+/// answered in microseconds, so a connection still busy after this is a client that stalled
+/// mid-request; it must not keep the process alive.
+pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Serves until `shutdown` resolves, then lets in-flight requests finish for at most
+/// [`SHUTDOWN_GRACE`]. Binding happens before this is called, so callers can report the bound
+/// address (port 0 picks a free one).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     app: Arc<App>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(app)).with_graceful_shutdown(shutdown).await
+    let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
+    let graceful = axum::serve(listener, router(app)).with_graceful_shutdown(async move {
+        shutdown.await;
+        let _ = stopping_tx.send(());
+    });
+    let deadline = async move {
+        // A dropped sender means the server ended on its own: nothing to cut short.
+        if stopping_rx.await.is_err() {
+            return std::future::pending().await;
+        }
+        tokio::time::sleep(SHUTDOWN_GRACE).await;
+    };
+    tokio::select! {
+        r = std::future::IntoFuture::into_future(graceful) => r,
+        () = deadline => {
+            tracing::warn!(grace = ?SHUTDOWN_GRACE, "connections still busy after the shutdown grace period; closing them");
+            Ok(())
+        }
+    }
 }

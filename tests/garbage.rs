@@ -381,6 +381,22 @@ mod process {
         assert!(status.success(), "exit status {status:?}");
     }
 
+    /// A client that stalls mid-body must not keep a stopping server alive (it did: graceful
+    /// shutdown waited for that connection forever).
+    #[test]
+    fn sigterm_exits_zero_while_a_client_stalls_mid_body() {
+        let (mut child, addr) = spawn();
+        let mut stalled = TcpStream::connect(&addr).expect("connect");
+        write!(stalled, "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 100\r\n\r\nAction=Describe").unwrap();
+        stalled.flush().unwrap();
+        // The server has the request in hand before the signal comes.
+        let (_, head) = request(&addr);
+        assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+        let status = stop(&mut child, "-TERM");
+        drop(stalled);
+        assert!(status.success(), "exit status {status:?}");
+    }
+
     #[test]
     fn sigint_exits_zero() {
         let (mut child, addr) = spawn();
