@@ -2,6 +2,8 @@
 //! runtime, and AWS SDK clients pointed at it with dummy credentials (as users configure them).
 #![allow(dead_code)]
 
+pub mod http;
+
 use std::sync::Arc;
 
 use aws_config::retry::RetryConfig;
