@@ -213,7 +213,8 @@ fn decode(app: &App, method: &Method, uri: &Uri, scope: &Scope, body: Bytes) -> 
     // Query APIs also accept GET with the parameters in the query string.
     let raw: &[u8] = if body.is_empty() && *method == Method::GET { uri.query().unwrap_or("").as_bytes() } else { &body };
     // No `Version` can be read yet: the envelope follows the signing name when there is one.
-    let mut params = Params::parse(raw, ListStyle::Flat).map_err(|e| early(e, wire::resolve_service(scope, None).ok(), None, None, None, None))?;
+    let mut params =
+        Params::parse(raw, ListStyle::Flat).map_err(|e| early(e, wire::resolve_service(scope, None).ok(), None, None, None, None))?;
     let version = params.root().str("Version").map(String::from);
     let service = match wire::resolve_service(scope, version.as_deref()) {
         Ok(s) => s,
