@@ -274,7 +274,17 @@ def security_groups():
         expect_error("DependencyViolation", ec2.delete_security_group, GroupId=peer)
         ec2.revoke_security_group_ingress(GroupId=sg, IpPermissions=perms)
         assert ec2.describe_security_groups(GroupIds=[sg])["SecurityGroups"][0]["IpPermissions"] == []
-        expect_error("InvalidPermission.NotFound", ec2.revoke_security_group_ingress, GroupId=sg, IpPermissions=perms[:1])
+        # In the default VPC AWS does not refuse unknown permissions: it returns them
+        # (aws-api.md §2.2); in any other VPC the revoke fails and changes nothing.
+        lenient = ec2.revoke_security_group_ingress(GroupId=sg, IpPermissions=perms[:1])
+        assert len(lenient.get("UnknownIpPermissions", [])) == 1, lenient
+        other_vpc = ec2.create_vpc(CidrBlock="10.77.0.0/16")["Vpc"]["VpcId"]
+        strict = ec2.create_security_group(GroupName=group, Description="strict", VpcId=other_vpc)["GroupId"]
+        try:
+            expect_error("InvalidPermission.NotFound", ec2.revoke_security_group_ingress, GroupId=strict, IpPermissions=perms[:1])
+        finally:
+            quietly(ec2.delete_security_group, GroupId=strict)
+            quietly(ec2.delete_vpc, VpcId=other_vpc)
     finally:
         quietly(ec2.delete_security_group, GroupId=sg)
         quietly(ec2.delete_security_group, GroupId=peer)
