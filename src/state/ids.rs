@@ -21,8 +21,9 @@ impl IdGen {
 
     /// `sg-0123456789abcdef0` style: 17 hex digits.
     pub fn ec2(&mut self, prefix: &str) -> String {
-        let v = self.rng.next_u64() & 0x0fff_ffff_ffff_ffff;
+        // 17 hex digits: one nibble, then 16 more; every digit is random.
         let hi = self.rng.next_u32() & 0xf;
+        let v = self.rng.next_u64();
         format!("{prefix}-{hi:x}{v:016x}")
     }
 
@@ -88,6 +89,9 @@ mod tests {
         let id = a.ec2("sg");
         assert_eq!(id, b.ec2("sg"));
         assert!(well_formed(&id, "sg"), "{id}");
+        // No digit position is fixed (an earlier mask left the second digit always 0).
+        let seconds: std::collections::BTreeSet<char> = (0..64).map(|_| a.ec2("sg").chars().nth(4).unwrap()).collect();
+        assert!(seconds.len() > 4, "{seconds:?}");
         assert!(well_formed("sg-1234abcd", "sg"));
         assert!(!well_formed("sg-XYZ", "sg"));
         assert!(!well_formed("sgr-1234abcd", "sg"));
