@@ -16,6 +16,7 @@
 pub mod api;
 pub mod config;
 pub mod error;
+pub mod reconciler;
 pub mod server;
 pub mod state;
 pub mod wire;
