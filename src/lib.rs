@@ -10,6 +10,7 @@
 //! - [`state`]: plain data, invariants, quotas; one `Mutex<Region>` per (account, region).
 //! - [`error`]: the one `ApiError` and the table of AWS codes, statuses and messages.
 //! - [`config`]: accounts, quotas and Region settings from YAML.
+//! - [`sdk`]: AWS SDK clients for lbsim's own client code (in-process connector, call log).
 //!
 //! Flow is one-way: nothing in `state` knows HTTP or XML, and nothing in `api` builds envelopes.
 
@@ -17,6 +18,7 @@ pub mod api;
 pub mod config;
 pub mod error;
 pub mod reconciler;
+pub mod sdk;
 pub mod server;
 pub mod state;
 pub mod wire;
