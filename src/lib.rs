@@ -15,6 +15,7 @@
 //! Flow is one-way: nothing in `state` knows HTTP or XML, and nothing in `api` builds envelopes.
 
 pub mod api;
+pub mod cluster;
 pub mod config;
 pub mod error;
 pub mod reconciler;

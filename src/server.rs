@@ -25,6 +25,8 @@ pub struct App {
     pub store: Store,
     pub config: Config,
     pub started: Instant,
+    /// EKS clusters loaded from fixtures (DescribeCluster / ListClusters).
+    pub eks: crate::state::eks::EksClusters,
 }
 
 impl App {
@@ -41,7 +43,7 @@ impl App {
         for (region, s) in &config.regions {
             store.set_region_settings(region, s.clone());
         }
-        Ok(Arc::new(App { store, config, started: Instant::now() }))
+        Ok(Arc::new(App { store, config, started: Instant::now(), eks: Default::default() }))
     }
 }
 
@@ -68,6 +70,9 @@ async fn aws(State(app): State<Arc<App>>, method: Method, uri: Uri, headers: Hea
             return wire::fail(None, &e, &request_id);
         }
     };
+    if scope.service.as_deref() == Some("eks") {
+        return eks(&app, &method, &uri, &scope, &request_id);
+    }
     let (resp, service, action, account, region) = handle(&app, &method, &uri, &scope, body, &request_id);
     tracing::debug!(
         service = service.map(|s| s.name()).unwrap_or("-"),
@@ -125,6 +130,18 @@ fn handle(app: &App, method: &Method, uri: &Uri, scope: &Scope, body: Bytes, req
         }
     };
     (resp, Some(service), Some(action), Some(account), Some(region))
+}
+
+/// EKS speaks rest-json: the operation is the method and path.
+fn eks(app: &App, method: &Method, uri: &Uri, scope: &Scope, request_id: &str) -> Response {
+    let account = app.config.account_for(scope.access_key.as_deref());
+    let region = scope.region.clone().unwrap_or_else(|| app.config.default_region.clone());
+    let out = api::eks::handle(&app.eks, method.as_str(), uri.path(), uri.query().unwrap_or(""), &account, &region);
+    tracing::debug!(service = "eks", path = uri.path(), account, region, ok = out.is_ok(), "request");
+    match out {
+        Ok(v) => wire::restjson::respond(&v, request_id),
+        Err(e) => wire::restjson::fail(&e, request_id),
+    }
 }
 
 /// Resolves when SIGINT or SIGTERM arrives.
