@@ -351,6 +351,59 @@ impl Region {
         gone
     }
 
+    /// Replaces a rule's body in place (same id, position and tags), keeping `sg_refs` right
+    /// when the peer changes. Used by ModifySecurityGroupRules and the description updates.
+    pub fn replace_rule(&mut self, sg_id: &str, new: Rule) {
+        let Some(sg) = self.sgs.get_mut(sg_id) else { return };
+        let Some(slot) = sg.rules.iter_mut().find(|r| r.id == new.id) else { return };
+        let old = std::mem::replace(slot, new.clone());
+        if old.peer == new.peer {
+            return;
+        }
+        if let Peer::Group { group_id, .. } = &old.peer
+            && let Some(m) = self.sg_refs.get_mut(group_id)
+        {
+            if let Some(c) = m.get_mut(sg_id) {
+                *c -= 1;
+                if *c == 0 {
+                    m.remove(sg_id);
+                }
+            }
+            if m.is_empty() {
+                self.sg_refs.remove(group_id);
+            }
+        }
+        if let Peer::Group { group_id, .. } = &new.peer {
+            *self.sg_refs.entry(group_id.clone()).or_default().entry(sg_id.to_string()).or_default() += 1;
+        }
+    }
+
+    // ---- prefix lists --------------------------------------------------------------------------
+
+    /// Looks a prefix list up by id (`InvalidPrefixListId.Malformed` / `InvalidPrefixListID.NotFound`).
+    pub fn prefix_list(&self, id: &str) -> ApiResult<&PrefixList> {
+        if !super::ids::well_formed(id, "pl") {
+            return Err(ApiError::malformed_id(ErrorCode::InvalidPrefixListIdMalformed, id, "pl"));
+        }
+        self.prefix_lists.get(id).ok_or_else(|| ApiError::prefix_list_not_found(id))
+    }
+
+    pub fn insert_prefix_list(&mut self, pl: PrefixList) {
+        self.prefix_lists.insert(pl.id.clone(), pl);
+    }
+
+    /// Removes a prefix list and its tags. Callers have checked that no rule references it.
+    pub fn remove_prefix_list(&mut self, id: &str) -> Option<PrefixList> {
+        let pl = self.prefix_lists.shift_remove(id)?;
+        self.tags.clear(id);
+        Some(pl)
+    }
+
+    /// Whether any security-group rule references the list (a scan: deletes are rare).
+    pub fn prefix_list_in_use(&self, id: &str) -> bool {
+        self.sgs.values().flat_map(|g| &g.rules).any(|r| matches!(&r.peer, Peer::PrefixList(p) if p == id))
+    }
+
     /// Groups other than `id` itself whose rules reference `id`.
     pub fn referencing_groups(&self, id: &str) -> Vec<&String> {
         self.sg_refs.get(id).map(|m| m.keys().filter(|g| g.as_str() != id).collect()).unwrap_or_default()

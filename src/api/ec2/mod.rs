@@ -2,6 +2,7 @@
 //! place an EC2 action name is matched.
 
 pub mod account;
+pub mod sg_perms;
 pub mod subnets;
 pub mod vpcs;
 
