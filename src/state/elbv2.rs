@@ -1,24 +1,735 @@
-//! ELBv2 resources as plain data (load balancers, target groups, listeners, targets).
-//! Filled in by the ELBv2 work (issue 3); `Region` owns one `Elbv2` beside the EC2 state.
+//! ELBv2 resources as plain data (aws-api.md §2.5): load balancers, target groups, listeners
+//! (each with its default rule), registered targets, attributes and tags; indexes by ARN and
+//! name; the draining queue; the health and provisioning clocks; the admin dump and quota usage.
+//!
+//! Invariant: only the methods here (and the `Region` methods at the end, which also touch the
+//! NLB's network interfaces) insert or remove ELBv2 resources, so `lb_by_name`, `tg_by_name`,
+//! `listeners_by_lb`, `tg_listeners`, `rule_listener`, `attached_at` and `draining` always agree
+//! with the data. Nothing here validates requests: actions do that first, then call these.
 
-#[derive(Debug, Default, Clone)]
-pub struct Elbv2 {}
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-impl crate::state::Region {
-    /// Whether any load balancer or target group lives in the VPC (DeleteVpc refuses then).
-    pub fn elb_uses_vpc(&self, _vpc: &str) -> bool {
-        false
+use chrono::{DateTime, Duration, Utc};
+use indexmap::IndexMap;
+use serde_json::{Value, json};
+
+use super::Quotas;
+use super::ec2::{Eni, InstanceState};
+use super::region::Region;
+
+/// Ordered user tags of one ELBv2 resource; a key appears once.
+pub type Tags = Vec<(String, String)>;
+
+/// One subnet (one Availability Zone) a load balancer is attached to, with the interface AWS
+/// creates there for an NLB.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LbSubnet {
+    pub subnet_id: String,
+    pub az: String,
+    pub eni_id: String,
+    /// The interface's address; `requested` says whether SubnetMappings chose it.
+    pub private_ip: String,
+    pub requested_ip: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct LoadBalancer {
+    pub arn: String,
+    pub name: String,
+    /// The 16-hex id in the ARN and DNS name.
+    pub id: String,
+    pub scheme: String,
+    pub vpc_id: String,
+    pub ip_address_type: String,
+    pub created: DateTime<Utc>,
+    pub subnets: Vec<LbSubnet>,
+    pub security_groups: Vec<String>,
+    /// `on`/`off`; only an NLB created with security groups has it (aws-api.md §1.7.5).
+    pub enforce_private_link: Option<String>,
+    pub dns_name: String,
+    pub hosted_zone: String,
+    pub attributes: IndexMap<String, String>,
+    pub tags: Tags,
+}
+
+impl LoadBalancer {
+    pub fn azs(&self) -> impl Iterator<Item = &str> {
+        self.subnets.iter().map(|s| s.az.as_str())
+    }
+    pub fn attr(&self, key: &str) -> &str {
+        self.attributes.get(key).map(String::as_str).unwrap_or("")
     }
 }
 
+/// Health-check settings of a target group, as effective values (defaults applied).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HealthCheck {
+    pub enabled: bool,
+    pub protocol: String,
+    pub port: String,
+    pub path: Option<String>,
+    pub interval: i64,
+    pub timeout: i64,
+    pub healthy: i64,
+    pub unhealthy: i64,
+    pub matcher_http: Option<String>,
+    pub matcher_grpc: Option<String>,
+}
+
+/// One registration: a target id on a port (an instance may be registered on several ports).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub id: String,
+    pub port: u16,
+    /// The AvailabilityZone the caller gave (only ip targets may give one).
+    pub az: Option<String>,
+    /// The zone it counts in: its subnet's zone, or `all` for an address outside the VPC.
+    pub zone: String,
+    pub registered_at: DateTime<Utc>,
+    /// Set while the target drains after DeregisterTargets; it disappears at this time.
+    pub drain_until: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TargetGroup {
+    pub arn: String,
+    pub name: String,
+    pub protocol: String,
+    pub port: u16,
+    pub vpc_id: String,
+    pub target_type: String,
+    pub ip_address_type: String,
+    pub health: HealthCheck,
+    pub created: DateTime<Utc>,
+    pub attributes: IndexMap<String, String>,
+    pub tags: Tags,
+    pub targets: IndexMap<(String, u16), Target>,
+    /// When a listener of a load balancer first forwarded to it (None while unused).
+    pub attached_at: Option<DateTime<Utc>>,
+}
+
+impl TargetGroup {
+    pub fn attr(&self, key: &str) -> &str {
+        self.attributes.get(key).map(String::as_str).unwrap_or("")
+    }
+}
+
+/// A listener action. NLBs serve `forward` only: either a plain target group or a
+/// ForwardConfig with one weighted target group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Action {
+    pub kind: String,
+    pub target_group_arn: Option<String>,
+    /// (target group ARN, weight) pairs of a ForwardConfig.
+    pub forward: Option<Vec<(String, Option<i64>)>>,
+    /// TargetGroupStickinessConfig (enabled, duration seconds).
+    pub stickiness: Option<(bool, Option<i64>)>,
+    pub order: Option<i64>,
+}
+
+impl Action {
+    /// Every target group the action sends traffic to.
+    pub fn target_groups(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = self.target_group_arn.iter().map(String::as_str).collect();
+        for (tg, _) in self.forward.iter().flatten() {
+            if !out.contains(&tg.as_str()) {
+                out.push(tg);
+            }
+        }
+        out
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Listener {
+    pub arn: String,
+    pub lb_arn: String,
+    pub port: u16,
+    pub protocol: String,
+    pub ssl_policy: Option<String>,
+    /// The default certificate (TLS listeners have exactly one).
+    pub certificate: Option<String>,
+    /// Certificates added with AddListenerCertificates, in the order added.
+    pub extra_certificates: Vec<String>,
+    pub alpn: Vec<String>,
+    pub actions: Vec<Action>,
+    pub attributes: IndexMap<String, String>,
+    pub tags: Tags,
+    /// The ARN of the listener's default rule and that rule's tags.
+    pub rule_arn: String,
+    pub rule_tags: Tags,
+}
+
+impl Listener {
+    pub fn target_groups(&self) -> BTreeSet<&str> {
+        self.actions.iter().flat_map(|a| a.target_groups()).collect()
+    }
+}
+
+/// What DescribeTargetHealth reports for one target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Health {
+    pub state: &'static str,
+    pub reason: Option<&'static str>,
+    pub description: Option<&'static str>,
+}
+
+impl Health {
+    fn new(state: &'static str, reason: &'static str, description: &'static str) -> Health {
+        Health { state, reason: Some(reason), description: Some(description) }
+    }
+    pub fn not_registered() -> Health {
+        Health::new("unused", "Target.NotRegistered", "Target is not registered to the target group")
+    }
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct Elbv2 {
+    pub lbs: IndexMap<String, LoadBalancer>,
+    pub lb_by_name: HashMap<String, String>,
+    pub tgs: IndexMap<String, TargetGroup>,
+    pub tg_by_name: HashMap<String, String>,
+    pub listeners: IndexMap<String, Listener>,
+    /// Load balancer → its listeners, in creation order.
+    pub listeners_by_lb: HashMap<String, Vec<String>>,
+    /// Target group → listeners whose default actions forward to it.
+    pub tg_listeners: HashMap<String, BTreeSet<String>>,
+    /// Default rule ARN → listener ARN.
+    pub rule_listener: HashMap<String, String>,
+    /// (due time, target group, target id, port) of draining targets, soonest first.
+    draining: BTreeSet<(DateTime<Utc>, String, String, u16)>,
+}
+
 impl Elbv2 {
+    // ---- lookups -----------------------------------------------------------------------------
+
+    /// The load balancer a target group is used by (a target group has at most one).
+    pub fn tg_lb(&self, tg: &str) -> Option<&str> {
+        let l = self.tg_listeners.get(tg)?.iter().next()?;
+        self.listeners.get(l).map(|l| l.lb_arn.as_str())
+    }
+
+    /// Target groups the load balancer's listeners forward to.
+    pub fn lb_tgs(&self, lb: &str) -> BTreeSet<&str> {
+        self.listeners_by_lb.get(lb).into_iter().flatten().filter_map(|l| self.listeners.get(l)).flat_map(|l| l.target_groups()).collect()
+    }
+
+    pub fn lb_listeners(&self, lb: &str) -> impl Iterator<Item = &Listener> {
+        self.listeners_by_lb.get(lb).into_iter().flatten().filter_map(|l| self.listeners.get(l))
+    }
+
+    // ---- load balancers ----------------------------------------------------------------------
+
+    pub fn insert_lb(&mut self, lb: LoadBalancer) {
+        self.lb_by_name.insert(lb.name.clone(), lb.arn.clone());
+        self.listeners_by_lb.entry(lb.arn.clone()).or_default();
+        self.lbs.insert(lb.arn.clone(), lb);
+    }
+
+    /// Removes a load balancer and its listeners; its target groups survive, detached.
+    pub fn remove_lb(&mut self, arn: &str) -> Option<LoadBalancer> {
+        for l in self.listeners_by_lb.get(arn).cloned().unwrap_or_default() {
+            self.remove_listener(&l);
+        }
+        self.listeners_by_lb.remove(arn);
+        let lb = self.lbs.shift_remove(arn)?;
+        self.lb_by_name.remove(&lb.name);
+        Some(lb)
+    }
+
+    // ---- target groups -----------------------------------------------------------------------
+
+    pub fn insert_tg(&mut self, tg: TargetGroup) {
+        self.tg_by_name.insert(tg.name.clone(), tg.arn.clone());
+        self.tgs.insert(tg.arn.clone(), tg);
+    }
+
+    /// Removes a target group that no listener uses (callers check), with its draining entries.
+    pub fn remove_tg(&mut self, arn: &str) -> Option<TargetGroup> {
+        let tg = self.tgs.shift_remove(arn)?;
+        self.tg_by_name.remove(&tg.name);
+        self.tg_listeners.remove(arn);
+        for t in tg.targets.values() {
+            if let Some(due) = t.drain_until {
+                self.draining.remove(&(due, arn.to_string(), t.id.clone(), t.port));
+            }
+        }
+        Some(tg)
+    }
+
+    /// Adds validated targets; an active registration is left as it is, a draining one starts
+    /// again as a new registration.
+    pub fn register(&mut self, tg_arn: &str, targets: Vec<Target>) {
+        let Some(tg) = self.tgs.get_mut(tg_arn) else { return };
+        for t in targets {
+            let key = (t.id.clone(), t.port);
+            match tg.targets.get(&key) {
+                Some(old) if old.drain_until.is_none() => continue,
+                Some(old) => {
+                    if let Some(due) = old.drain_until {
+                        self.draining.remove(&(due, tg_arn.to_string(), t.id.clone(), t.port));
+                    }
+                }
+                None => {}
+            }
+            tg.targets.insert(key, t);
+        }
+    }
+
+    /// Deregisters targets: they drain until `drain_until` when the group is in use and the
+    /// delay is positive, else they go at once. Unknown targets are ignored (AWS succeeds).
+    pub fn deregister(&mut self, tg_arn: &str, keys: &[(String, u16)], drain_until: Option<DateTime<Utc>>) {
+        let Some(tg) = self.tgs.get_mut(tg_arn) else { return };
+        for key in keys {
+            let Some(t) = tg.targets.get_mut(key) else { continue };
+            if t.drain_until.is_some() {
+                continue;
+            }
+            match drain_until {
+                Some(due) => {
+                    t.drain_until = Some(due);
+                    self.draining.insert((due, tg_arn.to_string(), key.0.clone(), key.1));
+                }
+                None => {
+                    tg.targets.shift_remove(key);
+                }
+            }
+        }
+    }
+
+    /// Drops targets whose deregistration delay has passed.
+    pub fn expire(&mut self, now: DateTime<Utc>) {
+        while let Some(first) = self.draining.first() {
+            if first.0 > now {
+                break;
+            }
+            let (_, tg, id, port) = self.draining.pop_first().expect("checked non-empty");
+            if let Some(g) = self.tgs.get_mut(&tg) {
+                g.targets.shift_remove(&(id, port));
+            }
+        }
+    }
+
+    // ---- listeners ---------------------------------------------------------------------------
+
+    pub fn insert_listener(&mut self, l: Listener, now: DateTime<Utc>) {
+        self.listeners_by_lb.entry(l.lb_arn.clone()).or_default().push(l.arn.clone());
+        self.rule_listener.insert(l.rule_arn.clone(), l.arn.clone());
+        let tgs: Vec<String> = l.target_groups().into_iter().map(String::from).collect();
+        let arn = l.arn.clone();
+        self.listeners.insert(arn.clone(), l);
+        for tg in tgs {
+            self.link(&tg, &arn, now);
+        }
+    }
+
+    pub fn remove_listener(&mut self, arn: &str) -> Option<Listener> {
+        let l = self.listeners.shift_remove(arn)?;
+        if let Some(v) = self.listeners_by_lb.get_mut(&l.lb_arn) {
+            v.retain(|x| x != arn);
+        }
+        self.rule_listener.remove(&l.rule_arn);
+        for tg in l.target_groups() {
+            self.unlink(tg, arn);
+        }
+        Some(l)
+    }
+
+    /// Replaces a listener's settings (ModifyListener), re-linking its target groups.
+    pub fn replace_listener(&mut self, l: Listener, now: DateTime<Utc>) {
+        let Some(old) = self.listeners.get(&l.arn) else { return };
+        let old_tgs: Vec<String> = old.target_groups().into_iter().map(String::from).collect();
+        let new_tgs: Vec<String> = l.target_groups().into_iter().map(String::from).collect();
+        let arn = l.arn.clone();
+        self.listeners.insert(arn.clone(), l);
+        for tg in old_tgs.iter().filter(|t| !new_tgs.contains(t)) {
+            self.unlink(tg, &arn);
+        }
+        for tg in new_tgs.iter().filter(|t| !old_tgs.contains(t)) {
+            self.link(tg, &arn, now);
+        }
+    }
+
+    fn link(&mut self, tg: &str, listener: &str, now: DateTime<Utc>) {
+        let users = self.tg_listeners.entry(tg.to_string()).or_default();
+        users.insert(listener.to_string());
+        if let Some(g) = self.tgs.get_mut(tg)
+            && g.attached_at.is_none()
+        {
+            g.attached_at = Some(now);
+        }
+    }
+
+    fn unlink(&mut self, tg: &str, listener: &str) {
+        let empty = match self.tg_listeners.get_mut(tg) {
+            Some(users) => {
+                users.remove(listener);
+                users.is_empty()
+            }
+            None => true,
+        };
+        if empty {
+            self.tg_listeners.remove(tg);
+            if let Some(g) = self.tgs.get_mut(tg) {
+                g.attached_at = None;
+            }
+        }
+    }
+
+    // ---- quota arithmetic --------------------------------------------------------------------
+
+    /// Target counts of a load balancer over the given target groups: (total, per zone, per
+    /// target id). A target in N of its groups counts N times (aws-api.md §3.2); a target in
+    /// zone `all` counts in every zone of the load balancer.
+    pub fn lb_target_counts<'a>(
+        &'a self,
+        lb: &LoadBalancer,
+        tgs: impl IntoIterator<Item = &'a str>,
+        extra: &'a [Target],
+    ) -> (u64, BTreeMap<String, u64>, HashMap<&'a str, u64>) {
+        let mut total = 0;
+        let mut per_zone: BTreeMap<String, u64> = lb.azs().map(|a| (a.to_string(), 0)).collect();
+        let mut per_id: HashMap<&str, u64> = HashMap::new();
+        let targets = tgs.into_iter().filter_map(|t| self.tgs.get(t)).flat_map(|g| g.targets.values()).chain(extra.iter());
+        for t in targets {
+            total += 1;
+            *per_id.entry(t.id.as_str()).or_default() += 1;
+            if t.zone == "all" {
+                per_zone.values_mut().for_each(|v| *v += 1);
+            } else {
+                *per_zone.entry(t.zone.clone()).or_default() += 1;
+            }
+        }
+        (total, per_zone, per_id)
+    }
+
+    /// The per-NLB target limit: with cross-zone load balancing on, the whole NLB gets the
+    /// per-zone limit (aws-api.md §3.2).
+    pub fn lb_target_limit(lb: &LoadBalancer, q: &Quotas) -> u64 {
+        if lb.attr("load_balancing.cross_zone.enabled") == "true" {
+            q.targets_per_network_load_balancer.min(q.targets_per_availability_zone_per_network_load_balancer)
+        } else {
+            q.targets_per_network_load_balancer
+        }
+    }
+
+    // ---- admin -------------------------------------------------------------------------------
+
     /// Every ELBv2 resource as JSON, for the admin API's state dump.
-    pub fn dump(&self) -> serde_json::Value {
-        serde_json::json!({})
+    pub fn dump(&self) -> Value {
+        let tags = |t: &Tags| -> Value { t.iter().map(|(k, v)| (k.clone(), json!(v))).collect::<serde_json::Map<_, _>>().into() };
+        let attrs = |a: &IndexMap<String, String>| -> Value {
+            a.iter().map(|(k, v)| (k.clone(), json!(v))).collect::<serde_json::Map<_, _>>().into()
+        };
+        let lbs: Vec<Value> = self
+            .lbs
+            .values()
+            .map(|lb| {
+                json!({
+                    "arn": lb.arn, "name": lb.name, "type": "network", "scheme": lb.scheme, "vpc_id": lb.vpc_id,
+                    "ip_address_type": lb.ip_address_type, "created": lb.created.to_rfc3339(), "dns_name": lb.dns_name,
+                    "canonical_hosted_zone_id": lb.hosted_zone,
+                    "subnets": lb.subnets.iter().map(|s| json!({"subnet_id": s.subnet_id, "zone": s.az, "eni_id": s.eni_id, "private_ip": s.private_ip})).collect::<Vec<_>>(),
+                    "security_groups": lb.security_groups, "enforce_security_group_inbound_rules_on_private_link_traffic": lb.enforce_private_link,
+                    "attributes": attrs(&lb.attributes), "tags": tags(&lb.tags),
+                    "listeners": self.lb_listeners(&lb.arn).map(|l| l.arn.clone()).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        let tgs: Vec<Value> = self
+            .tgs
+            .values()
+            .map(|tg| {
+                json!({
+                    "arn": tg.arn, "name": tg.name, "protocol": tg.protocol, "port": tg.port, "vpc_id": tg.vpc_id,
+                    "target_type": tg.target_type, "ip_address_type": tg.ip_address_type, "created": tg.created.to_rfc3339(),
+                    "load_balancer": self.tg_lb(&tg.arn),
+                    "health_check": {
+                        "enabled": tg.health.enabled, "protocol": tg.health.protocol, "port": tg.health.port, "path": tg.health.path,
+                        "interval_seconds": tg.health.interval, "timeout_seconds": tg.health.timeout,
+                        "healthy_threshold": tg.health.healthy, "unhealthy_threshold": tg.health.unhealthy,
+                        "matcher_http": tg.health.matcher_http, "matcher_grpc": tg.health.matcher_grpc,
+                    },
+                    "targets": tg.targets.values().map(|t| json!({
+                        "id": t.id, "port": t.port, "availability_zone": t.az, "zone": t.zone,
+                        "registered_at": t.registered_at.to_rfc3339(), "draining_until": t.drain_until.map(|d| d.to_rfc3339()),
+                    })).collect::<Vec<_>>(),
+                    "attributes": attrs(&tg.attributes), "tags": tags(&tg.tags),
+                })
+            })
+            .collect();
+        let listeners: Vec<Value> = self
+            .listeners
+            .values()
+            .map(|l| {
+                json!({
+                    "arn": l.arn, "load_balancer": l.lb_arn, "port": l.port, "protocol": l.protocol, "ssl_policy": l.ssl_policy,
+                    "certificate": l.certificate, "extra_certificates": l.extra_certificates, "alpn_policy": l.alpn,
+                    "default_actions": l.actions.iter().map(|a| json!({
+                        "type": a.kind, "target_group_arn": a.target_group_arn,
+                        "forward": a.forward.as_ref().map(|f| f.iter().map(|(t, w)| json!({"target_group_arn": t, "weight": w})).collect::<Vec<_>>()),
+                    })).collect::<Vec<_>>(),
+                    "default_rule": l.rule_arn, "attributes": attrs(&l.attributes), "tags": tags(&l.tags), "rule_tags": tags(&l.rule_tags),
+                })
+            })
+            .collect();
+        json!({ "load_balancers": lbs, "target_groups": tgs, "listeners": listeners })
     }
 
     /// Quota usage as (quota name, scope, used, limit) rows, for the admin API.
-    pub fn usage(&self, _q: &crate::state::Quotas) -> Vec<(String, String, u64, u64)> {
-        Vec::new()
+    pub fn usage(&self, q: &Quotas) -> Vec<(String, String, u64, u64)> {
+        let mut rows = vec![
+            ("network-load-balancers".to_string(), "region".to_string(), self.lbs.len() as u64, q.network_load_balancers),
+            ("target-groups".to_string(), "region".to_string(), self.tgs.len() as u64, q.target_groups),
+        ];
+        for lb in self.lbs.values() {
+            let n = self.listeners_by_lb.get(&lb.arn).map_or(0, Vec::len) as u64;
+            rows.push(("listeners-per-network-load-balancer".into(), lb.arn.clone(), n, q.listeners_per_network_load_balancer));
+            let tgs = self.lb_tgs(&lb.arn);
+            let (total, per_zone, per_id) = self.lb_target_counts(lb, tgs, &[]);
+            rows.push(("targets-per-network-load-balancer".into(), lb.arn.clone(), total, Self::lb_target_limit(lb, q)));
+            for (zone, n) in per_zone {
+                rows.push((
+                    "targets-per-availability-zone-per-network-load-balancer".into(),
+                    format!("{}/{zone}", lb.arn),
+                    n,
+                    q.targets_per_availability_zone_per_network_load_balancer,
+                ));
+            }
+            let most = per_id.values().copied().max().unwrap_or(0);
+            rows.push((
+                "target-id-registrations-per-network-load-balancer".into(),
+                lb.arn.clone(),
+                most,
+                q.target_id_registrations_per_network_load_balancer,
+            ));
+            let certs = self.lb_listeners(&lb.arn).map(|l| l.extra_certificates.len() as u64).sum();
+            rows.push(("certificates-per-network-load-balancer".into(), lb.arn.clone(), certs, q.certificates_per_network_load_balancer));
+            rows.push((
+                "security-groups-per-load-balancer".into(),
+                lb.arn.clone(),
+                lb.security_groups.len() as u64,
+                q.security_groups_per_load_balancer,
+            ));
+        }
+        for tg in self.tgs.values() {
+            rows.push(("targets-per-target-group".into(), tg.arn.clone(), tg.targets.len() as u64, q.targets_per_target_group));
+        }
+        rows
+    }
+}
+
+/// The time a load balancer becomes `active`: creation plus the Region's provisioning delay.
+pub fn active_at(created: DateTime<Utc>, provisioning_seconds: u64) -> DateTime<Utc> {
+    created + Duration::seconds(provisioning_seconds.min(i64::MAX as u64 / 1000) as i64)
+}
+
+impl Region {
+    /// Whether any load balancer or target group lives in the VPC (DeleteVpc refuses then).
+    pub fn elb_uses_vpc(&self, vpc: &str) -> bool {
+        self.elb.lbs.values().any(|l| l.vpc_id == vpc) || self.elb.tgs.values().any(|t| t.vpc_id == vpc)
+    }
+
+    /// `provisioning` until the configured delay has passed since creation, then `active`.
+    pub fn lb_state(&self, lb: &LoadBalancer, now: DateTime<Utc>) -> &'static str {
+        if now < active_at(lb.created, self.settings.lb_provisioning_seconds) { "provisioning" } else { "active" }
+    }
+
+    /// Commits a validated load balancer with its interfaces (one per subnet, addresses from
+    /// `free_ip`).
+    pub fn insert_lb(&mut self, lb: LoadBalancer, enis: Vec<Eni>) {
+        for e in enis {
+            self.insert_eni(e);
+        }
+        self.elb.insert_lb(lb);
+    }
+
+    /// Adds interfaces for new subnets and records the new subnet list (SetSubnets).
+    pub fn set_lb_subnets(&mut self, arn: &str, subnets: Vec<LbSubnet>, new_enis: Vec<Eni>) {
+        for e in new_enis {
+            self.insert_eni(e);
+        }
+        if let Some(lb) = self.elb.lbs.get_mut(arn) {
+            lb.subnets = subnets;
+        }
+    }
+
+    /// Replaces a load balancer's security groups and those of its interfaces.
+    pub fn set_lb_groups(&mut self, arn: &str, groups: Vec<String>, enforce: Option<String>) {
+        let Some(lb) = self.elb.lbs.get_mut(arn) else { return };
+        lb.security_groups = groups.clone();
+        if enforce.is_some() {
+            lb.enforce_private_link = enforce;
+        }
+        let enis: Vec<String> = lb.subnets.iter().map(|s| s.eni_id.clone()).collect();
+        for e in enis {
+            self.set_eni_groups(&e, groups.clone());
+        }
+    }
+
+    /// Deletes a load balancer and its listeners. Its interfaces linger until
+    /// `lb_eni_release_seconds` have passed (then `expire` drops them), as AWS releases them
+    /// asynchronously — the reason controllers retry DeleteSecurityGroup.
+    pub fn delete_lb(&mut self, arn: &str, now: DateTime<Utc>) {
+        let Some(lb) = self.elb.remove_lb(arn) else { return };
+        let delay = self.settings.lb_eni_release_seconds;
+        for s in &lb.subnets {
+            if delay == 0 {
+                self.remove_eni(&s.eni_id);
+            } else if let Some(e) = self.enis.get_mut(&s.eni_id) {
+                e.release_at = Some(now + Duration::seconds(delay.min(i64::MAX as u64 / 1000) as i64));
+            }
+        }
+    }
+
+    /// A target's health on the server clock (aws-api.md §2.5): draining after deregistration;
+    /// `unused` while no load balancer uses the group, for stopped or terminated instances and
+    /// for zones the load balancer does not serve; `initial` until interval × healthy
+    /// threshold (or the Region's `target_healthy_seconds`) after registration or attachment;
+    /// then `healthy`.
+    pub fn target_health(&self, tg: &TargetGroup, t: &Target, now: DateTime<Utc>) -> Health {
+        if t.drain_until.is_some() {
+            return Health::new("draining", "Target.DeregistrationInProgress", "Target deregistration is in progress");
+        }
+        let (Some(attached), Some(lb)) = (tg.attached_at, self.elb.tg_lb(&tg.arn).and_then(|a| self.elb.lbs.get(a))) else {
+            return Health::new("unused", "Target.NotInUse", "Given target group is not configured to receive traffic from ELB");
+        };
+        if tg.target_type == "instance" {
+            match self.instances.get(&t.id).map(|i| i.state) {
+                Some(InstanceState::Running) | Some(InstanceState::Pending) => {}
+                Some(InstanceState::Stopped) | Some(InstanceState::Stopping) => {
+                    return Health::new("unused", "Target.InvalidState", "Target is in the stopped state");
+                }
+                _ => return Health::new("unused", "Target.InvalidState", "Target is in the terminated state"),
+            }
+        }
+        let cross_zone = lb.attr("load_balancing.cross_zone.enabled") == "true";
+        if t.zone != "all" && !cross_zone && !lb.azs().any(|a| a == t.zone) {
+            return Health::new("unused", "Target.NotInUse", "Target is in an Availability Zone that is not enabled for the load balancer");
+        }
+        let delay = self.settings.target_healthy_seconds.unwrap_or((tg.health.interval * tg.health.healthy).max(0) as u64);
+        let since = t.registered_at.max(attached);
+        if now < since + Duration::seconds(delay.min(i64::MAX as u64 / 1000) as i64) {
+            return Health::new("initial", "Elb.RegistrationInProgress", "Target registration is in progress");
+        }
+        Health { state: "healthy", reason: None, description: None }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::RegionSettings;
+
+    fn tg(arn: &str) -> TargetGroup {
+        TargetGroup {
+            arn: arn.into(),
+            name: arn.into(),
+            protocol: "TCP".into(),
+            port: 80,
+            vpc_id: "vpc-1".into(),
+            target_type: "ip".into(),
+            ip_address_type: "ipv4".into(),
+            health: HealthCheck {
+                enabled: true,
+                protocol: "TCP".into(),
+                port: "traffic-port".into(),
+                path: None,
+                interval: 10,
+                timeout: 10,
+                healthy: 3,
+                unhealthy: 3,
+                matcher_http: None,
+                matcher_grpc: None,
+            },
+            created: Utc::now(),
+            attributes: IndexMap::new(),
+            tags: Vec::new(),
+            targets: IndexMap::new(),
+            attached_at: None,
+        }
+    }
+
+    fn target(id: &str, at: DateTime<Utc>) -> Target {
+        Target { id: id.into(), port: 80, az: None, zone: "us-east-1a".into(), registered_at: at, drain_until: None }
+    }
+
+    #[test]
+    fn draining_targets_expire_in_order_and_reregistration_revives() {
+        let mut e = Elbv2::default();
+        e.insert_tg(tg("tg1"));
+        let t0 = Utc::now();
+        e.register("tg1", vec![target("10.0.0.1", t0), target("10.0.0.2", t0)]);
+        e.deregister("tg1", &[("10.0.0.1".into(), 80)], Some(t0 + Duration::seconds(10)));
+        e.deregister("tg1", &[("10.0.0.2".into(), 80)], Some(t0 + Duration::seconds(20)));
+        e.expire(t0 + Duration::seconds(15));
+        assert_eq!(e.tgs["tg1"].targets.len(), 1);
+        e.register("tg1", vec![target("10.0.0.2", t0 + Duration::seconds(16))]);
+        e.expire(t0 + Duration::seconds(30));
+        assert_eq!(e.tgs["tg1"].targets.len(), 1, "a re-registered target no longer drains");
+        assert!(e.draining.is_empty());
+    }
+
+    #[test]
+    fn health_follows_the_clock() {
+        let mut r = Region::new("123456789012", "us-east-1", Quotas::default(), RegionSettings::default(), 1, Utc::now());
+        let t0 = Utc::now();
+        let mut g = tg("tg1");
+        g.targets.insert(("10.0.0.1".into(), 80), target("10.0.0.1", t0));
+        r.elb.insert_tg(g);
+        let h = r.target_health(&r.elb.tgs["tg1"], &r.elb.tgs["tg1"].targets[0], t0);
+        assert_eq!((h.state, h.reason), ("unused", Some("Target.NotInUse")));
+        let subnet = r.subnets.values().next().unwrap().clone();
+        let lb = LoadBalancer {
+            arn: "lb1".into(),
+            name: "lb1".into(),
+            id: "0".into(),
+            scheme: "internal".into(),
+            vpc_id: subnet.vpc_id.clone(),
+            ip_address_type: "ipv4".into(),
+            created: t0,
+            subnets: vec![LbSubnet {
+                subnet_id: subnet.id.clone(),
+                az: subnet.az.clone(),
+                eni_id: "eni-1".into(),
+                private_ip: "172.31.0.9".into(),
+                requested_ip: false,
+            }],
+            security_groups: vec![],
+            enforce_private_link: None,
+            dns_name: String::new(),
+            hosted_zone: String::new(),
+            attributes: IndexMap::new(),
+            tags: vec![],
+        };
+        r.elb.insert_lb(lb);
+        let l = Listener {
+            arn: "l1".into(),
+            lb_arn: "lb1".into(),
+            port: 80,
+            protocol: "TCP".into(),
+            ssl_policy: None,
+            certificate: None,
+            extra_certificates: vec![],
+            alpn: vec![],
+            actions: vec![Action {
+                kind: "forward".into(),
+                target_group_arn: Some("tg1".into()),
+                forward: None,
+                stickiness: None,
+                order: None,
+            }],
+            attributes: IndexMap::new(),
+            tags: vec![],
+            rule_arn: "r1".into(),
+            rule_tags: vec![],
+        };
+        r.elb.insert_listener(l, t0);
+        let check = |r: &Region, at| r.target_health(&r.elb.tgs["tg1"], &r.elb.tgs["tg1"].targets[0], at).state;
+        assert_eq!(check(&r, t0 + Duration::seconds(29)), "initial");
+        assert_eq!(check(&r, t0 + Duration::seconds(30)), "healthy");
+        r.elb.remove_lb("lb1");
+        assert!(r.elb.tgs["tg1"].attached_at.is_none());
+        assert_eq!(check(&r, t0 + Duration::seconds(60)), "unused");
     }
 }

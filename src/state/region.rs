@@ -29,8 +29,8 @@ pub struct RegionSettings {
     pub lb_provisioning_seconds: u64,
     /// Seconds an NLB's interfaces linger after DeleteLoadBalancer.
     pub lb_eni_release_seconds: u64,
-    /// Seconds a newly registered target stays `initial` before health checks pass; 0 means
-    /// the target group's interval × healthy threshold.
+    /// Seconds a newly registered target stays `initial` before health checks pass; unset
+    /// means the target group's interval × healthy threshold (0: healthy at once).
     pub target_healthy_seconds: Option<u64>,
 }
 
@@ -544,6 +544,13 @@ impl Region {
         }
     }
 
+    // ---- instances -----------------------------------------------------------------------------
+
+    /// Commits a launched instance. Its primary interface is committed first (`insert_eni`).
+    pub fn insert_instance(&mut self, inst: Instance) {
+        self.instances.insert(inst.id.clone(), inst);
+    }
+
     /// A fresh MAC address for an interface.
     pub fn new_mac(&mut self) -> String {
         let v = self.ids.next_u64();
@@ -558,6 +565,7 @@ impl Region {
         for id in due {
             self.remove_eni(&id);
         }
+        self.elb.expire(now);
         let gone: Vec<String> = self
             .instances
             .values()
