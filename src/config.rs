@@ -31,6 +31,11 @@ pub struct Config {
     pub regions: HashMap<String, RegionSettings>,
     /// Seed of the id generator; random when absent.
     pub seed: Option<u64>,
+    /// Bearer token for the admin API (`/_lbsim/…`); when set, every protected admin request must
+    /// present it, from any peer. Unset: only loopback peers may use the admin API.
+    pub admin_token: Option<String>,
+    /// Entries kept by the request log (`GET /_lbsim/requests`); 0 turns it off.
+    pub request_log_size: usize,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -50,6 +55,8 @@ impl Default for Config {
             accounts: HashMap::new(),
             regions: HashMap::new(),
             seed: None,
+            admin_token: None,
+            request_log_size: 1000,
         }
     }
 }

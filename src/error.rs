@@ -131,6 +131,8 @@ codes! {
     // EKS (rest-json).
     ResourceNotFoundException = "ResourceNotFoundException", 404;
     InvalidParameterException = "InvalidParameterException", 400;
+    // Admin API fault injection with a code not in this table; the spelling is in `ApiError::custom_code`.
+    Injected = "Injected", 400;
 }
 
 impl ErrorCode {
@@ -147,11 +149,13 @@ pub struct ApiError {
     pub message: Cow<'static, str>,
     /// Overrides the table's status; only injected faults set it.
     pub status: Option<u16>,
+    /// A code outside the table, spelled as the user gave it; only injected faults set it.
+    pub custom_code: Option<String>,
 }
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.code.as_str(), self.message)
+        write!(f, "{}: {}", self.code_str(), self.message)
     }
 }
 
@@ -161,11 +165,31 @@ pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
     pub fn new(code: ErrorCode, message: impl Into<Cow<'static, str>>) -> Self {
-        ApiError { code, message: message.into(), status: None }
+        ApiError { code, message: message.into(), status: None, custom_code: None }
+    }
+
+    /// An injected error: a code from the table when it is one (keeping its status unless
+    /// `status` says otherwise), or any other code string as given.
+    pub fn injected(code: &str, message: impl Into<Cow<'static, str>>, status: Option<u16>) -> Self {
+        let (known, custom_code) = match ErrorCode::from_code(code) {
+            Some(c) => (c, None),
+            None => (ErrorCode::Injected, Some(code.to_string())),
+        };
+        ApiError { code: known, message: message.into(), status, custom_code }
+    }
+
+    /// The code as sent on the wire.
+    pub fn code_str(&self) -> &str {
+        self.custom_code.as_deref().unwrap_or(self.code.as_str())
     }
 
     pub fn http_status(&self) -> u16 {
         self.status.unwrap_or_else(|| self.code.http_status())
+    }
+
+    /// Sender for client faults (4xx), Receiver for server faults (5xx), by the status sent.
+    pub fn fault(&self) -> Fault {
+        if self.http_status() >= 500 { Fault::Receiver } else { Fault::Sender }
     }
 
     // ---- generic ---------------------------------------------------------------------------
@@ -415,5 +439,13 @@ mod tests {
         assert_eq!(ErrorCode::DryRunOperation.http_status(), 412);
         assert_eq!(ErrorCode::InternalError.fault(), Fault::Receiver);
         assert_eq!(ErrorCode::LoadBalancerNotFound.http_status(), 400);
+    }
+
+    #[test]
+    fn injected_codes_keep_known_statuses_or_spell_custom_ones() {
+        let e = ApiError::injected("RequestLimitExceeded", "Request limit exceeded.", None);
+        assert_eq!((e.code, e.code_str(), e.http_status()), (ErrorCode::RequestLimitExceeded, "RequestLimitExceeded", 503));
+        let e = ApiError::injected("SlowDown", "Please reduce your request rate.", Some(503));
+        assert_eq!((e.code, e.code_str(), e.http_status(), e.fault()), (ErrorCode::Injected, "SlowDown", 503, Fault::Receiver));
     }
 }

@@ -11,9 +11,12 @@
 //! - [`error`]: the one `ApiError` and the table of AWS codes, statuses and messages.
 //! - [`config`]: accounts, quotas and Region settings from YAML.
 //! - [`sdk`]: AWS SDK clients for lbsim's own client code (in-process connector, call log).
+//! - [`admin`]: the JSON admin API under `/_lbsim/` (health, reset, state, quotas, usage,
+//!   request log, faults) beside the AWS APIs on the same listener.
 //!
 //! Flow is one-way: nothing in `state` knows HTTP or XML, and nothing in `api` builds envelopes.
 
+pub mod admin;
 pub mod api;
 pub mod cluster;
 pub mod config;

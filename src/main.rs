@@ -27,6 +27,13 @@ enum Command {
         /// YAML file with accounts, quotas and Region settings.
         #[arg(long, env = "LBSIM_CONFIG")]
         config: Option<PathBuf>,
+        /// Token that admin API callers present (`Authorization: Bearer <token>` or
+        /// `x-lbsim-admin-token`); without it the admin API answers loopback peers only.
+        #[arg(long, env = "LBSIM_ADMIN_TOKEN", hide_env_values = true)]
+        admin_token: Option<String>,
+        /// Recent API calls kept for `GET /_lbsim/requests` (0 turns the log off).
+        #[arg(long, env = "LBSIM_REQUEST_LOG_SIZE")]
+        request_log_size: Option<usize>,
     },
 }
 
@@ -37,14 +44,21 @@ fn main() -> std::process::ExitCode {
         .init();
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve { listen, config } => {
-            let config = match config.map(|p| Config::load(&p)).transpose() {
+        Command::Serve { listen, config, admin_token, request_log_size } => {
+            let mut config = match config.map(|p| Config::load(&p)).transpose() {
                 Ok(c) => c.unwrap_or_default(),
                 Err(e) => {
                     eprintln!("lbsim: {e}");
                     return std::process::ExitCode::from(2);
                 }
             };
+            // Flags and environment win over the file.
+            if let Some(t) = admin_token.filter(|t| !t.is_empty()) {
+                config.admin_token = Some(t);
+            }
+            if let Some(n) = request_log_size {
+                config.request_log_size = n;
+            }
             let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
             rt.block_on(async move {
                 let app = match App::new(config) {

@@ -1,7 +1,8 @@
 //! The HTTP front: one axum `Router` answering AWS API calls on any path (SDKs send `POST /`),
 //! the body limit, per-request tracing, and graceful shutdown.
 //!
-//! May call: `wire` (decode, envelopes), `api::dispatch`, `state::Store`. Holds no lock itself.
+//! May call: `wire` (decode, envelopes), `api::dispatch`, `state::Store`, `admin` (routes, faults,
+//! request log). Holds no lock itself across an `.await`.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -12,6 +13,8 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Method, Uri};
 use axum::response::Response;
 
+use crate::admin::request_log::{self, Entry};
+use crate::admin::{self, Admin, faults};
 use crate::api::{self, Ctx};
 use crate::config::Config;
 use crate::error::{ApiError, ErrorCode};
@@ -27,6 +30,8 @@ pub struct App {
     pub started: Instant,
     /// EKS clusters loaded from fixtures (DescribeCluster / ListClusters).
     pub eks: crate::state::eks::EksClusters,
+    /// Faults, request log and access token of the admin API.
+    pub admin: Admin,
 }
 
 impl App {
@@ -43,7 +48,8 @@ impl App {
         for (region, s) in &config.regions {
             store.set_region_settings(region, s.clone());
         }
-        Ok(Arc::new(App { store, config, started: Instant::now(), eks: Default::default() }))
+        let admin = Admin::new(&config);
+        Ok(Arc::new(App { store, config, started: Instant::now(), admin, eks: Default::default() }))
     }
 }
 
@@ -53,83 +59,171 @@ fn rand_seed() -> u64 {
     u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])
 }
 
+/// The admin routes (`/_lbsim/…`, `/_localstack/health`, `/moto-api/reset`) first; every other
+/// request is an AWS API call.
 pub fn router(app: Arc<App>) -> Router {
-    Router::new().fallback(aws).with_state(app)
+    admin::routes::router(app.clone()).fallback(aws).with_state(app)
+}
+
+/// One AWS call after decoding: which service, action, account and Region, and its parameters.
+struct Call {
+    service: Service,
+    action: String,
+    account: String,
+    region: String,
+    params: Params,
+}
+
+/// A call refused before dispatch, with as much as was known of it (for the request log).
+struct Early {
+    error: ApiError,
+    service: Option<Service>,
+    action: Option<String>,
+    account: Option<String>,
+    region: Option<String>,
+    params: Option<Params>,
 }
 
 /// Answers one AWS API call. Every failure is an AWS-shaped error response, never a panic.
+/// Faults are consulted first (their latency is slept here, with no lock held), then the action
+/// runs; every call ends in the request log.
 async fn aws(State(app): State<Arc<App>>, method: Method, uri: Uri, headers: HeaderMap, body: Body) -> Response {
     let started = Instant::now();
+    let time = app.store.now();
     let request_id = wire::new_request_id();
     let scope = Scope::from_headers(&headers);
-    let body = match axum::body::to_bytes(body, MAX_BODY).await {
-        Ok(b) => b,
-        Err(_) => {
-            let e =
-                ApiError::new(ErrorCode::RequestEntityTooLarge, format!("Request body is larger than the {MAX_BODY} bytes lbsim accepts"));
-            return wire::fail(None, &e, &request_id);
-        }
-    };
     if scope.service.as_deref() == Some("eks") {
         return eks(&app, &method, &uri, &scope, &request_id);
     }
-    let (resp, service, action, account, region) = handle(&app, &method, &uri, &scope, body, &request_id);
+    let call = match axum::body::to_bytes(body, MAX_BODY).await {
+        Ok(b) => decode(&app, &method, &uri, &scope, b),
+        Err(_) => Err(Box::new(Early {
+            error: ApiError::new(
+                ErrorCode::RequestEntityTooLarge,
+                format!("Request body is larger than the {MAX_BODY} bytes lbsim accepts"),
+            ),
+            service: None,
+            action: None,
+            account: None,
+            region: None,
+            params: None,
+        })),
+    };
+    let call = match call {
+        Ok(c) => c,
+        Err(e) => {
+            let resp = wire::fail(e.service, &e.error, &request_id);
+            let entry = Entry {
+                seq: 0,
+                time: time.to_rfc3339(),
+                account: e.account,
+                region: e.region,
+                service: e.service.map(admin::service_label),
+                action: e.action,
+                params: e.params.map(|p| request_log::key_params(p.iter())).unwrap_or_default(),
+                status: resp.status().as_u16(),
+                error_code: Some(e.error.code_str().to_string()),
+                request_id,
+                fault: None,
+                duration_ms: started.elapsed().as_secs_f64() * 1000.0,
+            };
+            app.admin.log.record(entry);
+            return resp;
+        }
+    };
+    let fc = faults::Call { service: call.service, action: &call.action, account: &call.account, region: &call.region };
+    let plan = app.admin.faults.plan(&fc);
+    if !plan.delay.is_zero() {
+        tokio::time::sleep(plan.delay).await;
+    }
+    let mut fault = plan.fault;
+    let result = match plan.error {
+        Some(e) => Err(e),
+        None => match app.admin.faults.hidden_error(&fc, call.params.iter(), app.store.now()) {
+            Some((e, id)) => {
+                fault = Some(id);
+                Err(e)
+            }
+            None => execute(&app, &call, &scope, &request_id),
+        },
+    };
+    let resp = match &result {
+        Ok(members) => {
+            app.admin.faults.record_created(&fc, members, app.store.now());
+            wire::respond(call.service, &call.action, &request_id, members)
+        }
+        Err(e) => {
+            if e.code == ErrorCode::InternalError && fault.is_none() {
+                tracing::error!(action = %call.action, error = %e, "internal error");
+            }
+            wire::fail(Some(call.service), e, &request_id)
+        }
+    };
+    let status = resp.status().as_u16();
+    let micros = started.elapsed().as_micros() as u64;
     tracing::debug!(
-        service = service.map(|s| s.name()).unwrap_or("-"),
-        action = action.as_deref().unwrap_or("-"),
-        account = account.as_deref().unwrap_or("-"),
-        region = region.as_deref().unwrap_or("-"),
-        status = resp.status().as_u16(),
-        micros = started.elapsed().as_micros() as u64,
+        service = call.service.name(),
+        action = %call.action,
+        account = %call.account,
+        region = %call.region,
+        status,
+        micros,
         "request"
     );
+    app.admin.log.record(Entry {
+        seq: 0,
+        time: time.to_rfc3339(),
+        account: Some(call.account),
+        region: Some(call.region),
+        service: Some(admin::service_label(call.service)),
+        action: Some(call.action),
+        params: request_log::key_params(call.params.iter()),
+        status,
+        error_code: result.as_ref().err().map(|e| e.code_str().to_string()),
+        request_id,
+        fault,
+        duration_ms: micros as f64 / 1000.0,
+    });
     resp
 }
 
-type Handled = (Response, Option<Service>, Option<String>, Option<String>, Option<String>);
-
-fn handle(app: &App, method: &Method, uri: &Uri, scope: &Scope, body: Bytes, request_id: &str) -> Handled {
+/// Decodes the form, then finds service, action, account and Region.
+fn decode(app: &App, method: &Method, uri: &Uri, scope: &Scope, body: Bytes) -> Result<Call, Box<Early>> {
+    let early = |error, service, action, account, region, params| Box::new(Early { error, service, action, account, region, params });
     // Query APIs also accept GET with the parameters in the query string.
     let raw: &[u8] = if body.is_empty() && *method == Method::GET { uri.query().unwrap_or("").as_bytes() } else { &body };
-    let mut params = match Params::parse(raw, ListStyle::Flat) {
-        Ok(p) => p,
-        Err(e) => return (wire::fail(None, &e, request_id), None, None, None, None),
-    };
+    let mut params = Params::parse(raw, ListStyle::Flat).map_err(|e| early(e, None, None, None, None, None))?;
     let version = params.root().str("Version").map(String::from);
     let service = match wire::resolve_service(scope, version.as_deref()) {
         Ok(s) => s,
-        Err(e) => return (wire::fail(None, &e, request_id), None, None, None, None),
+        Err(e) => return Err(early(e, None, None, None, None, Some(params))),
     };
     params.set_style(service.list_style());
     let Some(action) = params.root().str("Action").map(String::from) else {
         let e = ApiError::new(ErrorCode::MissingAction, "The request must contain the parameter Action");
-        return (wire::fail(Some(service), &e, request_id), Some(service), None, None, None);
+        return Err(early(e, Some(service), None, None, None, Some(params)));
     };
     let account = app.config.account_for(scope.access_key.as_deref());
     let region = scope.region.clone().unwrap_or_else(|| app.config.default_region.clone());
     if !wire::valid_region(&region) {
         let e = ApiError::invalid(format!("The region '{region}' is not valid"));
-        return (wire::fail(Some(service), &e, request_id), Some(service), Some(action), Some(account), None);
+        return Err(early(e, Some(service), Some(action), Some(account), None, Some(params)));
     }
+    Ok(Call { service, action, account, region, params })
+}
+
+/// Runs the action; returns the response members.
+fn execute(app: &App, call: &Call, scope: &Scope, request_id: &str) -> Result<String, ApiError> {
     let cx = Ctx {
         store: &app.store,
-        service,
-        account: account.clone(),
-        region: region.clone(),
+        service: call.service,
+        account: call.account.clone(),
+        region: call.region.clone(),
         access_key: scope.access_key.clone(),
         request_id: request_id.to_string(),
         now: app.store.now(),
     };
-    let resp = match api::dispatch(&cx, &action, &params) {
-        Ok(members) => wire::respond(service, &action, request_id, &members),
-        Err(e) => {
-            if e.code == ErrorCode::InternalError {
-                tracing::error!(%action, error = %e, "internal error");
-            }
-            wire::fail(Some(service), &e, request_id)
-        }
-    };
-    (resp, Some(service), Some(action), Some(account), Some(region))
+    api::dispatch(&cx, &call.action, &call.params)
 }
 
 /// EKS speaks rest-json: the operation is the method and path.
@@ -173,5 +267,6 @@ pub async fn serve(
     app: Arc<App>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(app)).with_graceful_shutdown(shutdown).await
+    // The peer address lets the admin API tell loopback callers from others.
+    axum::serve(listener, router(app).into_make_service_with_connect_info::<std::net::SocketAddr>()).with_graceful_shutdown(shutdown).await
 }

@@ -101,6 +101,13 @@ impl Store {
         }
     }
 
+    /// Accounts with a quota table of their own (configured or set at runtime), sorted.
+    pub fn quota_accounts(&self) -> Vec<String> {
+        let mut a: Vec<String> = self.quotas.read().keys().cloned().collect();
+        a.sort();
+        a
+    }
+
     pub fn set_region_settings(&self, region: &str, s: RegionSettings) {
         self.region_settings.write().insert(region.to_string(), s.clone());
         for entry in self.regions.iter() {

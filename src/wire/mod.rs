@@ -148,7 +148,7 @@ pub fn respond(service: Service, action: &str, request_id: &str, members: &str) 
 /// The error envelope of the service's protocol (aws-api.md §1.5). With no known service the
 /// Query shape is used, which every SDK parses.
 pub fn fail(service: Option<Service>, err: &ApiError, request_id: &str) -> Response {
-    let code = err.code.as_str();
+    let code = err.code_str();
     let msg = quick_xml::escape::escape(err.message.as_ref());
     let body = match service {
         Some(Service::Ec2) => format!(
@@ -156,7 +156,7 @@ pub fn fail(service: Option<Service>, err: &ApiError, request_id: &str) -> Respo
         ),
         other => {
             let ns = other.unwrap_or(Service::Elbv2).namespace();
-            let fault = match err.code.fault() {
+            let fault = match err.fault() {
                 Fault::Sender => "Sender",
                 Fault::Receiver => "Receiver",
             };

@@ -71,26 +71,56 @@ impl Server {
 
     /// A raw form POST (for wire-level tests), returning status and body.
     pub async fn post(&self, headers: &[(&str, &str)], body: impl Into<Vec<u8>>) -> (u16, String) {
+        let mut h = vec![("Content-Type", "application/x-www-form-urlencoded")];
+        h.extend_from_slice(headers);
+        self.request("POST", "/", &h, &body.into()).await
+    }
+
+    /// One raw HTTP/1.1 request over a fresh loopback connection, returning status and body.
+    pub async fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> (u16, String) {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let addr = self.url.trim_start_matches("http://");
         let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
-        let body = body.into();
-        let mut req = format!(
-            "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n",
-            body.len()
-        );
+        let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\nConnection: close\r\n", body.len());
         for (k, v) in headers {
             req.push_str(&format!("{k}: {v}\r\n"));
         }
         req.push_str("\r\n");
         s.write_all(req.as_bytes()).await.unwrap();
-        s.write_all(&body).await.unwrap();
+        s.write_all(body).await.unwrap();
         let mut out = Vec::new();
         s.read_to_end(&mut out).await.unwrap();
         let text = String::from_utf8_lossy(&out).to_string();
         let status = text.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
         let body = text.split_once("\r\n\r\n").map(|x| x.1.to_string()).unwrap_or_default();
         (status, body)
+    }
+
+    /// An admin API call with an optional JSON body and extra headers; the answer parsed as JSON
+    /// (`Null` when the body is empty).
+    pub async fn admin_with(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        let mut h = headers.to_vec();
+        if body.is_some() {
+            h.push(("Content-Type", "application/json"));
+        }
+        let bytes = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
+        let (status, text) = self.request(method, path, &h, &bytes).await;
+        let v = if text.is_empty() {
+            serde_json::Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+        };
+        (status, v)
+    }
+
+    pub async fn admin(&self, method: &str, path: &str, body: Option<serde_json::Value>) -> (u16, serde_json::Value) {
+        self.admin_with(method, path, &[], body).await
     }
 }
 

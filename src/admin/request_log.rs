@@ -1,0 +1,201 @@
+//! The request log behind `GET /_lbsim/requests`: a bounded ring buffer of recent AWS API calls
+//! (time, account, region, service, action, key parameters, status, error code, request id).
+//!
+//! Every entry gets a sequence number that keeps growing across resets, so a client can ask for
+//! "everything after the last entry I saw" (`?since=<seq>`) without missing or repeating calls.
+//! Only identifying parameters are kept (names ending in `Id`, `Name`, `Arn` and their plurals),
+//! never filter values, tag values, rule bodies or anything else a caller might not want copied.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use parking_lot::Mutex;
+use serde::Serialize;
+use wildmatch::WildMatch;
+
+/// One API call as the log shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Entry {
+    pub seq: u64,
+    /// RFC 3339, from the server's clock.
+    pub time: String,
+    pub account: Option<String>,
+    pub region: Option<String>,
+    pub service: Option<&'static str>,
+    pub action: Option<String>,
+    /// Identifying parameters by wire name.
+    pub params: BTreeMap<String, String>,
+    pub status: u16,
+    pub error_code: Option<String>,
+    pub request_id: String,
+    /// Id of the admin fault that answered or delayed this call, if any.
+    pub fault: Option<String>,
+    pub duration_ms: f64,
+}
+
+/// What a caller asks of the log; every field narrows.
+#[derive(Debug, Default)]
+pub struct Query {
+    pub since: Option<u64>,
+    /// Glob over the action name (`Describe*`).
+    pub action: Option<String>,
+    pub service: Option<&'static str>,
+    pub account: Option<String>,
+    pub region: Option<String>,
+    /// Only calls answered with an error.
+    pub errors_only: bool,
+    /// At most this many, the most recent ones.
+    pub limit: Option<usize>,
+}
+
+struct Inner {
+    buf: VecDeque<Entry>,
+    next_seq: u64,
+    /// Entries pushed out by the bound since the start.
+    dropped: u64,
+}
+
+pub struct RequestLog {
+    cap: usize,
+    inner: Mutex<Inner>,
+}
+
+/// Parameter names kept in the log, matched against the last named segment of a wire key
+/// (`GroupId.1` → `GroupId`, `LoadBalancerArns.member.2` → `LoadBalancerArns`).
+const KEEP: &[&str] = &["*Id", "*Ids", "*Name", "*Names", "*Arn", "*Arns"];
+/// At most this many parameters per entry, each value cut to `MAX_VALUE` characters.
+const MAX_PARAMS: usize = 32;
+const MAX_VALUE: usize = 256;
+
+/// The identifying parameters of a request, from its decoded form fields.
+pub fn key_params<'a>(params: impl Iterator<Item = (&'a str, &'a str)>) -> BTreeMap<String, String> {
+    let keep: Vec<WildMatch> = KEEP.iter().map(|p| WildMatch::new(p)).collect();
+    params
+        .filter(|(k, _)| !k.starts_with("Filter.") && !k.starts_with("Filters.") && *k != "Action" && *k != "Version")
+        .filter(|(k, _)| {
+            let name = k.split('.').rev().find(|s| !s.is_empty() && !s.bytes().all(|b| b.is_ascii_digit()) && *s != "member");
+            name.is_some_and(|n| keep.iter().any(|m| m.matches(n)))
+        })
+        .take(MAX_PARAMS)
+        .map(|(k, v)| (k.to_string(), v.chars().take(MAX_VALUE).collect()))
+        .collect()
+}
+
+impl RequestLog {
+    pub fn new(cap: usize) -> RequestLog {
+        RequestLog { cap, inner: Mutex::new(Inner { buf: VecDeque::with_capacity(cap.min(4096)), next_seq: 1, dropped: 0 }) }
+    }
+
+    pub fn capacity(&self) -> usize {
+        self.cap
+    }
+
+    /// Appends an entry, giving it the next sequence number; the oldest falls out at the bound.
+    pub fn record(&self, mut e: Entry) {
+        if self.cap == 0 {
+            return;
+        }
+        let mut g = self.inner.lock();
+        e.seq = g.next_seq;
+        g.next_seq += 1;
+        if g.buf.len() == self.cap {
+            g.buf.pop_front();
+            g.dropped += 1;
+        }
+        g.buf.push_back(e);
+    }
+
+    /// Matching entries, oldest first, and the last sequence number handed out.
+    pub fn query(&self, q: &Query) -> (Vec<Entry>, u64, u64) {
+        let action = q.action.as_deref().map(WildMatch::new);
+        let g = self.inner.lock();
+        let start = match q.since {
+            // Sequence numbers are contiguous in the buffer, so `since` is an index, not a scan.
+            Some(s) => {
+                let first = g.buf.front().map(|e| e.seq).unwrap_or(g.next_seq);
+                s.saturating_add(1).saturating_sub(first).min(g.buf.len() as u64) as usize
+            }
+            None => 0,
+        };
+        let mut out: Vec<Entry> = g
+            .buf
+            .range(start..)
+            .filter(|e| action.as_ref().is_none_or(|m| e.action.as_deref().is_some_and(|a| m.matches(a))))
+            .filter(|e| q.service.is_none_or(|s| e.service == Some(s)))
+            .filter(|e| q.account.as_ref().is_none_or(|a| e.account.as_ref() == Some(a)))
+            .filter(|e| q.region.as_ref().is_none_or(|r| e.region.as_ref() == Some(r)))
+            .filter(|e| !q.errors_only || e.error_code.is_some())
+            .cloned()
+            .collect();
+        if let Some(n) = q.limit
+            && out.len() > n
+        {
+            out.drain(..out.len() - n);
+        }
+        (out, g.next_seq - 1, g.dropped)
+    }
+
+    /// Forgets every entry; sequence numbers keep counting so `since` cursors stay valid.
+    pub fn clear(&self) {
+        let mut g = self.inner.lock();
+        g.buf.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(action: &str) -> Entry {
+        Entry {
+            seq: 0,
+            time: String::new(),
+            account: Some("000000000000".into()),
+            region: Some("us-east-1".into()),
+            service: Some("ec2"),
+            action: Some(action.into()),
+            params: BTreeMap::new(),
+            status: 200,
+            error_code: None,
+            request_id: String::new(),
+            fault: None,
+            duration_ms: 0.0,
+        }
+    }
+
+    #[test]
+    fn bounded_with_growing_sequence_and_since_cursor() {
+        let log = RequestLog::new(3);
+        for a in ["CreateVpc", "DescribeVpcs", "DescribeVpcs", "DeleteVpc", "DescribeSubnets"] {
+            log.record(entry(a));
+        }
+        let (all, last, dropped) = log.query(&Query::default());
+        assert_eq!(all.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![3, 4, 5]);
+        assert_eq!((last, dropped), (5, 2));
+        let (after, _, _) = log.query(&Query { since: Some(3), ..Query::default() });
+        assert_eq!(after.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![4, 5]);
+        let (old, _, _) = log.query(&Query { since: Some(0), action: Some("Describe*".into()), ..Query::default() });
+        assert_eq!(old.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![3, 5]);
+        let (none, _, _) = log.query(&Query { since: Some(99), ..Query::default() });
+        assert!(none.is_empty());
+        log.clear();
+        log.record(entry("CreateVpc"));
+        assert_eq!(log.query(&Query::default()).0[0].seq, 6);
+    }
+
+    #[test]
+    fn keeps_identifying_parameters_only() {
+        let p = [
+            ("Action", "DescribeSecurityGroups"),
+            ("Filter.1.Name", "vpc-id"),
+            ("Filter.1.Value.1", "vpc-1"),
+            ("GroupId.1", "sg-1"),
+            ("IpPermissions.1.CidrIp", "10.0.0.0/8"),
+            ("LoadBalancerArns.member.1", "arn:x"),
+            ("Names.member.1", "lb"),
+            ("Tag.1.Value", "secret"),
+        ];
+        let kept = key_params(p.iter().copied());
+        let names: Vec<&str> = kept.keys().map(String::as_str).collect();
+        assert_eq!(names, vec!["GroupId.1", "LoadBalancerArns.member.1", "Names.member.1"]);
+    }
+}

@@ -1,0 +1,403 @@
+//! The admin endpoints and their access rule. The router and `ROUTES` (which the OpenAPI test
+//! compares with openapi.json) come from one list, so they cannot drift apart.
+//!
+//! Access: health and the OpenAPI document are open to anyone (container health checks come
+//! from non-loopback peers). Everything else answers loopback peers only; when an admin token is
+//! configured, every such request must present it instead (`Authorization: Bearer <token>` or
+//! `x-lbsim-admin-token: <token>`), from any peer, loopback included. A request that reaches the
+//! router without a socket (in-process callers) counts as local. Refusals are 403 JSON.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, FromRequestParts, Path, Request, State};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodFilter, any, on};
+use serde_json::{Value, json};
+
+use super::faults::FaultSpec;
+use super::request_log::Query;
+use super::{parse_service, service_label, state_dump, valid_account};
+use crate::server::App;
+use crate::state::Quotas;
+
+const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+macro_rules! routes {
+    ($($method:ident $path:literal => $handler:ident;)*) => {
+        /// Every admin endpoint as (method, path), exactly as the router serves them.
+        pub const ROUTES: &[(&str, &str)] = &[$((stringify!($method), $path)),*];
+
+        fn endpoints() -> Router<Arc<App>> {
+            Router::new()$(.route($path, on(MethodFilter::$method, $handler)))*
+        }
+    };
+}
+
+routes! {
+    GET "/_lbsim/health" => health;
+    GET "/_localstack/health" => localstack_health;
+    GET "/_lbsim/openapi.json" => openapi;
+    POST "/_lbsim/reset" => reset;
+    POST "/moto-api/reset" => moto_reset;
+    GET "/moto-api/reset" => moto_reset_get;
+    GET "/_lbsim/state" => state;
+    GET "/_lbsim/quotas" => get_quotas;
+    PUT "/_lbsim/quotas" => put_quotas;
+    GET "/_lbsim/usage" => usage;
+    GET "/_lbsim/requests" => requests;
+    POST "/_lbsim/faults" => add_fault;
+    GET "/_lbsim/faults" => list_faults;
+    DELETE "/_lbsim/faults" => clear_faults;
+    GET "/_lbsim/faults/{id}" => get_fault;
+    DELETE "/_lbsim/faults/{id}" => delete_fault;
+}
+
+/// Paths anyone may read: they reveal only that lbsim runs, and its version.
+const OPEN: &[&str] = &["/_lbsim/health", "/_localstack/health", "/_lbsim/openapi.json"];
+
+/// The admin routes, guarded; the server adds the AWS fallback after them.
+pub fn router(app: Arc<App>) -> Router<Arc<App>> {
+    endpoints()
+        // Unknown admin paths get a JSON 404, never the AWS fallback.
+        .route("/_lbsim/{*rest}", any(unknown))
+        .route_layer(middleware::from_fn_with_state(app, guard))
+}
+
+async fn guard(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
+    if OPEN.contains(&req.uri().path()) {
+        return next.run(req).await;
+    }
+    let (mut parts, body) = req.into_parts();
+    // Also finds axum's MockConnectInfo, which tests use to play a remote peer.
+    let peer = ConnectInfo::<SocketAddr>::from_request_parts(&mut parts, &app).await.ok().map(|c| c.0);
+    if let Err(msg) = check_access(app.admin.token.as_deref(), peer, &parts.headers) {
+        return error(StatusCode::FORBIDDEN, "Forbidden", msg).into_response();
+    }
+    next.run(Request::from_parts(parts, body)).await
+}
+
+fn is_loopback(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => v4.is_loopback(),
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(v6.is_loopback(), |v4| v4.is_loopback()),
+    }
+}
+
+/// Equal lengths and bytes, compared without an early exit.
+fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The access rule (see the module header).
+pub fn check_access(token: Option<&str>, peer: Option<SocketAddr>, headers: &HeaderMap) -> Result<(), &'static str> {
+    match token {
+        Some(t) => {
+            let bearer = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+            let direct = headers.get("x-lbsim-admin-token").and_then(|v| v.to_str().ok());
+            if [bearer, direct].into_iter().flatten().any(|given| same_secret(given.trim(), t)) {
+                Ok(())
+            } else {
+                Err("this admin API requires the admin token: send 'Authorization: Bearer <token>' or 'x-lbsim-admin-token: <token>'")
+            }
+        }
+        None if peer.is_none_or(|p| is_loopback(p.ip())) => Ok(()),
+        None => Err("the admin API answers loopback peers only; start lbsim with --admin-token (LBSIM_ADMIN_TOKEN) to allow others"),
+    }
+}
+
+// ---- helpers ---------------------------------------------------------------------------------
+
+fn json_response(status: StatusCode, v: Value) -> Response {
+    (status, axum::Json(v)).into_response()
+}
+
+fn ok(v: Value) -> Response {
+    json_response(StatusCode::OK, v)
+}
+
+/// An admin API refusal: `{"error": {"code", "message"}}` with its status.
+#[derive(Debug)]
+pub struct AdminError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+impl IntoResponse for AdminError {
+    fn into_response(self) -> Response {
+        json_response(self.status, json!({ "error": { "code": self.code, "message": self.message } }))
+    }
+}
+
+type Reply = Result<Response, AdminError>;
+
+fn error(status: StatusCode, code: &'static str, message: impl Into<String>) -> AdminError {
+    AdminError { status, code, message: message.into() }
+}
+
+fn bad(message: impl Into<String>) -> AdminError {
+    error(StatusCode::BAD_REQUEST, "BadRequest", message)
+}
+
+/// The query string, refusing parameters an endpoint does not know (typos would otherwise
+/// silently widen a reset or a filter).
+fn query(uri: &Uri, allowed: &[&str]) -> Result<HashMap<String, String>, AdminError> {
+    let mut out = HashMap::new();
+    for (k, v) in form_urlencoded::parse(uri.query().unwrap_or("").as_bytes()) {
+        if !allowed.contains(&k.as_ref()) {
+            let known = if allowed.is_empty() { "none".to_string() } else { allowed.join(", ") };
+            return Err(bad(format!("unknown query parameter '{k}'; this endpoint takes: {known}")));
+        }
+        out.insert(k.into_owned(), v.into_owned());
+    }
+    Ok(out)
+}
+
+fn account_param(q: &HashMap<String, String>) -> Result<Option<String>, AdminError> {
+    match q.get("account") {
+        Some(a) if !valid_account(a) => Err(bad(format!("account '{a}' is not a 12-digit account id"))),
+        other => Ok(other.cloned()),
+    }
+}
+
+fn number<T: std::str::FromStr>(q: &HashMap<String, String>, name: &str) -> Result<Option<T>, AdminError> {
+    q.get(name).map(|v| v.parse::<T>().map_err(|_| bad(format!("'{name}' must be a non-negative integer, not '{v}'")))).transpose()
+}
+
+/// A JSON object body; an empty body is `{}`.
+fn json_body(body: &Bytes) -> Result<serde_json::Map<String, Value>, AdminError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(serde_json::Map::new());
+    }
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(m)) => Ok(m),
+        Ok(_) => Err(bad("the body must be a JSON object")),
+        Err(e) => Err(bad(format!("the body is not valid JSON: {e}"))),
+    }
+}
+
+fn services_running() -> Value {
+    Value::Object(super::SERVICES.iter().map(|s| (service_label(*s).to_string(), Value::from("running"))).collect())
+}
+
+// ---- health and reset ------------------------------------------------------------------------
+
+async fn health(State(app): State<Arc<App>>) -> Response {
+    ok(json!({
+        "status": "ok",
+        "name": "lbsim",
+        "version": VERSION,
+        "uptime_seconds": app.started.elapsed().as_secs_f64(),
+        "services": services_running(),
+    }))
+}
+
+/// LocalStack's shape (`localstack/services/internal.py` `HealthResource.on_get`): service name →
+/// state, the edition and the version.
+async fn localstack_health() -> Response {
+    ok(json!({ "services": services_running(), "edition": "community", "version": VERSION }))
+}
+
+async fn reset(State(app): State<Arc<App>>, uri: Uri, body: Bytes) -> Reply {
+    let mut account = account_param(&query(&uri, &["account"])?)?;
+    for (k, v) in json_body(&body)? {
+        match (k.as_str(), v) {
+            ("account", Value::String(a)) if valid_account(&a) => {
+                if account.as_ref().is_some_and(|q| *q != a) {
+                    return Err(bad("the query and the body name different accounts"));
+                }
+                account = Some(a);
+            }
+            ("account", v) => return Err(bad(format!("account {v} is not a 12-digit account id"))),
+            (k, _) => return Err(bad(format!("unknown field '{k}'; reset takes 'account'"))),
+        }
+    }
+    Ok(ok(super::reset(&app, account.as_deref())))
+}
+
+/// moto's server-mode reset (`moto_api/_internal/responses.py`): POST → 200 `{"status": "ok"}`.
+async fn moto_reset(State(app): State<Arc<App>>) -> Response {
+    super::reset(&app, None);
+    ok(json!({ "status": "ok" }))
+}
+
+/// moto answers other methods with 400 and this body.
+async fn moto_reset_get() -> Response {
+    json_response(StatusCode::BAD_REQUEST, json!({ "Error": "Need to POST to reset Moto" }))
+}
+
+// ---- state, quotas, usage --------------------------------------------------------------------
+
+/// The (account, Region) pairs that exist and pass the `account`/`region` filters.
+fn selected(app: &App, q: &HashMap<String, String>) -> Vec<(String, String)> {
+    let mut keys = app.store.keys();
+    keys.retain(|(a, r)| q.get("account").is_none_or(|x| x == a) && q.get("region").is_none_or(|x| x == r));
+    keys
+}
+
+async fn state(State(app): State<Arc<App>>, uri: Uri) -> Reply {
+    let q = query(&uri, &["account", "region"])?;
+    let mut accounts: BTreeMap<String, serde_json::Map<String, Value>> = BTreeMap::new();
+    for (a, r) in selected(&app, &q) {
+        let dump = app.store.with_region(&a, &r, |g| state_dump::region_json(g));
+        accounts.entry(a).or_default().insert(r, dump);
+    }
+    let accounts: serde_json::Map<String, Value> = accounts.into_iter().map(|(a, regions)| (a, json!({ "regions": regions }))).collect();
+    Ok(ok(json!({ "time": app.store.now().to_rfc3339(), "accounts": accounts })))
+}
+
+fn quotas_json(account: &str, q: &Quotas) -> Value {
+    let values: serde_json::Map<String, Value> = q.entries().into_iter().map(|(k, v)| (k.to_string(), Value::from(v))).collect();
+    json!({ "account": account, "quotas": values, "group_reference_bucket": q.group_reference_bucket })
+}
+
+async fn get_quotas(State(app): State<Arc<App>>, uri: Uri) -> Reply {
+    if let Some(a) = account_param(&query(&uri, &["account"])?)? {
+        return Ok(ok(quotas_json(&a, &app.store.quotas(&a))));
+    }
+    let mut names: Vec<String> = app.store.quota_accounts();
+    names.extend(app.store.keys().into_iter().map(|(a, _)| a));
+    names.push(app.config.default_account.clone());
+    names.sort();
+    names.dedup();
+    let all: Vec<Value> = names.iter().map(|a| quotas_json(a, &app.store.quotas(a))).collect();
+    Ok(ok(json!({ "default_account": app.config.default_account, "accounts": all })))
+}
+
+/// Sets some quotas of one account, all or none: every name and value is checked first.
+async fn put_quotas(State(app): State<Arc<App>>, uri: Uri, body: Bytes) -> Reply {
+    query(&uri, &[])?;
+    let mut account = app.config.default_account.clone();
+    let mut changes: Option<serde_json::Map<String, Value>> = None;
+    for (k, v) in json_body(&body)? {
+        match (k.as_str(), v) {
+            ("account", Value::String(a)) if valid_account(&a) => account = a,
+            ("account", v) => return Err(bad(format!("account {v} is not a 12-digit account id"))),
+            ("quotas", Value::Object(m)) => changes = Some(m),
+            ("quotas", _) => return Err(bad("'quotas' must be an object of quota name → non-negative integer")),
+            (k, _) => return Err(bad(format!("unknown field '{k}'; this endpoint takes 'account' and 'quotas'"))),
+        }
+    }
+    let changes = changes.ok_or_else(|| bad("missing 'quotas': an object of quota name → non-negative integer"))?;
+    let mut q = app.store.quotas(&account);
+    for (name, v) in &changes {
+        let n = v.as_u64().ok_or_else(|| bad(format!("quota '{name}' must be a non-negative integer, not {v}")))?;
+        q.set(name, n).map_err(|e| error(StatusCode::BAD_REQUEST, "UnknownQuota", e))?;
+    }
+    app.store.set_quotas(&account, q.clone());
+    Ok(ok(quotas_json(&account, &q)))
+}
+
+async fn usage(State(app): State<Arc<App>>, uri: Uri) -> Reply {
+    let q = query(&uri, &["account", "region", "quota", "limit"])?;
+    let limit = number::<usize>(&q, "limit")?;
+    let quota = q.get("quota").map(|g| wildmatch::WildMatch::new(g));
+    let mut rows = Vec::new();
+    for (a, r) in selected(&app, &q) {
+        rows.extend(app.store.with_region(&a, &r, |g| state_dump::region_usage(g)));
+    }
+    rows.retain(|r| quota.as_ref().is_none_or(|m| m.matches(&r.quota)));
+    state_dump::sort(&mut rows);
+    if let Some(n) = limit {
+        rows.truncate(n);
+    }
+    Ok(ok(json!({ "usage": rows })))
+}
+
+// ---- request log -----------------------------------------------------------------------------
+
+async fn requests(State(app): State<Arc<App>>, uri: Uri) -> Reply {
+    let q = query(&uri, &["since", "action", "service", "account", "region", "errors", "limit"])?;
+    let service = match q.get("service") {
+        None => None,
+        Some(s) => Some(service_label(parse_service(s).ok_or_else(|| bad(format!("unknown service '{s}'; use ec2, elbv2 or sts")))?)),
+    };
+    let errors_only = match q.get("errors").map(String::as_str) {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(v) => return Err(bad(format!("'errors' must be true or false, not '{v}'"))),
+    };
+    let lq = Query {
+        since: number::<u64>(&q, "since")?,
+        action: q.get("action").cloned(),
+        service,
+        account: q.get("account").cloned(),
+        region: q.get("region").cloned(),
+        errors_only,
+        limit: number::<usize>(&q, "limit")?,
+    };
+    let (entries, last_seq, dropped) = app.admin.log.query(&lq);
+    Ok(ok(json!({ "capacity": app.admin.log.capacity(), "last_seq": last_seq, "dropped": dropped, "requests": entries })))
+}
+
+// ---- faults ----------------------------------------------------------------------------------
+
+async fn add_fault(State(app): State<Arc<App>>, body: Bytes) -> Reply {
+    let spec: FaultSpec = serde_json::from_slice(&body).map_err(|e| bad(format!("not a fault: {e}")))?;
+    let f = app.admin.faults.add(spec).map_err(bad)?;
+    Ok(json_response(StatusCode::CREATED, f))
+}
+
+async fn list_faults(State(app): State<Arc<App>>) -> Response {
+    ok(json!({ "faults": app.admin.faults.list() }))
+}
+
+async fn clear_faults(State(app): State<Arc<App>>) -> Response {
+    ok(json!({ "deleted": app.admin.faults.clear(None) }))
+}
+
+fn no_fault(id: &str) -> AdminError {
+    error(StatusCode::NOT_FOUND, "NotFound", format!("no fault '{id}'"))
+}
+
+async fn get_fault(State(app): State<Arc<App>>, Path(id): Path<String>) -> Reply {
+    app.admin.faults.get(&id).map(ok).ok_or_else(|| no_fault(&id))
+}
+
+async fn delete_fault(State(app): State<Arc<App>>, Path(id): Path<String>) -> Reply {
+    if app.admin.faults.remove(&id) { Ok(ok(json!({ "deleted": 1 }))) } else { Err(no_fault(&id)) }
+}
+
+// ---- the rest --------------------------------------------------------------------------------
+
+async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], super::openapi::DOCUMENT).into_response()
+}
+
+async fn unknown(uri: Uri) -> AdminError {
+    let known: Vec<String> = ROUTES.iter().map(|(m, p)| format!("{m} {p}")).collect();
+    error(StatusCode::NOT_FOUND, "NotFound", format!("no admin endpoint {}; known: {}", uri.path(), known.join(", ")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn access_rule() {
+        let local: SocketAddr = "127.0.0.1:5000".parse().unwrap();
+        let mapped: SocketAddr = "[::ffff:127.0.0.1]:5000".parse().unwrap();
+        let remote: SocketAddr = "192.0.2.7:5000".parse().unwrap();
+        let none = HeaderMap::new();
+        assert!(check_access(None, Some(local), &none).is_ok());
+        assert!(check_access(None, Some(mapped), &none).is_ok());
+        assert!(check_access(None, None, &none).is_ok());
+        assert!(check_access(None, Some(remote), &none).is_err());
+        let mut bearer = HeaderMap::new();
+        bearer.insert(header::AUTHORIZATION, "Bearer s3cret".parse().unwrap());
+        let mut direct = HeaderMap::new();
+        direct.insert("x-lbsim-admin-token", "s3cret".parse().unwrap());
+        let mut wrong = HeaderMap::new();
+        wrong.insert("x-lbsim-admin-token", "s3cre".parse().unwrap());
+        assert!(check_access(Some("s3cret"), Some(remote), &bearer).is_ok());
+        assert!(check_access(Some("s3cret"), Some(remote), &direct).is_ok());
+        assert!(check_access(Some("s3cret"), Some(remote), &wrong).is_err());
+        assert!(check_access(Some("s3cret"), Some(local), &none).is_err());
+    }
+}
