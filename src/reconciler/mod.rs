@@ -5,6 +5,9 @@
 //! cluster-wide aggregation (`networking`). May call: nothing in lbsim's server layers;
 //! the reconciler talks to AWS only through the AWS SDK clients (design.md), never to `state`.
 
+pub mod annotations;
+pub mod config;
+pub mod model;
 pub mod naming;
 pub mod networking;
 pub mod sg_decision;
