@@ -73,12 +73,12 @@ pub struct SecurityGroupPeer {
     pub group_id: String,
 }
 
-/// `protocol` is `TCP` or `UDP`; `port` absent means all ports (0–65535).
+/// `protocol` is `TCP` or `UDP`; `port` (a number or a named pod port) absent means all ports.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct NetworkingPort {
     pub protocol: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub port: Option<i32>,
+    pub port: Option<k8s_openapi::apimachinery::pkg::util::intstr::IntOrString>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
