@@ -2,7 +2,11 @@
 //! place an EC2 action name is matched.
 
 pub mod account;
+pub mod prefix_lists;
+pub mod security_groups;
 pub mod sg_perms;
+pub mod sg_rules;
+pub mod sg_rules_edit;
 pub mod subnets;
 pub mod vpcs;
 
@@ -20,6 +24,21 @@ pub fn dispatch(cx: &Ctx, action: &str, p: &Params) -> Option<ApiResult<String>>
         "DeleteSubnet" => run::<subnets::DeleteSubnet>(cx, p),
         "DescribeAvailabilityZones" => run::<account::DescribeAvailabilityZones>(cx, p),
         "DescribeAccountAttributes" => run::<account::DescribeAccountAttributes>(cx, p),
+        "CreateSecurityGroup" => run::<security_groups::CreateSecurityGroup>(cx, p),
+        "DescribeSecurityGroups" => run::<security_groups::DescribeSecurityGroups>(cx, p),
+        "DeleteSecurityGroup" => run::<security_groups::DeleteSecurityGroup>(cx, p),
+        "AuthorizeSecurityGroupIngress" => run::<sg_rules::AuthorizeSecurityGroupIngress>(cx, p),
+        "AuthorizeSecurityGroupEgress" => run::<sg_rules::AuthorizeSecurityGroupEgress>(cx, p),
+        "RevokeSecurityGroupIngress" => run::<sg_rules::RevokeSecurityGroupIngress>(cx, p),
+        "RevokeSecurityGroupEgress" => run::<sg_rules::RevokeSecurityGroupEgress>(cx, p),
+        "DescribeSecurityGroupRules" => run::<sg_rules_edit::DescribeSecurityGroupRules>(cx, p),
+        "ModifySecurityGroupRules" => run::<sg_rules_edit::ModifySecurityGroupRules>(cx, p),
+        "UpdateSecurityGroupRuleDescriptionsIngress" => run::<sg_rules_edit::UpdateSecurityGroupRuleDescriptionsIngress>(cx, p),
+        "UpdateSecurityGroupRuleDescriptionsEgress" => run::<sg_rules_edit::UpdateSecurityGroupRuleDescriptionsEgress>(cx, p),
+        "CreateManagedPrefixList" => run::<prefix_lists::CreateManagedPrefixList>(cx, p),
+        "DescribeManagedPrefixLists" => run::<prefix_lists::DescribeManagedPrefixLists>(cx, p),
+        "GetManagedPrefixListEntries" => run::<prefix_lists::GetManagedPrefixListEntries>(cx, p),
+        "DeleteManagedPrefixList" => run::<prefix_lists::DeleteManagedPrefixList>(cx, p),
         _ => return None,
     })
 }
