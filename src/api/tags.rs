@@ -52,6 +52,41 @@ pub fn tag_specs(p: &P, resource_type: &str) -> ApiResult<TagList> {
     Ok(out)
 }
 
+/// Reads `TagSpecification.N` for an action that tags several kinds of resource at once
+/// (RunInstances: `instance`, `network-interface`, `volume`). Returns the tags per allowed type,
+/// in `types` order; other types are refused as `tag_specs` refuses them.
+pub fn tag_specs_for(p: &P, types: &[&str]) -> ApiResult<Vec<TagList>> {
+    let mut out: Vec<TagList> = vec![TagList::new(); types.len()];
+    for spec in p.list("TagSpecification")? {
+        let rt = spec.str("ResourceType").unwrap_or("");
+        let Some(i) = types.iter().position(|t| *t == rt) else {
+            return Err(ApiError::invalid(format!("'{rt}' is not a valid taggable resource type for this operation.")));
+        };
+        for (k, v) in parse_tags(&spec, "Tag")? {
+            if let Some(slot) = out[i].iter_mut().find(|(x, _)| *x == k) {
+                slot.1 = v;
+            } else {
+                out[i].push((k, v));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Reads DeleteTags' `Tag.N`: a key with an optional value, where an absent `Value` (delete
+/// whatever the value) differs from `Value=` (delete only an empty value) (aws-api.md §2.3).
+pub fn parse_tag_keys(p: &P, list: &str) -> ApiResult<Vec<(String, Option<String>)>> {
+    let mut out = Vec::new();
+    for t in p.list(list)? {
+        let key = t.str("Key").ok_or_else(|| ApiError::missing(&t.path("Key")))?.to_string();
+        if key.to_ascii_lowercase().starts_with("aws:") {
+            return Err(ApiError::invalid("Tag keys starting with 'aws:' are reserved for internal use"));
+        }
+        out.push((key, t.str("Value").map(String::from)));
+    }
+    Ok(out)
+}
+
 /// `TagLimitExceeded` if adding `new` to `id` would pass the quota.
 pub fn check_limit(r: &Region, id: &str, new: &[(String, String)]) -> ApiResult<()> {
     if r.tags.count_after(id, new) as u64 > r.quotas.tags_per_resource {

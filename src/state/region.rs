@@ -544,11 +544,43 @@ impl Region {
         }
     }
 
+    /// Sets or clears an interface's attachment; `status` follows it (`in-use` / `available`).
+    pub fn set_eni_attachment(&mut self, id: &str, attachment: Option<EniAttachment>) {
+        if let Some(e) = self.enis.get_mut(id) {
+            e.status = if attachment.is_some() { "in-use" } else { "available" }.to_string();
+            e.attachment = attachment;
+        }
+    }
+
     // ---- instances -----------------------------------------------------------------------------
 
-    /// Commits a launched instance. Its primary interface is committed first (`insert_eni`).
+    /// Commits a launched instance. Its primary interface is committed first (`insert_eni`, or
+    /// `set_eni_attachment` for an existing one) and names the instance in its attachment.
     pub fn insert_instance(&mut self, inst: Instance) {
         self.instances.insert(inst.id.clone(), inst);
+    }
+
+    /// Terminates an instance and returns its previous state. Its primary interface is deleted
+    /// (address released, groups unindexed) when `delete_on_termination` is set, else detached;
+    /// the instance itself stays visible until `expire` drops it an hour later, as on AWS.
+    pub fn terminate_instance(&mut self, id: &str, now: DateTime<Utc>) -> Option<InstanceState> {
+        let inst = self.instances.get_mut(id)?;
+        let previous = inst.state;
+        if previous == InstanceState::Terminated {
+            return Some(previous);
+        }
+        inst.state = InstanceState::Terminated;
+        inst.terminated_at = Some(now);
+        let eni = inst.primary_eni.clone();
+        let delete = self.enis.get(&eni).and_then(|e| e.attachment.as_ref()).map(|a| a.delete_on_termination);
+        match delete {
+            Some(true) => {
+                self.remove_eni(&eni);
+            }
+            Some(false) => self.set_eni_attachment(&eni, None),
+            None => {}
+        }
+        Some(previous)
     }
 
     /// A fresh MAC address for an interface.
@@ -601,6 +633,68 @@ mod tests {
         // The self-reference does not make the group its own dependent.
         assert!(r.referencing_groups(&sg.id).is_empty());
         assert_eq!(region_code("ap-southeast-2"), "apse2");
+    }
+
+    #[test]
+    fn terminate_releases_the_interface_and_expiry_drops_the_instance() {
+        let mut r = region();
+        let t0 = Utc::now();
+        let s = r.subnets.values().next().unwrap().clone();
+        let sg = r.default_vpc().unwrap().default_sg.clone();
+        let ip = r.free_ip(&s.id, None).unwrap().to_string();
+        let attachment = EniAttachment {
+            attachment_id: "eni-attach-1".into(),
+            instance_id: Some("i-1".into()),
+            instance_owner_id: r.account.clone(),
+            device_index: 0,
+            delete_on_termination: true,
+            attach_time: t0,
+        };
+        let mac = r.new_mac();
+        r.insert_eni(Eni {
+            id: "eni-1".into(),
+            subnet_id: s.id.clone(),
+            vpc_id: s.vpc_id.clone(),
+            az: s.az.clone(),
+            description: String::new(),
+            private_ip: ip.clone(),
+            mac_address: mac,
+            groups: vec![sg.clone()],
+            attachment: Some(attachment),
+            interface_type: "interface".into(),
+            requester_managed: false,
+            requester_id: None,
+            source_dest_check: true,
+            status: "in-use".into(),
+            release_at: None,
+        });
+        r.insert_instance(Instance {
+            id: "i-1".into(),
+            reservation_id: "r-1".into(),
+            image_id: "ami-1".into(),
+            instance_type: "m1.small".into(),
+            key_name: None,
+            subnet_id: s.id.clone(),
+            vpc_id: s.vpc_id.clone(),
+            az: s.az.clone(),
+            private_ip: ip.clone(),
+            state: InstanceState::Running,
+            launch_time: t0,
+            primary_eni: "eni-1".into(),
+            terminated_at: None,
+        });
+        r.tags.set("i-1", &[("k".into(), "v".into())]);
+        assert_eq!(r.free_ip(&s.id, None).unwrap().to_string(), "172.31.0.5");
+        assert_eq!(r.terminate_instance("i-1", t0), Some(InstanceState::Running));
+        assert!(!r.enis.contains_key("eni-1"));
+        assert!(!r.enis_by_sg.get(&sg).is_some_and(|e| e.contains("eni-1")));
+        assert_eq!(r.free_ip(&s.id, None).unwrap().to_string(), ip);
+        assert_eq!(r.terminate_instance("i-1", t0), Some(InstanceState::Terminated));
+        r.expire(t0 + chrono::Duration::minutes(59));
+        assert!(r.instances.contains_key("i-1"));
+        r.expire(t0 + chrono::Duration::minutes(61));
+        assert!(!r.instances.contains_key("i-1"));
+        assert!(r.tags.get("i-1").is_empty());
     }
 
     #[test]

@@ -2,12 +2,16 @@
 //! place an EC2 action name is matched.
 
 pub mod account;
+pub mod enis;
+pub mod instance_attrs;
+pub mod instances;
 pub mod prefix_lists;
 pub mod security_groups;
 pub mod sg_perms;
 pub mod sg_rules;
 pub mod sg_rules_edit;
 pub mod subnets;
+pub mod tags;
 pub mod vpcs;
 
 use crate::api::{Ctx, run};
@@ -39,6 +43,18 @@ pub fn dispatch(cx: &Ctx, action: &str, p: &Params) -> Option<ApiResult<String>>
         "DescribeManagedPrefixLists" => run::<prefix_lists::DescribeManagedPrefixLists>(cx, p),
         "GetManagedPrefixListEntries" => run::<prefix_lists::GetManagedPrefixListEntries>(cx, p),
         "DeleteManagedPrefixList" => run::<prefix_lists::DeleteManagedPrefixList>(cx, p),
+        "RunInstances" => run::<instances::RunInstances>(cx, p),
+        "DescribeInstances" => run::<instances::DescribeInstances>(cx, p),
+        "TerminateInstances" => run::<instances::TerminateInstances>(cx, p),
+        "ModifyInstanceAttribute" => run::<instance_attrs::ModifyInstanceAttribute>(cx, p),
+        "DescribeInstanceAttribute" => run::<instance_attrs::DescribeInstanceAttribute>(cx, p),
+        "CreateNetworkInterface" => run::<enis::CreateNetworkInterface>(cx, p),
+        "DescribeNetworkInterfaces" => run::<enis::DescribeNetworkInterfaces>(cx, p),
+        "DeleteNetworkInterface" => run::<enis::DeleteNetworkInterface>(cx, p),
+        "ModifyNetworkInterfaceAttribute" => run::<enis::ModifyNetworkInterfaceAttribute>(cx, p),
+        "CreateTags" => run::<tags::CreateTags>(cx, p),
+        "DeleteTags" => run::<tags::DeleteTags>(cx, p),
+        "DescribeTags" => run::<tags::DescribeTags>(cx, p),
         _ => return None,
     })
 }
