@@ -24,5 +24,6 @@ pub mod error;
 pub mod reconciler;
 pub mod sdk;
 pub mod server;
+pub mod sim;
 pub mod state;
 pub mod wire;

@@ -371,17 +371,7 @@ pub async fn load(f: &Fixture, aws: &AwsClients, store: &mut ClusterStore) -> Lo
             }
             let (node_name, _, _, eni) = nodes[next % nodes.len()].clone();
             next += 1;
-            let ip = ec2
-                .assign_private_ip_addresses()
-                .network_interface_id(&eni)
-                .secondary_private_ip_address_count(1)
-                .send()
-                .await
-                .map_err(|e| sdk_err("AssignPrivateIpAddresses", e))?
-                .assigned_private_ip_addresses
-                .and_then(|v| v.into_iter().next())
-                .and_then(|a| a.private_ip_address)
-                .ok_or("AssignPrivateIpAddresses returned no address")?;
+            let ip = pod_ip(ec2, &eni).await?;
             let name = if p.replicas > 1 { format!("{}-{r}", p.name) } else { p.name.clone() };
             store.apply(pod_object(p, &name, &node_name, &ip));
         }
@@ -390,6 +380,39 @@ pub async fn load(f: &Fixture, aws: &AwsClients, store: &mut ClusterStore) -> Lo
         apply_manifests(store, m)?;
     }
     Ok(out)
+}
+
+/// A pod IP: a secondary address of the node's primary ENI (the VPC CNI's way). Where the
+/// endpoint does not serve AssignPrivateIpAddresses, a separate interface with the node's
+/// groups in the node's subnet stands in (found by the controller's address lookup, §5.1).
+async fn pod_ip(ec2: &aws_sdk_ec2::Client, eni: &str) -> LoadResult<String> {
+    match ec2.assign_private_ip_addresses().network_interface_id(eni).secondary_private_ip_address_count(1).send().await {
+        Ok(r) => r
+            .assigned_private_ip_addresses
+            .and_then(|v| v.into_iter().next())
+            .and_then(|a| a.private_ip_address)
+            .ok_or_else(|| "AssignPrivateIpAddresses returned no address".to_string()),
+        Err(e) if e.as_service_error().and_then(|s| aws_sdk_ec2::error::ProvideErrorMetadata::code(s)) == Some("InvalidAction") => {
+            let node = ec2
+                .describe_network_interfaces()
+                .network_interface_ids(eni)
+                .send()
+                .await
+                .map_err(|e| sdk_err("DescribeNetworkInterfaces", e))?;
+            let n = node.network_interfaces.and_then(|v| v.into_iter().next()).ok_or("node interface not found")?;
+            let groups: Vec<String> = n.groups.unwrap_or_default().into_iter().filter_map(|g| g.group_id).collect();
+            let r = ec2
+                .create_network_interface()
+                .subnet_id(n.subnet_id.unwrap_or_default())
+                .set_groups(Some(groups))
+                .description("lbsim pod address")
+                .send()
+                .await
+                .map_err(|e| sdk_err("CreateNetworkInterface", e))?;
+            r.network_interface.and_then(|i| i.private_ip_address).ok_or_else(|| "CreateNetworkInterface returned no address".to_string())
+        }
+        Err(e) => Err(sdk_err("AssignPrivateIpAddresses", e)),
+    }
 }
 
 fn node_object(f: &Fixture, ng: &NodeGroup, name: &str, az: &str, instance: &str, ip: &str) -> Node {
