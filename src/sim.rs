@@ -60,6 +60,29 @@ impl Sim {
         Ok(Sim { app, clock, cluster, loaded, controller: Controller::new(ctx) })
     }
 
+    /// Replaces the controller by a fresh one with `cfg` (a restart or an upgrade: its
+    /// in-memory state — backend-SG bookkeeping, caches, the networking aggregate — is lost).
+    pub async fn restart(&mut self, mut cfg: ControllerConfig) {
+        if cfg.cluster_name.is_empty() {
+            cfg.cluster_name = self.loaded.name.clone();
+        }
+        if cfg.vpc_id.is_empty() {
+            cfg.vpc_id = self.loaded.vpc_id.clone();
+        }
+        let aws = AwsClients::new(&Target::InProcess(self.app.clone()), &self.loaded.account, &self.loaded.region).await;
+        // Everything in the cluster is seen anew, as an informer's initial list.
+        let keys: Vec<(String, String)> = self.cluster.lock().services.keys().cloned().collect();
+        let ctx = Ctx::new(cfg, aws, self.cluster.clone(), VClock::Virtual(self.clock.clone()));
+        for k in keys {
+            ctx.queues.lock().add_service(k, ctx.now());
+        }
+        let tgbs: Vec<(String, String)> = self.cluster.lock().tgbs.keys().cloned().collect();
+        for k in tgbs {
+            ctx.queues.lock().add_tgb(k, ctx.now());
+        }
+        self.controller = Controller::new(ctx);
+    }
+
     pub fn ctx(&self) -> &Ctx {
         &self.controller.ctx
     }

@@ -78,3 +78,149 @@ async fn create_flow_calls_and_state() {
     assert_eq!((shared[0].from_port(), shared[0].to_port()), (Some(np), Some(np)));
     let _ = Duration::ZERO;
 }
+
+/// The shared node rules on the cluster security group as (protocol, from, to, source).
+async fn node_rules(s: &Sim) -> Vec<(String, i32, i32, String)> {
+    let sg = s.aws().ec2.describe_security_groups().group_ids(&s.loaded.cluster_sg_id).send().await.unwrap();
+    let mut out = Vec::new();
+    for p in sg.security_groups()[0].ip_permissions() {
+        let (proto, from, to) = (p.ip_protocol().unwrap_or("").to_string(), p.from_port().unwrap_or(-1), p.to_port().unwrap_or(-1));
+        for g in p.user_id_group_pairs().iter().filter(|g| g.description() == Some("elbv2.k8s.aws/targetGroupBinding=shared")) {
+            out.push((proto.clone(), from, to, g.group_id().unwrap_or("").to_string()));
+        }
+        for r in p.ip_ranges().iter().filter(|r| r.description() == Some("elbv2.k8s.aws/targetGroupBinding=shared")) {
+            out.push((proto.clone(), from, to, r.cidr_ip().unwrap_or("").to_string()));
+        }
+    }
+    out
+}
+
+fn node_ports(s: &Sim, name: &str) -> Vec<i32> {
+    let svc: Service = s.cluster.lock().get("default", name).unwrap();
+    svc.spec.unwrap().ports.unwrap().iter().map(|p| p.node_port.unwrap()).collect()
+}
+
+fn only<'a>(calls: &'a [String], names: &[&str]) -> Vec<&'a str> {
+    calls.iter().map(String::as_str).filter(|c| names.contains(c)).collect()
+}
+
+const WRITES: &[&str] = &[
+    "CreateSecurityGroup",
+    "DeleteSecurityGroup",
+    "AuthorizeSecurityGroupIngress",
+    "RevokeSecurityGroupIngress",
+    "CreateTargetGroup",
+    "ModifyTargetGroup",
+    "DeleteTargetGroup",
+    "CreateLoadBalancer",
+    "DeleteLoadBalancer",
+    "SetSecurityGroups",
+    "SetSubnets",
+    "CreateListener",
+    "ModifyListener",
+    "DeleteListener",
+    "RegisterTargets",
+    "DeregisterTargets",
+];
+
+#[tokio::test]
+async fn port_added_then_removed() {
+    for profile in [Profile::V2_6_0, Profile::Latest] {
+        let s = sim(profile).await;
+        s.apply(&svc("echo", &[80], "")).unwrap();
+        s.settle().await;
+        let mark = s.aws().log.len();
+        s.apply(&svc("echo", &[80, 443], "")).unwrap();
+        let st = s.settle().await;
+        assert_eq!(st.pending, 0);
+        let calls = s.aws().log.actions_since(mark);
+        // §4.6 "Port added": frontend rule, TG, listener, TGB; the node range widens — 2.6.0
+        // revokes the old range first, HEAD authorizes the new one first (§4.4).
+        let node_order = match profile {
+            Profile::V2_6_0 => ["RevokeSecurityGroupIngress", "AuthorizeSecurityGroupIngress"],
+            Profile::Latest => ["AuthorizeSecurityGroupIngress", "RevokeSecurityGroupIngress"],
+        };
+        let mut want = vec!["AuthorizeSecurityGroupIngress", "CreateTargetGroup", "CreateListener"];
+        want.extend(node_order);
+        want.push("RegisterTargets");
+        assert_eq!(only(&calls, WRITES), want, "{profile:?}: {calls:?}");
+        let np = node_ports(&s, "echo");
+        let backend = s.ctx().backend.lock().sg_id.clone().unwrap();
+        assert_eq!(node_rules(&s).await, [("tcp".into(), np[0], np[1], backend.clone())]);
+        assert_eq!(s.cluster.lock().list::<TargetGroupBinding>().len(), 2);
+
+        let mark = s.aws().log.len();
+        s.apply(&svc("echo", &[80], "")).unwrap();
+        let st = s.settle().await;
+        assert_eq!(st.pending, 0);
+        let calls = s.aws().log.actions_since(mark);
+        // §4.6 "Port removed": frontend revoke, listener delete, TGB delete + wait (targets
+        // deregistered, node range shrinks), then the TG.
+        let mut want = vec!["RevokeSecurityGroupIngress", "DeleteListener", "DeregisterTargets"];
+        want.extend(node_order);
+        want.push("DeleteTargetGroup");
+        assert_eq!(only(&calls, WRITES), want, "{profile:?}: {calls:?}");
+        assert_eq!(node_rules(&s).await, [("tcp".into(), np[0], np[0], backend)]);
+        assert_eq!(s.cluster.lock().list::<TargetGroupBinding>().len(), 1);
+        let tgs = s.aws().elbv2.describe_target_groups().send().await.unwrap();
+        assert_eq!(tgs.target_groups().len(), 1);
+    }
+}
+
+#[tokio::test]
+async fn source_ranges_change_touches_only_the_frontend_group() {
+    let s = sim(Profile::V2_6_0).await;
+    s.apply(&svc("echo", &[80], "")).unwrap();
+    s.settle().await;
+    let mark = s.aws().log.len();
+    let with_ranges = svc("echo", &[80], "").replace("spec:\n", "spec:\n  loadBalancerSourceRanges: [10.1.0.0/16, 10.2.0.0/16]\n");
+    s.apply(&with_ranges).unwrap();
+    s.settle().await;
+    let calls = s.aws().log.calls()[mark..].to_vec();
+    let writes: Vec<_> = calls.iter().filter(|c| WRITES.contains(&c.action.as_str())).collect();
+    assert_eq!(writes.iter().map(|c| c.action.as_str()).collect::<Vec<_>>(), ["RevokeSecurityGroupIngress", "AuthorizeSecurityGroupIngress"]);
+    let frontend = writes[0].param("GroupId").unwrap().to_string();
+    assert!(writes.iter().all(|c| c.param("GroupId") == Some(frontend.as_str())));
+    assert_ne!(frontend, s.loaded.cluster_sg_id);
+    let g = s.aws().ec2.describe_security_groups().group_ids(&frontend).send().await.unwrap();
+    let cidrs: Vec<&str> = g.security_groups()[0].ip_permissions().iter().flat_map(|p| p.ip_ranges()).filter_map(|r| r.cidr_ip()).collect();
+    assert_eq!(cidrs, ["10.1.0.0/16", "10.2.0.0/16"]);
+}
+
+#[tokio::test]
+async fn delete_flow_removes_everything_in_reverse_order() {
+    let s = sim(Profile::V2_6_0).await;
+    s.apply(&svc("echo", &[80, 443], "")).unwrap();
+    s.settle().await;
+    let mark = s.aws().log.len();
+    assert!(s.delete_service("default", "echo"));
+    let st = s.settle().await;
+    assert_eq!(st.pending, 0);
+    let calls = s.aws().log.actions_since(mark);
+    // §4.7: LB first, then each TGB (deregister, node rule revoked once the last is gone), TGs,
+    // the frontend group, and finally the released backend group.
+    assert_eq!(
+        only(&calls, WRITES),
+        [
+            "DeleteLoadBalancer",
+            "DeregisterTargets",
+            "RevokeSecurityGroupIngress",
+            "AuthorizeSecurityGroupIngress",
+            "DeregisterTargets",
+            "RevokeSecurityGroupIngress",
+            "DeleteTargetGroup",
+            "DeleteTargetGroup",
+            "DeleteSecurityGroup",
+            "DeleteSecurityGroup",
+        ],
+        "{calls:?}"
+    );
+    assert!(s.cluster.lock().get::<Service>("default", "echo").is_none(), "finalizer removed, Service gone");
+    assert!(s.cluster.lock().list::<TargetGroupBinding>().is_empty());
+    assert!(node_rules(&s).await.is_empty());
+    assert!(s.aws().elbv2.describe_load_balancers().send().await.unwrap().load_balancers().is_empty());
+    assert!(s.aws().elbv2.describe_target_groups().send().await.unwrap().target_groups().is_empty());
+    let groups = s.aws().ec2.describe_security_groups().filters(aws_sdk_ec2::types::Filter::builder().name("vpc-id").values(&s.loaded.vpc_id).build()).send().await.unwrap();
+    let names: Vec<&str> = groups.security_groups().iter().filter_map(|g| g.group_name()).collect();
+    assert!(names.iter().all(|n| !n.starts_with("k8s-")), "{names:?}");
+}
