@@ -178,7 +178,10 @@ async fn source_ranges_change_touches_only_the_frontend_group() {
     s.settle().await;
     let calls = s.aws().log.calls()[mark..].to_vec();
     let writes: Vec<_> = calls.iter().filter(|c| WRITES.contains(&c.action.as_str())).collect();
-    assert_eq!(writes.iter().map(|c| c.action.as_str()).collect::<Vec<_>>(), ["RevokeSecurityGroupIngress", "AuthorizeSecurityGroupIngress"]);
+    assert_eq!(
+        writes.iter().map(|c| c.action.as_str()).collect::<Vec<_>>(),
+        ["RevokeSecurityGroupIngress", "AuthorizeSecurityGroupIngress"]
+    );
     let frontend = writes[0].param("GroupId").unwrap().to_string();
     assert!(writes.iter().all(|c| c.param("GroupId") == Some(frontend.as_str())));
     assert_ne!(frontend, s.loaded.cluster_sg_id);
@@ -220,7 +223,14 @@ async fn delete_flow_removes_everything_in_reverse_order() {
     assert!(node_rules(&s).await.is_empty());
     assert!(s.aws().elbv2.describe_load_balancers().send().await.unwrap().load_balancers().is_empty());
     assert!(s.aws().elbv2.describe_target_groups().send().await.unwrap().target_groups().is_empty());
-    let groups = s.aws().ec2.describe_security_groups().filters(aws_sdk_ec2::types::Filter::builder().name("vpc-id").values(&s.loaded.vpc_id).build()).send().await.unwrap();
+    let groups = s
+        .aws()
+        .ec2
+        .describe_security_groups()
+        .filters(aws_sdk_ec2::types::Filter::builder().name("vpc-id").values(&s.loaded.vpc_id).build())
+        .send()
+        .await
+        .unwrap();
     let names: Vec<&str> = groups.security_groups().iter().filter_map(|g| g.group_name()).collect();
     assert!(names.iter().all(|n| !n.starts_with("k8s-")), "{names:?}");
 }
