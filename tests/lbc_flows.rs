@@ -234,3 +234,28 @@ async fn delete_flow_removes_everything_in_reverse_order() {
     let names: Vec<&str> = groups.security_groups().iter().filter_map(|g| g.group_name()).collect();
     assert!(names.iter().all(|n| !n.starts_with("k8s-")), "{names:?}");
 }
+
+#[tokio::test]
+async fn frontend_group_delete_waits_for_the_nlb_interfaces() {
+    // NLB interfaces linger 30 s after DeleteLoadBalancer: 2.6.0 retries the group delete every
+    // 2 s within its 2-minute window; HEAD's 10 s window runs out and the next reconcile (after
+    // its back-off) finishes the job (§4.3, §4.7).
+    for (profile, first_pass_ok) in [(Profile::V2_6_0, true), (Profile::Latest, false)] {
+        let mut config = Config::default();
+        config.regions.insert("us-east-1".into(), serde_yaml_ng::from_str("lb_eni_release_seconds: 30").unwrap());
+        let s = Sim::start(config, &Fixture::default_cluster(), ControllerConfig { profile, ..ControllerConfig::default() }).await.unwrap();
+        s.apply(&svc("echo", &[80], "")).unwrap();
+        s.settle().await;
+        let mark = s.aws().log.len();
+        s.delete_service("default", "echo");
+        s.run(Duration::from_secs(15)).await;
+        let failed: Vec<_> = s.aws().log.calls()[mark..].iter().filter(|c| c.action == "DeleteSecurityGroup" && c.error.is_some()).cloned().collect();
+        assert!(failed.iter().all(|c| c.error.as_deref() == Some("DependencyViolation")));
+        assert!(failed.len() >= 5, "{profile:?}: retried every 2 s ({} tries)", failed.len());
+        let ev = reasons(&s, "echo");
+        assert_eq!(ev.iter().any(|e| e.starts_with("FailedDeployModel")), !first_pass_ok, "{profile:?}: {ev:?}");
+        let st = s.settle().await;
+        assert_eq!(st.pending, 0, "{profile:?}");
+        assert!(s.cluster.lock().get::<Service>("default", "echo").is_none(), "{profile:?}");
+    }
+}
