@@ -519,9 +519,10 @@ impl Elbv2 {
     }
 }
 
-/// The time a load balancer becomes `active`: creation plus the Region's provisioning delay.
-pub fn active_at(created: DateTime<Utc>, provisioning_seconds: u64) -> DateTime<Utc> {
-    created + Duration::seconds(provisioning_seconds.min(i64::MAX as u64 / 1000) as i64)
+/// `t` plus a configured number of seconds, saturating (a huge setting means "never").
+pub fn later(t: DateTime<Utc>, secs: u64) -> DateTime<Utc> {
+    const CENTURY: u64 = 100 * 365 * 24 * 3600;
+    t.checked_add_signed(Duration::seconds(secs.min(CENTURY) as i64)).unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
 impl Region {
@@ -532,7 +533,7 @@ impl Region {
 
     /// `provisioning` until the configured delay has passed since creation, then `active`.
     pub fn lb_state(&self, lb: &LoadBalancer, now: DateTime<Utc>) -> &'static str {
-        if now < active_at(lb.created, self.settings.lb_provisioning_seconds) { "provisioning" } else { "active" }
+        if now < later(lb.created, self.settings.lb_provisioning_seconds) { "provisioning" } else { "active" }
     }
 
     /// Commits a validated load balancer with its interfaces (one per subnet, addresses from
@@ -577,7 +578,7 @@ impl Region {
             if delay == 0 {
                 self.remove_eni(&s.eni_id);
             } else if let Some(e) = self.enis.get_mut(&s.eni_id) {
-                e.release_at = Some(now + Duration::seconds(delay.min(i64::MAX as u64 / 1000) as i64));
+                e.release_at = Some(later(now, delay));
             }
         }
     }
@@ -609,7 +610,7 @@ impl Region {
         }
         let delay = self.settings.target_healthy_seconds.unwrap_or((tg.health.interval * tg.health.healthy).max(0) as u64);
         let since = t.registered_at.max(attached);
-        if now < since + Duration::seconds(delay.min(i64::MAX as u64 / 1000) as i64) {
+        if now < later(since, delay) {
             return Health::new("initial", "Elb.RegistrationInProgress", "Target registration is in progress");
         }
         Health { state: "healthy", reason: None, description: None }

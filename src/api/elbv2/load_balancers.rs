@@ -145,8 +145,15 @@ pub struct ResolvedSubnet {
 }
 
 /// Checks requested subnets: they exist (SubnetNotFound), share one VPC, one per zone
-/// (InvalidConfigurationRequest), and mapped addresses are usable.
-pub fn resolve_subnets(r: &Region, req: &[SubnetRequest], scheme: &str, vpc: Option<&str>) -> ApiResult<Vec<ResolvedSubnet>> {
+/// (InvalidConfigurationRequest), and mapped addresses are usable. Subnets the load balancer
+/// already has (`kept`) keep their interface, so their addresses are not checked again.
+pub fn resolve_subnets(
+    r: &Region,
+    req: &[SubnetRequest],
+    scheme: &str,
+    vpc: Option<&str>,
+    kept: &[LbSubnet],
+) -> ApiResult<Vec<ResolvedSubnet>> {
     let mut out: Vec<ResolvedSubnet> = Vec::new();
     for s in req {
         let subnet = if well_formed(&s.subnet_id, "subnet") { r.subnets.get(&s.subnet_id) } else { None };
@@ -173,6 +180,7 @@ pub fn resolve_subnets(r: &Region, req: &[SubnetRequest], scheme: &str, vpc: Opt
             return Err(no_ipv6(&s.subnet_id));
         }
         let ip = match &s.private_ip {
+            _ if kept.iter().any(|k| k.subnet_id == subnet.id) => None,
             None => None,
             Some(raw) => {
                 if scheme != "internal" {
@@ -298,7 +306,7 @@ impl Action for CreateLoadBalancer {
             // [unverified] text.
             return Err(ApiError::validation("At least one subnet must be specified"));
         };
-        let subnets = resolve_subnets(r, req, &self.scheme, None)?;
+        let subnets = resolve_subnets(r, req, &self.scheme, None, &[])?;
         let vpc = subnets.first().map(|s| s.vpc_id.clone()).unwrap_or_default();
         check_ip_type(&self.ip_type, &subnets)?;
         let groups = if self.groups.is_empty() { Vec::new() } else { resolve_groups(r, &self.groups, &vpc)? };
@@ -450,7 +458,7 @@ impl Action for SetSubnets {
         let Some(req) = &self.subnets else {
             return Err(ApiError::validation("At least one subnet must be specified"));
         };
-        let wanted = resolve_subnets(r, req, &lb.scheme, Some(&lb.vpc_id))?;
+        let wanted = resolve_subnets(r, req, &lb.scheme, Some(&lb.vpc_id), &lb.subnets)?;
         check_ip_type(self.ip_type.as_deref().unwrap_or(&lb.ip_address_type), &wanted)?;
         // NLB subnets can be added but not removed or swapped [unverified text].
         for s in &lb.subnets {

@@ -168,14 +168,15 @@ pub fn check_lb_targets(r: &Region, lb_arn: &str, tgs: &[&str], extra: &[Target]
     let (t0, z0, i0) = r.elb.lb_target_counts(lb, current.iter().copied(), &[]);
     let (t1, z1, i1) = r.elb.lb_target_counts(lb, tgs.iter().copied(), extra);
     let q = &r.quotas;
-    if t1 > t0 && t1 > Elbv2::lb_target_limit(lb, q) {
-        return Err(ApiError::too_many_targets());
+    // The most specific limit first (which one AWS reports first is [unverified]).
+    if i1.iter().any(|(id, n)| *n > i0.get(id).copied().unwrap_or(0) && *n > q.target_id_registrations_per_network_load_balancer) {
+        return Err(ApiError::too_many_registrations());
     }
     if z1.iter().any(|(z, n)| *n > z0.get(z).copied().unwrap_or(0) && *n > q.targets_per_availability_zone_per_network_load_balancer) {
         return Err(ApiError::too_many_targets());
     }
-    if i1.iter().any(|(id, n)| *n > i0.get(id).copied().unwrap_or(0) && *n > q.target_id_registrations_per_network_load_balancer) {
-        return Err(ApiError::too_many_registrations());
+    if t1 > t0 && t1 > Elbv2::lb_target_limit(lb, q) {
+        return Err(ApiError::too_many_targets());
     }
     Ok(())
 }
@@ -245,7 +246,7 @@ impl Action for DeregisterTargets {
         // A target that is not registered is a success (BC-ELB doc). Targets of a group in use
         // drain for the deregistration delay; otherwise they go at once.
         let delay: i64 = tg.attr("deregistration_delay.timeout_seconds").parse().unwrap_or(300);
-        let until = (tg.attached_at.is_some() && delay > 0).then(|| cx.now + chrono::Duration::seconds(delay));
+        let until = (tg.attached_at.is_some() && delay > 0).then(|| crate::state::elbv2::later(cx.now, delay as u64));
         r.elb.deregister(&self.arn, &keys, until);
         Ok(Empty)
     }
