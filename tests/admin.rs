@@ -347,6 +347,13 @@ async fn request_log_records_filters_and_is_bounded() {
     let (_, new) = s.admin("GET", &format!("/_lbsim/requests?since={since}"), None).await;
     assert_eq!(new["requests"].as_array().unwrap().len(), 1);
     assert_eq!(new["requests"][0]["params"]["VpcId.1"], vpc.as_str());
+    // Calls refused before dispatch are logged too.
+    let (st, _) = s.post(&[], "Version=2016-11-15&VpcId.1=vpc-1").await;
+    assert_eq!(st, 400);
+    let (_, early) = s.admin("GET", "/_lbsim/requests?limit=1", None).await;
+    let early = &early["requests"][0];
+    assert_eq!((early["error_code"].as_str(), early["service"].as_str()), (Some("MissingAction"), Some("ec2")));
+    assert_eq!(early["params"], json!({"VpcId.1": "vpc-1"}));
     for bad in ["?service=s3", "?since=-1", "?errors=maybe", "?actions=x"] {
         let (st, e) = s.admin("GET", &format!("/_lbsim/requests{bad}"), None).await;
         assert_eq!((st, e["error"]["code"].as_str()), (400, Some("BadRequest")), "{bad}");

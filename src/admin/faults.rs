@@ -150,7 +150,7 @@ enum Trigger {
 
 #[derive(Debug, Clone)]
 enum Effect {
-    /// An error: `None` code means the kind's own (throttle / internal error).
+    /// An error of this kind: `error` uses the spec's code, the others their own.
     Error(Kind),
     Latency(Duration),
     Consistency {
@@ -328,7 +328,8 @@ impl Fault {
         let (code, text) = match kind {
             Kind::Throttle => match service {
                 Service::Ec2 => ("RequestLimitExceeded", "Request limit exceeded."),
-                // [unverified] ELBv2/STS throttling status: 400, as botocore models Throttling.
+                // [unverified] status 400 (aws-api.md §1.5: conventional for Query throttling);
+                // SDKs retry by the code, so the status does not change client behaviour.
                 Service::Elbv2 | Service::Sts => ("Throttling", "Rate exceeded"),
             },
             Kind::InternalError => ("InternalError", "An internal error has occurred"),
