@@ -19,7 +19,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve the EC2, ELBv2 and STS APIs from memory.
+    /// Serve the EC2, ELBv2, STS and EKS APIs from memory, with a cluster fixture loaded.
     Serve {
         /// Address to listen on (port 0 picks a free port).
         #[arg(long, env = "LBSIM_LISTEN", default_value = "127.0.0.1:4566")]
@@ -34,6 +34,13 @@ enum Command {
         /// Recent API calls kept for `GET /_lbsim/requests` (0 turns the log off).
         #[arg(long, env = "LBSIM_REQUEST_LOG_SIZE")]
         request_log_size: Option<usize>,
+        /// Cluster fixture(s) to load at start (fixtures/clusters/*.yaml); default: the embedded
+        /// 3-node cluster "demo" in account 000000000000, us-east-1.
+        #[arg(long = "cluster")]
+        clusters: Vec<PathBuf>,
+        /// Start with no cluster at all.
+        #[arg(long, conflicts_with = "clusters")]
+        no_cluster: bool,
     },
 }
 
@@ -44,7 +51,14 @@ fn main() -> std::process::ExitCode {
         .init();
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve { listen, config, admin_token, request_log_size } => {
+        Command::Serve { listen, config, admin_token, request_log_size, clusters, no_cluster } => {
+            let fixtures = match load_fixtures(&clusters, no_cluster) {
+                Ok(f) => f,
+                Err(e) => {
+                    eprintln!("lbsim: {e}");
+                    return std::process::ExitCode::from(2);
+                }
+            };
             let mut config = match config.map(|p| Config::load(&p)).transpose() {
                 Ok(c) => c.unwrap_or_default(),
                 Err(e) => {
@@ -68,6 +82,15 @@ fn main() -> std::process::ExitCode {
                         return std::process::ExitCode::from(2);
                     }
                 };
+                for f in &fixtures {
+                    match lbsim::sim::load_cluster(&app, f).await {
+                        Ok(l) => tracing::info!(cluster = %l.name, account = %l.account, region = %l.region, vpc = %l.vpc_id, nodes = l.nodes.len(), "cluster fixture loaded"),
+                        Err(e) => {
+                            eprintln!("lbsim: cluster {}: {e}", f.name);
+                            return std::process::ExitCode::from(2);
+                        }
+                    }
+                }
                 let listener = match tokio::net::TcpListener::bind(listen).await {
                     Ok(l) => l,
                     Err(e) => {
@@ -92,4 +115,21 @@ fn main() -> std::process::ExitCode {
             })
         }
     }
+}
+
+fn load_fixtures(paths: &[PathBuf], none: bool) -> Result<Vec<lbsim::cluster::fixture::Fixture>, String> {
+    use lbsim::cluster::fixture::Fixture;
+    if none {
+        return Ok(Vec::new());
+    }
+    if paths.is_empty() {
+        return Ok(vec![Fixture::default_cluster()]);
+    }
+    paths
+        .iter()
+        .map(|p| {
+            let text = std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+            Fixture::parse(&text).map_err(|e| format!("{}: {e}", p.display()))
+        })
+        .collect()
 }

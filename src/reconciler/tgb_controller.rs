@@ -284,8 +284,9 @@ pub async fn reconcile(ctx: &Ctx, ns: &str, name: &str) -> Result<(), String> {
     let generation = tgb.metadata.generation;
     if tgb.status.observed_generation != generation {
         ctx.cluster.lock().patch::<TargetGroupBinding>(ns, name, |t| t.status.observed_generation = generation);
-        let fresh = ctx.cluster.lock().get::<TargetGroupBinding>(ns, name).unwrap_or(tgb);
-        record(ctx, &fresh, NORMAL, "SuccessfullyReconciled", "Successfully reconciled");
     }
+    // Every successful reconcile records it; repeats fold into the event's count.
+    let fresh = ctx.cluster.lock().get::<TargetGroupBinding>(ns, name).unwrap_or(tgb);
+    record(ctx, &fresh, NORMAL, "SuccessfullyReconciled", "Successfully reconciled");
     Ok(())
 }
