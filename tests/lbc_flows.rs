@@ -330,7 +330,7 @@ async fn auto_groups_to_user_groups_and_back() {
     let w = step(&s, &with_user).await;
     assert_eq!(w, ["SetSecurityGroups", "RevokeSecurityGroupIngress", "DeleteSecurityGroup", "DeleteSecurityGroup"], "{w:?}");
     let lb = s.aws().elbv2.describe_load_balancers().send().await.unwrap().load_balancers()[0].clone();
-    assert_eq!(lb.security_groups(), [user.clone()]);
+    assert_eq!(lb.security_groups(), std::slice::from_ref(&user));
     assert!(node_rules(&s).await.is_empty());
     assert!(s.aws().ec2.describe_security_groups().group_ids(&backend).send().await.is_err(), "backend group deleted");
     // user → auto: a new frontend group with its rules, a new backend group, both on the LB.
