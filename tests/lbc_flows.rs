@@ -76,6 +76,10 @@ async fn create_flow_calls_and_state() {
     assert_eq!(shared.len(), 1, "{perms:#?}");
     let np = svc.spec.unwrap().ports.unwrap()[0].node_port.unwrap();
     assert_eq!((shared[0].from_port(), shared[0].to_port()), (Some(np), Some(np)));
+    // lbsim's own request log (the admin API's `/_lbsim/requests`) saw the same calls, in order.
+    let (entries, _, _) = s.app.admin.log.query(&lbsim::admin::request_log::Query::default());
+    let server_side: Vec<String> = entries.iter().filter_map(|e| e.action.clone()).collect();
+    assert!(server_side.ends_with(&s.aws().log.actions_since(0)), "{server_side:?}");
     let _ = Duration::ZERO;
 }
 
