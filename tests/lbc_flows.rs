@@ -306,8 +306,19 @@ async fn update_rows_of_4_6() {
     assert_eq!(step(&s, &attrs).await, ["ModifyLoadBalancerAttributes"]);
     // Removing the annotation resets nothing (§4.6).
     assert_eq!(step(&s, &base).await, Vec::<String>::new());
+    // NodePort changed: the TG is kept (matched by resource id); the TGB is patched and the
+    // service waits for it — node rule moved (2.6.0: revoke first), targets re-registered.
+    let moved = base.replace("targetPort: 8080}", "targetPort: 8080, nodePort: 31234}");
+    assert_eq!(
+        step(&s, &moved).await,
+        ["RevokeSecurityGroupIngress", "AuthorizeSecurityGroupIngress", "DeregisterTargets", "RegisterTargets"]
+    );
+    assert_eq!(node_rules(&s).await[0].1, 31234);
+    // The name annotation only matters at creation (LBs are matched by tags).
+    let renamed = moved.replace("annotations:\n", "annotations:\n    service.beta.kubernetes.io/aws-load-balancer-name: renamed\n");
+    assert_eq!(step(&s, &renamed).await, Vec::<String>::new());
     // Target type: a new TG, the listener re-pointed, the new TGB, then the old TGB and TG go.
-    let ip = base.replace("nlb-target-type: instance", "nlb-target-type: ip");
+    let ip = renamed.replace("nlb-target-type: instance", "nlb-target-type: ip");
     let w = step(&s, &ip).await;
     assert_eq!(w[..2], ["CreateTargetGroup".to_string(), "ModifyListener".to_string()], "{w:?}");
     assert_eq!(w.last().map(String::as_str), Some("DeleteTargetGroup"), "{w:?}");

@@ -149,10 +149,12 @@ async fn endpoint_groups(ctx: &Ctx, nodes: &[Node], pods: &[(String, String, i32
     Ok(out)
 }
 
+/// Registered targets, draining ones left out (the controller partitions them away).
 async fn current_targets(ctx: &Ctx, arn: &str) -> Result<Vec<Target>, String> {
     let r = ctx.aws.elbv2.describe_target_health().target_group_arn(arn).send().await.map_err(|e| aws_err(e).to_string())?;
     Ok(r.target_health_descriptions()
         .iter()
+        .filter(|d| d.target_health().and_then(|h| h.state()).map(|s| s.as_str()) != Some("draining"))
         .filter_map(|d| d.target())
         .map(|t| (t.id().unwrap_or("").to_string(), t.port().unwrap_or(0)))
         .collect())
