@@ -10,6 +10,7 @@
 //! - [`state`]: plain data, invariants, quotas; one `Mutex<Region>` per (account, region).
 //! - [`error`]: the one `ApiError` and the table of AWS codes, statuses and messages.
 //! - [`config`]: accounts, quotas and Region settings from YAML.
+//! - [`sdk`]: AWS SDK clients for lbsim's own client code (in-process connector, call log).
 //! - [`admin`]: the JSON admin API under `/_lbsim/` (health, reset, state, quotas, usage,
 //!   request log, faults, snapshots) beside the AWS APIs on the same listener.
 //! - [`persist`]: the state file: loading, and atomic snapshot writes.
@@ -20,9 +21,13 @@
 pub mod admin;
 pub mod api;
 pub mod bench;
+pub mod cluster;
 pub mod config;
 pub mod error;
 pub mod persist;
+pub mod reconciler;
+pub mod sdk;
 pub mod server;
+pub mod sim;
 pub mod state;
 pub mod wire;

@@ -41,6 +41,13 @@ enum Command {
         /// Also write the state file every N seconds (needs --state-file).
         #[arg(long, env = "LBSIM_SNAPSHOT_INTERVAL", requires = "state_file")]
         snapshot_interval: Option<u64>,
+        /// Cluster fixture(s) to load at start (fixtures/clusters/*.yaml); default: the embedded
+        /// 3-node cluster "demo" in account 000000000000, us-east-1.
+        #[arg(long = "cluster")]
+        clusters: Vec<PathBuf>,
+        /// Start with no cluster at all.
+        #[arg(long, conflicts_with = "clusters")]
+        no_cluster: bool,
     },
     /// Benchmark lbsim against moto's server and an HTTP ceiling on this machine (docs/performance.md).
     Bench(lbsim::bench::BenchArgs),
@@ -56,7 +63,14 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Bench(args) => lbsim::bench::cli(args),
-        Command::Serve { listen, config, admin_token, request_log_size, state_file, snapshot_interval } => {
+        Command::Serve { listen, config, admin_token, request_log_size, state_file, snapshot_interval, clusters, no_cluster } => {
+            let fixtures = match load_fixtures(&clusters, no_cluster) {
+                Ok(f) => f,
+                Err(e) => {
+                    eprintln!("lbsim: {e}");
+                    return std::process::ExitCode::from(2);
+                }
+            };
             let mut config = match config.map(|p| Config::load(&p)).transpose() {
                 Ok(c) => c.unwrap_or_default(),
                 Err(e) => {
@@ -84,12 +98,30 @@ fn main() -> std::process::ExitCode {
                     }
                 };
                 // A corrupt or newer state file stops the start: never a silently empty world.
+                let mut restored = false;
                 if let Some(path) = app.config.state_file.clone() {
                     match lbsim::persist::load(&path).and_then(|s| s.map(|s| lbsim::persist::restore(&app, s)).transpose()) {
-                        Ok(Some(())) => tracing::info!(path = %path.display(), "state restored"),
+                        Ok(Some(())) => {
+                            restored = true;
+                            tracing::info!(path = %path.display(), "state restored");
+                        }
                         Ok(None) => tracing::info!(path = %path.display(), "no state file yet; starting fresh"),
                         Err(e) => {
                             eprintln!("lbsim: {e}");
+                            return std::process::ExitCode::from(2);
+                        }
+                    }
+                }
+                // A restored state already holds the fixtures' AWS side; loading them again would
+                // create a second copy. (Their Kubernetes side is not in snapshots yet.)
+                if restored && !fixtures.is_empty() {
+                    tracing::warn!("state restored from the state file: cluster fixtures are not loaded again");
+                }
+                for f in fixtures.iter().filter(|_| !restored) {
+                    match lbsim::sim::load_cluster(&app, f).await {
+                        Ok(l) => tracing::info!(cluster = %l.name, account = %l.account, region = %l.region, vpc = %l.vpc_id, nodes = l.nodes.len(), "cluster fixture loaded"),
+                        Err(e) => {
+                            eprintln!("lbsim: cluster {}: {e}", f.name);
                             return std::process::ExitCode::from(2);
                         }
                     }
@@ -143,4 +175,21 @@ fn main() -> std::process::ExitCode {
             })
         }
     }
+}
+
+fn load_fixtures(paths: &[PathBuf], none: bool) -> Result<Vec<lbsim::cluster::fixture::Fixture>, String> {
+    use lbsim::cluster::fixture::Fixture;
+    if none {
+        return Ok(Vec::new());
+    }
+    if paths.is_empty() {
+        return Ok(vec![Fixture::default_cluster()]);
+    }
+    paths
+        .iter()
+        .map(|p| {
+            let text = std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+            Fixture::parse(&text).map_err(|e| format!("{}: {e}", p.display()))
+        })
+        .collect()
 }

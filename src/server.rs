@@ -28,6 +28,8 @@ pub struct App {
     pub store: Store,
     pub config: Config,
     pub started: Instant,
+    /// EKS clusters loaded from fixtures (DescribeCluster / ListClusters).
+    pub eks: crate::state::eks::EksClusters,
     /// Faults, request log and access token of the admin API.
     pub admin: Admin,
 }
@@ -47,7 +49,7 @@ impl App {
             store.set_region_settings(region, s.clone());
         }
         let admin = Admin::new(&config);
-        Ok(Arc::new(App { store, config, started: Instant::now(), admin }))
+        Ok(Arc::new(App { store, config, started: Instant::now(), admin, eks: Default::default() }))
     }
 }
 
@@ -90,6 +92,10 @@ async fn aws(State(app): State<Arc<App>>, method: Method, uri: Uri, headers: Hea
     let time = app.store.now();
     let request_id = wire::new_request_id();
     let scope = Scope::from_headers(&headers);
+    // EKS is rest-json, routed by the signing name before any form decoding.
+    if scope.service.as_deref() == Some("eks") {
+        return eks(&app, &method, &uri, &scope, &request_id);
+    }
     let call = match read_body(body, MAX_BODY).await {
         Ok(b) => decode(&app, &method, &uri, &scope, b),
         // Nothing is parsed yet: the envelope follows the signing name when there is one.
@@ -246,6 +252,18 @@ fn execute(app: &App, call: &Call, scope: &Scope, request_id: &str) -> Result<St
         now: app.store.now(),
     };
     api::dispatch(&cx, &call.action, &call.params)
+}
+
+/// EKS speaks rest-json: the operation is the method and path.
+fn eks(app: &App, method: &Method, uri: &Uri, scope: &Scope, request_id: &str) -> Response {
+    let account = app.config.account_for(scope.access_key.as_deref());
+    let region = scope.region.clone().unwrap_or_else(|| app.config.default_region.clone());
+    let out = api::eks::handle(&app.eks, method.as_str(), uri.path(), uri.query().unwrap_or(""), &account, &region);
+    tracing::debug!(service = "eks", path = uri.path(), account, region, ok = out.is_ok(), "request");
+    match out {
+        Ok(v) => wire::restjson::respond(&v, request_id),
+        Err(e) => wire::restjson::fail(&e, request_id),
+    }
 }
 
 /// Resolves when SIGINT or SIGTERM arrives.

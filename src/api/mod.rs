@@ -6,6 +6,7 @@
 //! choose `item` vs `member`, or await while holding a Region.
 
 pub mod ec2;
+pub mod eks;
 pub mod elbv2;
 pub mod filters;
 pub mod paging;

@@ -6,6 +6,7 @@
 //! takes a synchronous closure so the compiler enforces it.
 
 pub mod ec2;
+pub mod eks;
 pub mod elbv2;
 pub mod ids;
 pub mod netser;

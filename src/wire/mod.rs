@@ -1,10 +1,12 @@
-//! The only module that knows the EC2 and Query wire formats (aws-api.md §1).
+//! The only module that knows the EC2 and Query wire formats (aws-api.md §1), and the small
+//! rest-json part EKS needs (`restjson`).
 //!
 //! Owns: which service a request is for (SigV4 credential scope, then `Version`), the account and
 //! region, the request id, request decoding (`params`), and the success and error envelopes with
 //! their HTTP statuses. May call: `error` and `config` (access key → account). Never touches state.
 
 pub mod params;
+pub mod restjson;
 pub mod xml;
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};

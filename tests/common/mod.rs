@@ -132,6 +132,27 @@ impl Server {
     }
 }
 
+impl Server {
+    /// A raw GET (for rest-json wire tests), returning status, headers and body.
+    pub async fn get(&self, path: &str, headers: &[(&str, &str)]) -> (u16, String, String) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let addr = self.url.trim_start_matches("http://");
+        let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        let mut req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+        for (k, v) in headers {
+            req.push_str(&format!("{k}: {v}\r\n"));
+        }
+        req.push_str("\r\n");
+        s.write_all(req.as_bytes()).await.unwrap();
+        let mut out = Vec::new();
+        s.read_to_end(&mut out).await.unwrap();
+        let text = String::from_utf8_lossy(&out).to_string();
+        let status = text.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+        let (head, body) = text.split_once("\r\n\r\n").map(|(h, b)| (h.to_string(), b.to_string())).unwrap_or_default();
+        (status, head, body)
+    }
+}
+
 /// The AWS error code of an SDK error, for assertions.
 pub fn code<E: aws_sdk_ec2::error::ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(
     e: &aws_sdk_ec2::error::SdkError<E, R>,

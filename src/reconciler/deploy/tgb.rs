@@ -1,0 +1,126 @@
+//! TargetGroupBinding synthesizer (§4.3 row 6, §2.2): list the stack's TGBs by labels, match by
+//! TG ARN, create missing ones, merge-patch changed specs and wait (poll 200 ms, ≤60 s) for
+//! `observedGeneration`; in the reverse pass delete unmatched ones and wait until they are gone
+//! (the TGB controller's finalizer deregisters targets and recomputes node rules).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+use crate::cluster::TargetGroupBinding;
+use crate::cluster::tgb::{
+    IpBlock, NetworkingIngressRule, NetworkingPeer, NetworkingPort, SecurityGroupPeer, ServiceRef, TgbNetworking, TgbSpec,
+};
+use crate::reconciler::ctx::Ctx;
+use crate::reconciler::model::{FRONTEND_TOKEN, LABEL_STACK_NAME, LABEL_STACK_NS, Stack, Tgb};
+use crate::reconciler::networking::Source;
+use crate::reconciler::runtime;
+
+const WAIT: Duration = Duration::from_secs(60);
+pub const TIMEOUT: &str = "timed out waiting for the condition";
+
+fn spec(t: &Tgb, arn: &str, frontend: Option<&str>) -> TgbSpec {
+    TgbSpec {
+        target_group_arn: arn.to_string(),
+        target_type: t.target_type.clone(),
+        service_ref: ServiceRef { name: String::new(), port: t.service_port },
+        networking: t.networking.as_ref().map(|rules| TgbNetworking {
+            ingress: rules
+                .iter()
+                .map(|r| NetworkingIngressRule {
+                    from: r
+                        .from
+                        .iter()
+                        .map(|s| match s {
+                            Source::Group(g) => NetworkingPeer {
+                                security_group: Some(SecurityGroupPeer {
+                                    group_id: if g == FRONTEND_TOKEN { frontend.unwrap_or_default().to_string() } else { g.clone() },
+                                }),
+                                ip_block: None,
+                            },
+                            Source::Cidr(c) | Source::PrefixList(c) => {
+                                NetworkingPeer { ip_block: Some(IpBlock { cidr: c.clone() }), security_group: None }
+                            }
+                        })
+                        .collect(),
+                    ports: r.ports.iter().map(|(proto, port)| NetworkingPort { protocol: proto.clone(), port: port.clone() }).collect(),
+                })
+                .collect(),
+        }),
+        node_selector: t.node_selector.clone(),
+        ip_address_type: t.ip_address_type.clone(),
+    }
+}
+
+/// Creates / patches the model's TGBs; returns the names of unmatched ones (deleted later).
+pub async fn synthesize(ctx: &Ctx, stack: &Stack, tgs: &BTreeMap<String, String>, frontend: Option<&str>) -> Result<Vec<String>, String> {
+    let existing: Vec<TargetGroupBinding> = list(ctx, stack);
+    let mut matched: Vec<String> = Vec::new();
+    for t in &stack.tgbs {
+        let arn = tgs.get(&t.tg_resource_id).cloned().unwrap_or_default();
+        let mut want = spec(t, &arn, frontend);
+        want.service_ref.name = stack.name.clone();
+        match existing.iter().find(|e| e.spec.target_group_arn == arn) {
+            Some(have) => {
+                let name = have.metadata.name.clone().unwrap_or_default();
+                matched.push(name.clone());
+                if have.spec != want {
+                    let patched = ctx.cluster.lock().patch::<TargetGroupBinding>(&stack.namespace, &name, |o| o.spec = want.clone());
+                    let generation = patched.and_then(|p| p.metadata.generation).unwrap_or(0);
+                    let (ns, n) = (stack.namespace.clone(), name.clone());
+                    let done = runtime::wait_until(ctx, WAIT, move |s| {
+                        s.get::<TargetGroupBinding>(&ns, &n).is_none_or(|t| t.status.observed_generation.unwrap_or(0) >= generation)
+                    })
+                    .await;
+                    if !done {
+                        return Err(TIMEOUT.to_string());
+                    }
+                }
+            }
+            None => {
+                let obj = TargetGroupBinding {
+                    metadata: ObjectMeta {
+                        name: Some(t.name.clone()),
+                        namespace: Some(stack.namespace.clone()),
+                        labels: Some(BTreeMap::from([
+                            (LABEL_STACK_NS.to_string(), stack.namespace.clone()),
+                            (LABEL_STACK_NAME.to_string(), stack.name.clone()),
+                        ])),
+                        ..Default::default()
+                    },
+                    spec: want,
+                    status: Default::default(),
+                };
+                ctx.cluster.lock().apply(obj);
+                matched.push(t.name.clone());
+            }
+        }
+    }
+    Ok(existing.iter().filter_map(|e| e.metadata.name.clone()).filter(|n| !matched.contains(n)).collect())
+}
+
+fn list(ctx: &Ctx, stack: &Stack) -> Vec<TargetGroupBinding> {
+    ctx.cluster
+        .lock()
+        .list::<TargetGroupBinding>()
+        .into_iter()
+        .filter(|t| {
+            let l = t.metadata.labels.clone().unwrap_or_default();
+            t.metadata.namespace.as_deref() == Some(stack.namespace.as_str())
+                && l.get(LABEL_STACK_NS) == Some(&stack.namespace)
+                && l.get(LABEL_STACK_NAME) == Some(&stack.name)
+        })
+        .collect()
+}
+
+pub async fn delete(ctx: &Ctx, namespace: &str, names: &[String]) -> Result<(), String> {
+    for name in names {
+        ctx.cluster.lock().delete::<TargetGroupBinding>(namespace, name);
+        let (ns, n) = (namespace.to_string(), name.clone());
+        if !runtime::wait_until(ctx, WAIT, move |s| s.get::<TargetGroupBinding>(&ns, &n).is_none()).await {
+            return Err(TIMEOUT.to_string());
+        }
+    }
+    Ok(())
+}
