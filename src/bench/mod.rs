@@ -17,6 +17,7 @@
 pub mod elbmix;
 pub mod loadgen;
 pub mod process;
+pub mod reconciler;
 pub mod report;
 pub mod sigv4;
 pub mod targets;
@@ -74,6 +75,9 @@ pub struct BenchArgs {
     /// Groups (× 10 rules) created before reading resident memory.
     #[arg(long, default_value_t = 5000)]
     pub memory_groups: u64,
+    /// Services in the reconciler replay (the target is for 100).
+    #[arg(long, default_value_t = 100)]
+    pub reconciler_services: u64,
     /// lbsim binary for start-up and memory (default: this executable when it is lbsim).
     #[arg(long)]
     pub lbsim_bin: Option<PathBuf>,
@@ -119,6 +123,7 @@ struct Plan {
     budget: Duration,
     startup_runs: usize,
     memory_groups: u64,
+    reconciler_services: u64,
     bin: Option<PathBuf>,
 }
 
@@ -168,6 +173,7 @@ impl Plan {
             budget: a.budget.unwrap_or(Duration::from_secs(if short { 20 } else { 600 })),
             startup_runs: a.startup_runs.unwrap_or(if short { 3 } else { 20 }).max(1),
             memory_groups: a.memory_groups,
+            reconciler_services: a.reconciler_services,
             bin,
         })
     }
@@ -418,7 +424,8 @@ pub async fn run(args: &BenchArgs) -> Result<Report, String> {
         rows.push(memory_row(&p).await);
     }
     if p.wants("reconciler") {
-        rows.push(Row::new("reconciler-100", "lbsim", Some(100), Status::NotAvailable, "the reconciler (lbsim run) is not built yet"));
+        progress(format!("reconciler: {} Services on the demo cluster", p.reconciler_services));
+        rows.push(reconciler::row(p.reconciler_services).await);
     }
     report::fill_ratios(&mut rows);
     let goals = report::goals(&rows);
