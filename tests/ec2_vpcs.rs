@@ -94,3 +94,29 @@ async fn sts_identity_and_accounts_from_keys() {
     assert_eq!(azs.availability_zones()[0].zone_name(), Some("eu-west-1a"));
     assert_eq!(azs.availability_zones()[0].zone_id(), Some("euw1-az1"));
 }
+
+#[tokio::test]
+async fn account_attributes_reflect_the_configured_interface_quota() {
+    use aws_sdk_ec2::types::AccountAttributeName;
+    let mut cfg = lbsim::config::Config { seed: Some(1), ..Default::default() };
+    cfg.quotas.insert("security-groups-per-network-interface".into(), 3);
+    let s = common::start_with(cfg).await;
+    let ec2 = s.ec2().await;
+    let read = || async {
+        let out = ec2
+            .describe_account_attributes()
+            .attribute_names(AccountAttributeName::from("vpc-max-security-groups-per-interface"))
+            .send()
+            .await
+            .unwrap();
+        out.account_attributes()[0].attribute_values()[0].attribute_value().unwrap().to_string()
+    };
+    assert_eq!(read().await, "3");
+    // A runtime change through the admin API shows at once.
+    let (st, _) =
+        s.admin("PUT", "/_lbsim/quotas", Some(serde_json::json!({"quotas": {"security-groups-per-network-interface": 16}}))).await;
+    assert_eq!(st, 200);
+    assert_eq!(read().await, "16");
+    let e = ec2.describe_account_attributes().attribute_names(AccountAttributeName::from("no-such-attribute")).send().await.unwrap_err();
+    assert_eq!(common::code(&e), "InvalidParameterValue");
+}
