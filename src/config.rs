@@ -36,6 +36,8 @@ pub struct Config {
     pub admin_token: Option<String>,
     /// Entries kept by the request log (`GET /_lbsim/requests`); 0 turns it off.
     pub request_log_size: usize,
+    /// Where snapshots are loaded from and written to (`--state-file`).
+    pub state_file: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -57,6 +59,7 @@ impl Default for Config {
             seed: None,
             admin_token: None,
             request_log_size: 1000,
+            state_file: None,
         }
     }
 }

@@ -298,6 +298,28 @@ impl ApiError {
     pub fn prefix_list_not_found(id: &str) -> Self {
         Self::new(ErrorCode::InvalidPrefixListIdNotFound, format!("The prefix list ID '{id}' does not exist"))
     }
+    /// CreateTags/DeleteTags on an id that is not a well-formed id of a taggable kind
+    /// (OBS: `InvalidID: The ID 'i-eCHmOTcEW0OZ9KbNe' is not valid`, kubernetes/cloud-provider-aws#1387).
+    pub fn invalid_id(id: &str) -> Self {
+        Self::new(ErrorCode::InvalidId, format!("The ID '{id}' is not valid"))
+    }
+    /// DeleteNetworkInterface on an attached interface (OBS terraform logs).
+    pub fn eni_in_use(id: &str) -> Self {
+        Self::new(ErrorCode::InvalidNetworkInterfaceInUse, format!("Network interface '{id}' is currently in use."))
+    }
+    /// RunInstances / CreateNetworkInterface with a group of another VPC (OBS: AWS CLI, terraform).
+    pub fn sg_subnet_mismatch(sg: &str, subnet: &str) -> Self {
+        Self::new(ErrorCode::InvalidParameter, format!("Security group {sg} and subnet {subnet} belong to different networks."))
+    }
+    /// ModifyNetworkInterfaceAttribute / ModifyInstanceAttribute with a group of another VPC
+    /// (OBS: cluster-api-provider-aws#3943 log).
+    pub fn sg_other_network() -> Self {
+        Self::new(ErrorCode::InvalidGroupNotFound, "You have specified two resources that belong to different networks.")
+    }
+    pub fn eni_limit() -> Self {
+        // [unverified] text; the code is EC2-ERR's.
+        Self::new(ErrorCode::NetworkInterfaceLimitExceeded, "The maximum number of network interfaces has been reached.")
+    }
 
     // ---- ELBv2 (aws-api.md §2.5; texts marked OBS there are verbatim, the rest [unverified]) --
 
@@ -425,28 +447,6 @@ impl ApiError {
             ErrorCode::InvalidConfigurationRequest,
             format!("{what} is not emulated: lbsim serves Network Load Balancers (type 'network') and their target groups"),
         )
-    }
-    /// CreateTags/DeleteTags on an id that is not a well-formed id of a taggable kind
-    /// (OBS: `InvalidID: The ID 'i-eCHmOTcEW0OZ9KbNe' is not valid`, kubernetes/cloud-provider-aws#1387).
-    pub fn invalid_id(id: &str) -> Self {
-        Self::new(ErrorCode::InvalidId, format!("The ID '{id}' is not valid"))
-    }
-    /// DeleteNetworkInterface on an attached interface (OBS terraform logs).
-    pub fn eni_in_use(id: &str) -> Self {
-        Self::new(ErrorCode::InvalidNetworkInterfaceInUse, format!("Network interface '{id}' is currently in use."))
-    }
-    /// RunInstances / CreateNetworkInterface with a group of another VPC (OBS: AWS CLI, terraform).
-    pub fn sg_subnet_mismatch(sg: &str, subnet: &str) -> Self {
-        Self::new(ErrorCode::InvalidParameter, format!("Security group {sg} and subnet {subnet} belong to different networks."))
-    }
-    /// ModifyNetworkInterfaceAttribute / ModifyInstanceAttribute with a group of another VPC
-    /// (OBS: cluster-api-provider-aws#3943 log).
-    pub fn sg_other_network() -> Self {
-        Self::new(ErrorCode::InvalidGroupNotFound, "You have specified two resources that belong to different networks.")
-    }
-    pub fn eni_limit() -> Self {
-        // [unverified] text; the code is EC2-ERR's.
-        Self::new(ErrorCode::NetworkInterfaceLimitExceeded, "The maximum number of network interfaces has been reached.")
     }
 }
 

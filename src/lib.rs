@@ -12,15 +12,19 @@
 //! - [`config`]: accounts, quotas and Region settings from YAML.
 //! - [`sdk`]: AWS SDK clients for lbsim's own client code (in-process connector, call log).
 //! - [`admin`]: the JSON admin API under `/_lbsim/` (health, reset, state, quotas, usage,
-//!   request log, faults) beside the AWS APIs on the same listener.
+//!   request log, faults, snapshots) beside the AWS APIs on the same listener.
+//! - [`persist`]: the state file: loading, and atomic snapshot writes.
+//! - [`bench`]: `lbsim bench`, the benchmark against moto and an HTTP ceiling (over HTTP only).
 //!
 //! Flow is one-way: nothing in `state` knows HTTP or XML, and nothing in `api` builds envelopes.
 
 pub mod admin;
 pub mod api;
+pub mod bench;
 pub mod cluster;
 pub mod config;
 pub mod error;
+pub mod persist;
 pub mod reconciler;
 pub mod sdk;
 pub mod server;

@@ -1,5 +1,5 @@
-//! The `lbsim` command line: `lbsim serve` runs the API server. Thin: parses flags, loads the
-//! config, and hands over to the library.
+//! The `lbsim` command line: `lbsim serve` runs the API server, `lbsim bench` the benchmark.
+//! Thin: parses flags, loads the config, and hands over to the library.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -34,17 +34,29 @@ enum Command {
         /// Recent API calls kept for `GET /_lbsim/requests` (0 turns the log off).
         #[arg(long, env = "LBSIM_REQUEST_LOG_SIZE")]
         request_log_size: Option<usize>,
+        /// Load state from this file at start and write it atomically on shutdown and on
+        /// `POST /_lbsim/snapshot` (and every --snapshot-interval seconds).
+        #[arg(long, env = "LBSIM_STATE_FILE")]
+        state_file: Option<PathBuf>,
+        /// Also write the state file every N seconds (needs --state-file).
+        #[arg(long, env = "LBSIM_SNAPSHOT_INTERVAL", requires = "state_file")]
+        snapshot_interval: Option<u64>,
     },
+    /// Benchmark lbsim against moto's server and an HTTP ceiling on this machine (docs/performance.md).
+    Bench(lbsim::bench::BenchArgs),
 }
 
 fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_env("LBSIM_LOG").unwrap_or_else(|_| EnvFilter::new("info")))
         .with_writer(std::io::stderr)
+        // No colour escapes in files, CI logs and containers.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve { listen, config, admin_token, request_log_size } => {
+        Command::Bench(args) => lbsim::bench::cli(args),
+        Command::Serve { listen, config, admin_token, request_log_size, state_file, snapshot_interval } => {
             let mut config = match config.map(|p| Config::load(&p)).transpose() {
                 Ok(c) => c.unwrap_or_default(),
                 Err(e) => {
@@ -59,6 +71,9 @@ fn main() -> std::process::ExitCode {
             if let Some(n) = request_log_size {
                 config.request_log_size = n;
             }
+            if state_file.is_some() {
+                config.state_file = state_file;
+            }
             let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
             rt.block_on(async move {
                 let app = match App::new(config) {
@@ -68,6 +83,33 @@ fn main() -> std::process::ExitCode {
                         return std::process::ExitCode::from(2);
                     }
                 };
+                // A corrupt or newer state file stops the start: never a silently empty world.
+                if let Some(path) = app.config.state_file.clone() {
+                    match lbsim::persist::load(&path).and_then(|s| s.map(|s| lbsim::persist::restore(&app, s)).transpose()) {
+                        Ok(Some(())) => tracing::info!(path = %path.display(), "state restored"),
+                        Ok(None) => tracing::info!(path = %path.display(), "no state file yet; starting fresh"),
+                        Err(e) => {
+                            eprintln!("lbsim: {e}");
+                            return std::process::ExitCode::from(2);
+                        }
+                    }
+                }
+                if let Some(secs) = snapshot_interval.filter(|s| *s > 0) {
+                    let a = app.clone();
+                    tokio::spawn(async move {
+                        let mut tick = tokio::time::interval(std::time::Duration::from_secs(secs));
+                        tick.tick().await;
+                        loop {
+                            tick.tick().await;
+                            let b = a.clone();
+                            match tokio::task::spawn_blocking(move || lbsim::persist::save_app(&b)).await {
+                                Ok(Err(e)) => tracing::error!(error = %e, "periodic snapshot failed"),
+                                Err(e) => tracing::error!(error = %e, "periodic snapshot task failed"),
+                                Ok(Ok(_)) => {}
+                            }
+                        }
+                    });
+                }
                 let listener = match tokio::net::TcpListener::bind(listen).await {
                     Ok(l) => l,
                     Err(e) => {
@@ -79,11 +121,20 @@ fn main() -> std::process::ExitCode {
                 // Tests and scripts wait for this line to know the server is ready.
                 println!("lbsim listening on http://{addr}");
                 tracing::info!(%addr, "lbsim ready");
-                match server::serve(listener, app, server::shutdown_signal()).await {
-                    Ok(()) => {
-                        tracing::info!("lbsim stopped");
-                        std::process::ExitCode::SUCCESS
-                    }
+                match server::serve(listener, app.clone(), server::shutdown_signal()).await {
+                    Ok(()) => match lbsim::persist::save_app(&app) {
+                        Ok(saved) => {
+                            if let Some(p) = saved {
+                                tracing::info!(path = %p.display(), "state written");
+                            }
+                            tracing::info!("lbsim stopped");
+                            std::process::ExitCode::SUCCESS
+                        }
+                        Err(e) => {
+                            eprintln!("lbsim: {e}");
+                            std::process::ExitCode::from(1)
+                        }
+                    },
                     Err(e) => {
                         eprintln!("lbsim: {e}");
                         std::process::ExitCode::from(1)

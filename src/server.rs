@@ -95,14 +95,12 @@ async fn aws(State(app): State<Arc<App>>, method: Method, uri: Uri, headers: Hea
     if scope.service.as_deref() == Some("eks") {
         return eks(&app, &method, &uri, &scope, &request_id);
     }
-    let call = match axum::body::to_bytes(body, MAX_BODY).await {
+    let call = match read_body(body, MAX_BODY).await {
         Ok(b) => decode(&app, &method, &uri, &scope, b),
-        Err(_) => Err(Box::new(Early {
-            error: ApiError::new(
-                ErrorCode::RequestEntityTooLarge,
-                format!("Request body is larger than the {MAX_BODY} bytes lbsim accepts"),
-            ),
-            service: None,
+        // Nothing is parsed yet: the envelope follows the signing name when there is one.
+        Err(error) => Err(Box::new(Early {
+            error,
+            service: wire::resolve_service(&scope, None).ok(),
             action: None,
             account: None,
             region: None,
@@ -187,12 +185,41 @@ async fn aws(State(app): State<Arc<App>>, method: Method, uri: Uri, headers: Hea
     resp
 }
 
+/// Reads the whole body, refusing more than `limit` bytes. A declared length over the limit is
+/// refused before anything is read. A body that breaks off early (the client went away or sent
+/// less than its Content-Length) is a malformed request, not an oversized one.
+async fn read_body(mut body: Body, limit: usize) -> Result<Bytes, ApiError> {
+    use axum::body::HttpBody;
+    let too_large =
+        || ApiError::new(ErrorCode::RequestEntityTooLarge, format!("Request body is larger than the {limit} bytes lbsim accepts"));
+    let hint = body.size_hint();
+    if hint.lower() > limit as u64 {
+        return Err(too_large());
+    }
+    let mut buf = Vec::with_capacity(hint.exact().unwrap_or(0).min(limit as u64) as usize);
+    while let Some(frame) = std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx)).await {
+        let Ok(frame) = frame else {
+            // [unverified] AWS's answer to a cut-off body is not documented.
+            return Err(ApiError::new(ErrorCode::MalformedQueryString, "The request body ended before it was complete"));
+        };
+        if let Ok(data) = frame.into_data() {
+            if buf.len() + data.len() > limit {
+                return Err(too_large());
+            }
+            buf.extend_from_slice(&data);
+        }
+    }
+    Ok(Bytes::from(buf))
+}
+
 /// Decodes the form, then finds service, action, account and Region.
 fn decode(app: &App, method: &Method, uri: &Uri, scope: &Scope, body: Bytes) -> Result<Call, Box<Early>> {
     let early = |error, service, action, account, region, params| Box::new(Early { error, service, action, account, region, params });
     // Query APIs also accept GET with the parameters in the query string.
     let raw: &[u8] = if body.is_empty() && *method == Method::GET { uri.query().unwrap_or("").as_bytes() } else { &body };
-    let mut params = Params::parse(raw, ListStyle::Flat).map_err(|e| early(e, None, None, None, None, None))?;
+    // No `Version` can be read yet: the envelope follows the signing name when there is one.
+    let mut params =
+        Params::parse(raw, ListStyle::Flat).map_err(|e| early(e, wire::resolve_service(scope, None).ok(), None, None, None, None))?;
     let version = params.root().str("Version").map(String::from);
     let service = match wire::resolve_service(scope, version.as_deref()) {
         Ok(s) => s,
@@ -260,13 +287,38 @@ pub async fn shutdown_signal() {
     }
 }
 
-/// Serves until `shutdown` resolves. Binding happens before this is called, so callers can
-/// report the bound address (port 0 picks a free one).
+/// How long in-flight requests may take to finish after the shutdown signal. Requests are
+/// answered in microseconds, so a connection still busy after this is a client that stalled
+/// mid-request; it must not keep the process alive.
+pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Serves until `shutdown` resolves, then lets in-flight requests finish for at most
+/// [`SHUTDOWN_GRACE`]. Binding happens before this is called, so callers can report the bound
+/// address (port 0 picks a free one).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     app: Arc<App>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
     // The peer address lets the admin API tell loopback callers from others.
-    axum::serve(listener, router(app).into_make_service_with_connect_info::<std::net::SocketAddr>()).with_graceful_shutdown(shutdown).await
+    let service = router(app).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let graceful = axum::serve(listener, service).with_graceful_shutdown(async move {
+        shutdown.await;
+        let _ = stopping_tx.send(());
+    });
+    let deadline = async move {
+        // A dropped sender means the server ended on its own: nothing to cut short.
+        if stopping_rx.await.is_err() {
+            return std::future::pending().await;
+        }
+        tokio::time::sleep(SHUTDOWN_GRACE).await;
+    };
+    tokio::select! {
+        r = std::future::IntoFuture::into_future(graceful) => r,
+        () = deadline => {
+            tracing::warn!(grace = ?SHUTDOWN_GRACE, "connections still busy after the shutdown grace period; closing them");
+            Ok(())
+        }
+    }
 }

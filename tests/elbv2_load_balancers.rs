@@ -350,6 +350,11 @@ async fn delete_removes_listeners_and_releases_interfaces_on_the_clock() {
         let eni = r.enis.values().find(|e| e.interface_type == "network_load_balancer").expect("the interface lingers");
         assert!(eni.release_at.is_some());
         assert!(r.enis_by_sg.contains_key(&sg), "so DeleteSecurityGroup still sees a dependency");
+        // Once the release time has come, the interface goes and the group is free.
+        let later = chrono::Utc::now() + chrono::Duration::seconds(3601);
+        r.expire(later);
+        assert!(!r.enis.values().any(|e| e.interface_type == "network_load_balancer"), "released on the clock");
+        assert!(!r.enis_by_sg.contains_key(&sg));
     });
     // Deleting again (or anything unknown) succeeds.
     elb.delete_load_balancer().load_balancer_arn(arn).send().await.unwrap();

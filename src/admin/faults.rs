@@ -353,7 +353,66 @@ impl Fault {
     }
 }
 
+/// A fault as a snapshot keeps it: its spec, counters and the position of its random stream.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct SavedFault {
+    id: String,
+    spec: FaultSpec,
+    matched: u64,
+    fired: u64,
+    rng_word_pos: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct SavedFaults {
+    next_id: u64,
+    faults: Vec<SavedFault>,
+}
+
 impl Faults {
+    /// Every fault with its counters and random-stream position, for snapshots. Ids hidden by
+    /// eventual-consistency faults are transient and not kept.
+    pub fn export(&self) -> serde_json::Value {
+        let g = self.inner.lock();
+        let saved = SavedFaults {
+            next_id: g.next_id,
+            faults: g
+                .faults
+                .iter()
+                .map(|f| SavedFault {
+                    id: f.id.clone(),
+                    spec: f.spec.clone(),
+                    matched: f.matched,
+                    fired: f.fired,
+                    rng_word_pos: f.rng.get_word_pos().to_string(),
+                })
+                .collect(),
+        };
+        serde_json::to_value(saved).unwrap_or_default()
+    }
+
+    /// Replaces every fault with exported ones; a bad export changes nothing.
+    pub fn import(&self, v: &serde_json::Value) -> Result<(), String> {
+        if v.is_null() {
+            self.clear(None);
+            return Ok(());
+        }
+        let saved: SavedFaults = serde_json::from_value(v.clone()).map_err(|e| format!("faults: {e}"))?;
+        let mut faults = Vec::new();
+        for sf in saved.faults {
+            let (service, action, effect, trigger) = sf.spec.compile()?;
+            let mut rng = ChaCha8Rng::seed_from_u64(sf.spec.seed.unwrap_or(0));
+            rng.set_word_pos(sf.rng_word_pos.parse::<u128>().map_err(|_| format!("fault {}: bad random position", sf.id))?);
+            faults.push(Fault { id: sf.id, spec: sf.spec, service, action, effect, trigger, rng, matched: sf.matched, fired: sf.fired });
+        }
+        let mut g = self.inner.lock();
+        g.next_id = saved.next_id;
+        g.faults = faults;
+        g.hidden.clear();
+        self.count.store(g.faults.len(), Ordering::Release);
+        Ok(())
+    }
+
     /// Adds a fault; returns its JSON (with its id) or why the spec is refused.
     pub fn add(&self, spec: FaultSpec) -> Result<serde_json::Value, String> {
         let (service, action, effect, trigger) = spec.compile()?;

@@ -56,6 +56,7 @@ routes! {
     DELETE "/_lbsim/faults" => clear_faults;
     GET "/_lbsim/faults/{id}" => get_fault;
     DELETE "/_lbsim/faults/{id}" => delete_fault;
+    POST "/_lbsim/snapshot" => snapshot;
 }
 
 /// Paths anyone may read: they reveal only that lbsim runs, and its version.
@@ -373,6 +374,23 @@ async fn openapi() -> Response {
 async fn unknown(uri: Uri) -> AdminError {
     let known: Vec<String> = ROUTES.iter().map(|(m, p)| format!("{m} {p}")).collect();
     error(StatusCode::NOT_FOUND, "NotFound", format!("no admin endpoint {}; known: {}", uri.path(), known.join(", ")))
+}
+
+/// Writes a snapshot to the state file now (the blocking write runs off the async workers).
+async fn snapshot(State(app): State<Arc<App>>) -> Reply {
+    if app.config.state_file.is_none() {
+        return Err(error(
+            StatusCode::CONFLICT,
+            "NoStateFile",
+            "lbsim was started without --state-file; there is nowhere to write a snapshot",
+        ));
+    }
+    let a = app.clone();
+    let saved = tokio::task::spawn_blocking(move || crate::persist::save_app(&a))
+        .await
+        .map_err(|_| error(StatusCode::INTERNAL_SERVER_ERROR, "SnapshotFailed", "the snapshot task did not finish"))?
+        .map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, "SnapshotFailed", e))?;
+    Ok(ok(json!({"path": saved.map(|p| p.display().to_string()), "regions": app.store.keys().len()})))
 }
 
 #[cfg(test)]

@@ -3,18 +3,23 @@
 
 use chrono::{DateTime, Utc};
 use ipnet::{Ipv4Net, Ipv6Net};
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone)]
+use super::netser;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Az {
     pub name: String,
     pub id: String,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Vpc {
     pub id: String,
+    #[serde(with = "netser::v4")]
     pub cidr: Ipv4Net,
     pub cidr_association_id: String,
+    #[serde(with = "netser::opt_v6_assoc")]
     pub ipv6_cidr: Option<(Ipv6Net, String)>,
     pub is_default: bool,
     pub instance_tenancy: String,
@@ -23,12 +28,13 @@ pub struct Vpc {
     pub default_sg: String,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Subnet {
     pub id: String,
     pub vpc_id: String,
     pub az: String,
     pub az_id: String,
+    #[serde(with = "netser::v4")]
     pub cidr: Ipv4Net,
     pub default_for_az: bool,
     pub map_public_ip_on_launch: bool,
@@ -45,10 +51,10 @@ impl Subnet {
 }
 
 /// The source (ingress) or destination (egress) of one rule: exactly one of these.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Peer {
-    Cidr4(Ipv4Net),
-    Cidr6(Ipv6Net),
+    Cidr4(#[serde(with = "netser::v4")] Ipv4Net),
+    Cidr6(#[serde(with = "netser::v6")] Ipv6Net),
     PrefixList(String),
     Group { group_id: String, user_id: String },
 }
@@ -67,7 +73,7 @@ impl Peer {
 
 /// One security-group rule (one `sgr-` id). Ports are `None` for protocols without ports
 /// (`-1` and numbers other than tcp/udp/icmp/icmpv6); ICMP keeps type/code in from/to.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Rule {
     pub id: String,
     pub egress: bool,
@@ -85,7 +91,7 @@ impl Rule {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SecurityGroup {
     pub id: String,
     pub name: String,
@@ -96,7 +102,7 @@ pub struct SecurityGroup {
     pub rules: Vec<Rule>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum InstanceState {
     Pending,
     Running,
@@ -129,7 +135,7 @@ impl InstanceState {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Instance {
     pub id: String,
     pub reservation_id: String,
@@ -148,7 +154,7 @@ pub struct Instance {
     pub terminated_at: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct EniAttachment {
     pub attachment_id: String,
     pub instance_id: Option<String>,
@@ -158,7 +164,7 @@ pub struct EniAttachment {
     pub attach_time: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Eni {
     pub id: String,
     pub subnet_id: String,
@@ -181,7 +187,7 @@ pub struct Eni {
     pub release_at: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PrefixList {
     pub id: String,
     pub name: String,

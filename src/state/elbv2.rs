@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, Duration, Utc};
 use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::Quotas;
@@ -22,7 +23,7 @@ pub type Tags = Vec<(String, String)>;
 
 /// One subnet (one Availability Zone) a load balancer is attached to, with the interface AWS
 /// creates there for an NLB.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LbSubnet {
     pub subnet_id: String,
     pub az: String,
@@ -32,7 +33,7 @@ pub struct LbSubnet {
     pub requested_ip: bool,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LoadBalancer {
     pub arn: String,
     pub name: String,
@@ -48,6 +49,7 @@ pub struct LoadBalancer {
     pub enforce_private_link: Option<String>,
     pub dns_name: String,
     pub hosted_zone: String,
+    #[serde(with = "ordered_pairs")]
     pub attributes: IndexMap<String, String>,
     pub tags: Tags,
 }
@@ -62,7 +64,7 @@ impl LoadBalancer {
 }
 
 /// Health-check settings of a target group, as effective values (defaults applied).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HealthCheck {
     pub enabled: bool,
     pub protocol: String,
@@ -77,7 +79,7 @@ pub struct HealthCheck {
 }
 
 /// One registration: a target id on a port (an instance may be registered on several ports).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Target {
     pub id: String,
     pub port: u16,
@@ -90,7 +92,7 @@ pub struct Target {
     pub drain_until: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TargetGroup {
     pub arn: String,
     pub name: String,
@@ -101,8 +103,10 @@ pub struct TargetGroup {
     pub ip_address_type: String,
     pub health: HealthCheck,
     pub created: DateTime<Utc>,
+    #[serde(with = "ordered_pairs")]
     pub attributes: IndexMap<String, String>,
     pub tags: Tags,
+    #[serde(with = "targets_list")]
     pub targets: IndexMap<(String, u16), Target>,
     /// When a listener of a load balancer first forwarded to it (None while unused).
     pub attached_at: Option<DateTime<Utc>>,
@@ -116,7 +120,7 @@ impl TargetGroup {
 
 /// A listener action. NLBs serve `forward` only: either a plain target group or a
 /// ForwardConfig with one weighted target group.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Action {
     pub kind: String,
     pub target_group_arn: Option<String>,
@@ -140,7 +144,7 @@ impl Action {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Listener {
     pub arn: String,
     pub lb_arn: String,
@@ -153,6 +157,7 @@ pub struct Listener {
     pub extra_certificates: Vec<String>,
     pub alpn: Vec<String>,
     pub actions: Vec<Action>,
+    #[serde(with = "ordered_pairs")]
     pub attributes: IndexMap<String, String>,
     pub tags: Tags,
     /// The ARN of the listener's default rule and that rule's tags.
@@ -183,6 +188,40 @@ impl Health {
     }
 }
 
+/// serde for IndexMaps as ordered lists (indexmap's serde feature would rebuild the SDK crates).
+mod ordered_pairs {
+    use indexmap::IndexMap;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    pub fn serialize<S: Serializer>(m: &IndexMap<String, String>, s: S) -> Result<S::Ok, S::Error> {
+        m.iter().collect::<Vec<_>>().serialize(s)
+    }
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<IndexMap<String, String>, D::Error> {
+        Ok(Vec::<(String, String)>::deserialize(d)?.into_iter().collect())
+    }
+}
+
+/// A target group's targets, keyed by (id, port) as the targets themselves say.
+mod targets_list {
+    use indexmap::IndexMap;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::Target;
+    pub fn serialize<S: Serializer>(m: &IndexMap<(String, u16), Target>, s: S) -> Result<S::Ok, S::Error> {
+        m.values().collect::<Vec<_>>().serialize(s)
+    }
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<IndexMap<(String, u16), Target>, D::Error> {
+        Ok(Vec::<Target>::deserialize(d)?.into_iter().map(|t| ((t.id.clone(), t.port), t)).collect())
+    }
+}
+
+/// The ELBv2 part of a snapshot: resources only; `Elbv2::from_snapshot` rebuilds the indexes.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Elbv2Snapshot {
+    pub load_balancers: Vec<LoadBalancer>,
+    pub target_groups: Vec<TargetGroup>,
+    pub listeners: Vec<Listener>,
+}
+
 #[derive(Debug, Default, Clone)]
 pub struct Elbv2 {
     pub lbs: IndexMap<String, LoadBalancer>,
@@ -201,6 +240,35 @@ pub struct Elbv2 {
 }
 
 impl Elbv2 {
+    pub fn to_snapshot(&self) -> Elbv2Snapshot {
+        Elbv2Snapshot {
+            load_balancers: self.lbs.values().cloned().collect(),
+            target_groups: self.tgs.values().cloned().collect(),
+            listeners: self.listeners.values().cloned().collect(),
+        }
+    }
+
+    /// Rebuilds the state and every index (names, listener links, the draining queue).
+    pub fn from_snapshot(s: Elbv2Snapshot) -> Elbv2 {
+        let mut e = Elbv2::default();
+        for lb in s.load_balancers {
+            e.insert_lb(lb);
+        }
+        for tg in s.target_groups {
+            for t in tg.targets.values() {
+                if let Some(due) = t.drain_until {
+                    e.draining.insert((due, tg.arn.clone(), t.id.clone(), t.port));
+                }
+            }
+            e.insert_tg(tg);
+        }
+        for l in s.listeners {
+            // Target groups keep their saved attachment time; `link` only fills a missing one.
+            e.insert_listener(l, DateTime::UNIX_EPOCH);
+        }
+        e
+    }
+
     // ---- lookups -----------------------------------------------------------------------------
 
     /// The load balancer a target group is used by (a target group has at most one).
@@ -577,8 +645,8 @@ impl Region {
         for s in &lb.subnets {
             if delay == 0 {
                 self.remove_eni(&s.eni_id);
-            } else if let Some(e) = self.enis.get_mut(&s.eni_id) {
-                e.release_at = Some(later(now, delay));
+            } else {
+                self.release_eni_at(&s.eni_id, later(now, delay));
             }
         }
     }

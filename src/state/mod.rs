@@ -9,8 +9,10 @@ pub mod ec2;
 pub mod eks;
 pub mod elbv2;
 pub mod ids;
+pub mod netser;
 pub mod quotas;
 pub mod region;
+pub mod snapshot;
 pub mod tags;
 
 use std::collections::HashMap;
@@ -63,7 +65,8 @@ pub struct Store {
     default_quotas: RwLock<Quotas>,
     region_settings: RwLock<HashMap<String, RegionSettings>>,
     clock: Arc<dyn Clock>,
-    seed: u64,
+    /// Seed of new Regions' id generators (a lock only because restore replaces it).
+    seed: RwLock<u64>,
 }
 
 impl Store {
@@ -74,7 +77,7 @@ impl Store {
             default_quotas: RwLock::new(default_quotas),
             region_settings: RwLock::new(HashMap::new()),
             clock,
-            seed,
+            seed: RwLock::new(seed),
         }
     }
 
@@ -126,7 +129,7 @@ impl Store {
         let settings = self.region_settings.read().get(region).cloned().unwrap_or_default();
         self.regions
             .entry(key)
-            .or_insert_with(|| Arc::new(Mutex::new(Region::new(account, region, self.quotas(account), settings, self.seed, self.now()))))
+            .or_insert_with(|| Arc::new(Mutex::new(Region::new(account, region, self.quotas(account), settings, self.seed(), self.now()))))
             .clone()
     }
 
@@ -143,6 +146,38 @@ impl Store {
         let mut k: Vec<Key> = self.regions.iter().map(|e| e.key().clone()).collect();
         k.sort();
         k
+    }
+
+    pub fn seed(&self) -> u64 {
+        *self.seed.read()
+    }
+
+    /// Quota and Region-setting tables, for snapshots.
+    pub fn config_parts(&self) -> (Quotas, std::collections::BTreeMap<String, Quotas>, std::collections::BTreeMap<String, RegionSettings>) {
+        (
+            self.default_quotas.read().clone(),
+            self.quotas.read().iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            self.region_settings.read().iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        )
+    }
+
+    /// Swaps in restored content (snapshot restore).
+    pub fn replace_all(
+        &self,
+        seed: u64,
+        default_quotas: Quotas,
+        quotas: std::collections::BTreeMap<String, Quotas>,
+        settings: std::collections::BTreeMap<String, RegionSettings>,
+        regions: Vec<Region>,
+    ) {
+        *self.seed.write() = seed;
+        *self.default_quotas.write() = default_quotas;
+        *self.quotas.write() = quotas.into_iter().collect();
+        *self.region_settings.write() = settings.into_iter().collect();
+        self.regions.clear();
+        for r in regions {
+            self.regions.insert((r.account.clone(), r.name.clone()), Arc::new(Mutex::new(r)));
+        }
     }
 
     /// Drops all state (or one account's), as a fresh start.

@@ -65,6 +65,9 @@ pub struct Region {
     pub sg_refs: HashMap<String, HashMap<String, u32>>,
     /// Group → interfaces carrying it.
     pub enis_by_sg: HashMap<String, BTreeSet<String>>,
+    /// Timed removals (an NLB's released interfaces, terminated instances), soonest first, so
+    /// `expire` costs nothing when nothing is due.
+    pub due: BTreeSet<(DateTime<Utc>, String)>,
 }
 
 /// `us-east-1` → `use1`, `ap-southeast-2` → `apse2`: AWS's zone-id prefix.
@@ -111,28 +114,7 @@ impl Region {
         let code = region_code(name);
         let azs =
             (0..n_azs).map(|i| Az { name: format!("{name}{}", (b'a' + i as u8) as char), id: format!("{code}-az{}", i + 1) }).collect();
-        let mut r = Region {
-            account: account.to_string(),
-            name: name.to_string(),
-            partition: partition_of(name),
-            quotas,
-            settings,
-            ids: IdGen::new(seed, account, name),
-            azs,
-            vpcs: IndexMap::new(),
-            subnets: IndexMap::new(),
-            sgs: IndexMap::new(),
-            instances: IndexMap::new(),
-            enis: IndexMap::new(),
-            prefix_lists: IndexMap::new(),
-            tags: TagStore::default(),
-            elb: Elbv2::default(),
-            sg_by_name: HashMap::new(),
-            sgs_by_vpc: HashMap::new(),
-            rule_owner: HashMap::new(),
-            sg_refs: HashMap::new(),
-            enis_by_sg: HashMap::new(),
-        };
+        let mut r = Region::empty(account, name, quotas, settings, IdGen::new(seed, account, name), azs);
         let vpc = r.create_vpc("172.31.0.0/16".parse().expect("static cidr"), true);
         for i in 0..r.azs.len() {
             let cidr = Ipv4Net::new(Ipv4Addr::new(172, 31, (i as u8) * 16, 0), 20).expect("static cidr");
@@ -155,6 +137,33 @@ impl Region {
         }
         let _ = now;
         r
+    }
+
+    /// A Region with nothing in it (snapshots restore into this; `new` seeds the default world).
+    pub fn empty(account: &str, name: &str, quotas: Quotas, settings: RegionSettings, ids: IdGen, azs: Vec<Az>) -> Region {
+        Region {
+            account: account.to_string(),
+            name: name.to_string(),
+            partition: partition_of(name),
+            quotas,
+            settings,
+            ids,
+            azs,
+            vpcs: IndexMap::new(),
+            subnets: IndexMap::new(),
+            sgs: IndexMap::new(),
+            instances: IndexMap::new(),
+            enis: IndexMap::new(),
+            prefix_lists: IndexMap::new(),
+            tags: TagStore::default(),
+            elb: Elbv2::default(),
+            sg_by_name: HashMap::new(),
+            sgs_by_vpc: HashMap::new(),
+            rule_owner: HashMap::new(),
+            sg_refs: HashMap::new(),
+            enis_by_sg: HashMap::new(),
+            due: BTreeSet::new(),
+        }
     }
 
     pub fn arn(&self, service: &str, resource: &str) -> String {
@@ -571,6 +580,7 @@ impl Region {
         }
         inst.state = InstanceState::Terminated;
         inst.terminated_at = Some(now);
+        self.due.insert((now + chrono::Duration::hours(1), id.to_string()));
         let eni = inst.primary_eni.clone();
         let delete = self.enis.get(&eni).and_then(|e| e.attachment.as_ref()).map(|a| a.delete_on_termination);
         match delete {
@@ -590,23 +600,30 @@ impl Region {
         format!("0a:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", b[0], b[1], b[2], b[3], b[4])
     }
 
-    /// Interfaces whose release time has come (an NLB's after deletion) are dropped, and
-    /// terminated instances older than an hour disappear, as AWS stops showing them.
-    pub fn expire(&mut self, now: DateTime<Utc>) {
-        let due: Vec<String> = self.enis.values().filter(|e| e.release_at.is_some_and(|t| t <= now)).map(|e| e.id.clone()).collect();
-        for id in due {
-            self.remove_eni(&id);
+    /// Marks an interface (an NLB's, after DeleteLoadBalancer) to disappear at `at`; it keeps
+    /// its groups until then, so DeleteSecurityGroup still sees the dependency (aws-api.md §2.5).
+    pub fn release_eni_at(&mut self, id: &str, at: DateTime<Utc>) {
+        if let Some(e) = self.enis.get_mut(id) {
+            e.release_at = Some(at);
+            self.due.insert((at, id.to_string()));
         }
+    }
+
+    /// Drops what is due: released interfaces, and terminated instances an hour old (AWS stops
+    /// showing them). Called before every request; O(1) when nothing is due.
+    pub fn expire(&mut self, now: DateTime<Utc>) {
         self.elb.expire(now);
-        let gone: Vec<String> = self
-            .instances
-            .values()
-            .filter(|i| i.terminated_at.is_some_and(|t| now - t > chrono::Duration::hours(1)))
-            .map(|i| i.id.clone())
-            .collect();
-        for id in gone {
-            self.instances.shift_remove(&id);
-            self.tags.clear(&id);
+        while let Some((at, id)) = self.due.first().cloned() {
+            if at > now {
+                break;
+            }
+            self.due.pop_first();
+            if self.enis.get(&id).is_some_and(|e| e.release_at.is_some_and(|t| t <= now)) {
+                self.remove_eni(&id);
+            } else if self.instances.get(&id).is_some_and(|i| i.terminated_at.is_some_and(|t| now - t >= chrono::Duration::hours(1))) {
+                self.instances.shift_remove(&id);
+                self.tags.clear(&id);
+            }
         }
     }
 }

@@ -94,6 +94,11 @@ impl TagStore {
         self.index.get(key).map(|vals| vals.values().flatten().cloned().collect()).unwrap_or_default()
     }
 
+    /// Every tagged resource with its tags, for snapshots.
+    pub fn resources(&self) -> impl Iterator<Item = (&String, &Tags)> {
+        self.by_resource.iter()
+    }
+
     /// Every (resource, key, value), for EC2 DescribeTags.
     pub fn all(&self) -> impl Iterator<Item = (&str, &str, &str)> {
         self.by_resource.iter().flat_map(|(id, tags)| tags.iter().map(move |(k, v)| (id.as_str(), k.as_str(), v.as_str())))

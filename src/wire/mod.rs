@@ -149,7 +149,7 @@ pub fn respond(service: Service, action: &str, request_id: &str, members: &str) 
 /// Query shape is used, which every SDK parses.
 pub fn fail(service: Option<Service>, err: &ApiError, request_id: &str) -> Response {
     let code = err.code_str();
-    let msg = quick_xml::escape::escape(err.message.as_ref());
+    let msg = xml::text(err.message.as_ref());
     let body = match service {
         Some(Service::Ec2) => format!(
             "{XML_DECL}\n<Response><Errors><Error><Code>{code}</Code><Message>{msg}</Message></Error></Errors><RequestID>{request_id}</RequestID></Response>"

@@ -1,6 +1,7 @@
 //! A tiny XML writer for response members. Callers pass element names as the model spells them;
 //! the writer chooses `item` (EC2) or `member` (Query) for list children and escapes text.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
@@ -38,7 +39,7 @@ impl Xml {
 
     /// `<name>text</name>`, escaped.
     pub fn leaf(&mut self, name: &str, value: impl AsRef<str>) -> &mut Self {
-        let _ = write!(self.buf, "<{name}>{}</{name}>", escape(value.as_ref()));
+        let _ = write!(self.buf, "<{name}>{}</{name}>", text(value.as_ref()));
         self
     }
 
@@ -85,7 +86,7 @@ impl Xml {
     pub fn strings<S: AsRef<str>>(&mut self, name: &str, items: impl IntoIterator<Item = S>) -> &mut Self {
         let item = self.item;
         self.list(name, items, |w, s| {
-            let _ = write!(w.buf, "{}", escape(s.as_ref()));
+            let _ = write!(w.buf, "{}", text(s.as_ref()));
             let _ = item;
         })
     }
@@ -95,6 +96,22 @@ impl Xml {
         self.buf.push_str(xml);
         self
     }
+}
+
+/// Escapes element text. Characters XML 1.0 cannot carry even escaped (control characters
+/// other than tab, LF and CR; U+FFFE, U+FFFF) become U+FFFD: echoing such input (an action
+/// name, a tag value) verbatim would make the whole response unparseable for every SDK.
+pub fn text(s: &str) -> Cow<'_, str> {
+    if s.chars().all(xml_char) {
+        return escape(s);
+    }
+    let clean: String = s.chars().map(|c| if xml_char(c) { c } else { '\u{FFFD}' }).collect();
+    Cow::Owned(escape(&clean).into_owned())
+}
+
+/// The XML 1.0 `Char` production (surrogates cannot occur in a Rust `char`).
+fn xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{FFFD}' | '\u{10000}'..)
 }
 
 #[cfg(test)]
@@ -109,5 +126,15 @@ mod tests {
         let mut w = Xml::new(ListStyle::Member);
         w.strings("SecurityGroups", ["sg-1"]);
         assert_eq!(w.into_string(), "<SecurityGroups><member>sg-1</member></SecurityGroups>");
+    }
+
+    #[test]
+    fn text_drops_characters_xml_cannot_carry() {
+        assert_eq!(text("a<b"), "a&lt;b");
+        assert_eq!(text("x\u{1}y\u{1b}z\u{FFFF}"), "x\u{FFFD}y\u{FFFD}z\u{FFFD}");
+        assert_eq!(text("tab\tok é ✓ 😀"), "tab\tok é ✓ 😀");
+        let mut w = Xml::new(ListStyle::Flat);
+        w.leaf("v", "\u{0}&").strings("s", ["\u{8}"]);
+        assert_eq!(w.into_string(), "<v>\u{FFFD}&amp;</v><s><item>\u{FFFD}</item></s>");
     }
 }

@@ -2,6 +2,8 @@
 //! runtime, and AWS SDK clients pointed at it with dummy credentials (as users configure them).
 #![allow(dead_code)]
 
+pub mod http;
+
 use std::sync::Arc;
 
 use aws_config::retry::RetryConfig;
@@ -23,6 +25,12 @@ impl Drop for Server {
             let _ = s.send(());
         }
     }
+}
+
+/// Talks to an lbsim that runs elsewhere (a spawned binary). Its `app` is a detached, empty one:
+/// tests that attach must go through `url` (SDK clients, `admin`, `post`), never through `app`.
+pub async fn attach(url: &str) -> Server {
+    Server { url: url.to_string(), app: App::new(Config::default()).expect("config"), stop: None }
 }
 
 /// A server with the default config and a fixed id seed.

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
 
 use super::subnets::find_subnet;
-use crate::api::filters::Filters;
+use crate::api::filters::{Filters, in_creation_order};
 use crate::api::paging::page;
 use crate::api::tags::{TagList, check_new, tag_specs, write_tag_set};
 use crate::api::{Action, Ctx, Rendered, ReturnTrue};
@@ -295,15 +295,7 @@ impl Action for DescribeNetworkInterfaces {
         } else {
             self.filters.tag_candidates(&r.tags)
         };
-        let candidates: Vec<&Eni> = match indexed {
-            // Keep creation order so pages are stable.
-            Some(set) => {
-                let mut v: Vec<(usize, &Eni)> = set.iter().filter_map(|i| r.enis.get_full(i)).map(|(n, _, e)| (n, e)).collect();
-                v.sort_by_key(|(n, _)| *n);
-                v.into_iter().map(|(_, e)| e).collect()
-            }
-            None => r.enis.values().collect(),
-        };
+        let candidates: Vec<&Eni> = in_creation_order(&r.enis, indexed);
         let matched: Vec<&Eni> =
             candidates.into_iter().filter(|e| self.filters.matches(r.tags.get(&e.id), |name| eni_field(r, e, name))).collect();
         let (items, next) = page(matched, |e| &e.id, self.max, self.token.as_deref(), "MaxResults", (5, 1000))?;

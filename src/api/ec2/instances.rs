@@ -12,7 +12,7 @@ use std::net::Ipv4Addr;
 
 use super::enis::{check_eni_quota, find_eni, parse_ip, private_dns, resolve_groups, write_group_set};
 use super::subnets::find_subnet;
-use crate::api::filters::Filters;
+use crate::api::filters::{Filters, in_creation_order};
 use crate::api::paging::page;
 use crate::api::tags::{TagList, check_new, tag_specs_for, write_tag_set};
 use crate::api::{Action, Ctx, Rendered};
@@ -618,14 +618,7 @@ impl Action for DescribeInstances {
         } else {
             self.filters.tag_candidates(&r.tags)
         };
-        let candidates: Vec<&Instance> = match indexed {
-            Some(set) => {
-                let mut v: Vec<(usize, &Instance)> = set.iter().filter_map(|i| r.instances.get_full(i)).map(|(n, _, x)| (n, x)).collect();
-                v.sort_by_key(|(n, _)| *n);
-                v.into_iter().map(|(_, x)| x).collect()
-            }
-            None => r.instances.values().collect(),
-        };
+        let candidates: Vec<&Instance> = in_creation_order(&r.instances, indexed);
         let matched: Vec<&Instance> =
             candidates.into_iter().filter(|i| self.filters.matches(r.tags.get(&i.id), |name| instance_field(r, i, name))).collect();
         let (items, next) = page(matched, |i| &i.id, self.max, self.token.as_deref(), "MaxResults", (5, 1000))?;

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use super::sg_perms::{Body, allowed_char, write_permissions};
 use super::vpcs::find_vpc;
-use crate::api::filters::Filters;
+use crate::api::filters::{Filters, in_creation_order};
 use crate::api::paging::page;
 use crate::api::tags::{TagList, check_new, tag_specs, write_tag_set};
 use crate::api::{Action, Ctx, Rendered};
@@ -279,14 +279,7 @@ impl Action for DescribeSecurityGroups {
     fn apply(self, r: &mut Region, cx: &Ctx) -> ApiResult<Rendered> {
         // Ids or names together with MaxResults page like filters do: the model documents no
         // InvalidParameterCombination for this action, unlike DescribeInstances [unverified].
-        let groups: Vec<&SecurityGroup> = match self.candidates(r)? {
-            None => r.sgs.values().collect(),
-            Some(set) => {
-                let mut idx: Vec<usize> = set.iter().filter_map(|id| r.sgs.get_index_of(id)).collect();
-                idx.sort_unstable();
-                idx.into_iter().filter_map(|i| r.sgs.get_index(i).map(|(_, g)| g)).collect()
-            }
-        };
+        let groups: Vec<&SecurityGroup> = in_creation_order(&r.sgs, self.candidates(r)?);
         let matched: Vec<&SecurityGroup> = groups
             .into_iter()
             .filter(|sg| {

@@ -3,7 +3,7 @@
 use ipnet::Ipv4Net;
 
 use super::vpcs::find_vpc;
-use crate::api::filters::Filters;
+use crate::api::filters::{Filters, in_creation_order};
 use crate::api::paging::page;
 use crate::api::tags::{TagList, check_new, tag_specs, write_tag_set};
 use crate::api::{Action, Ctx, Rendered, ReturnTrue};
@@ -148,8 +148,9 @@ impl Action for DescribeSubnets {
         for id in &self.ids {
             find_subnet(r, id)?;
         }
-        let candidates: Vec<&Subnet> =
-            if self.ids.is_empty() { r.subnets.values().collect() } else { self.ids.iter().filter_map(|i| r.subnets.get(i)).collect() };
+        // Candidates through the tag index when a tag filter names exact values.
+        let hits = if self.ids.is_empty() { self.filters.tag_candidates(&r.tags) } else { Some(self.ids.iter().cloned().collect()) };
+        let candidates: Vec<&Subnet> = in_creation_order(&r.subnets, hits);
         let matched: Vec<&Subnet> = candidates
             .into_iter()
             .filter(|s| {

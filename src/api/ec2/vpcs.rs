@@ -2,7 +2,7 @@
 
 use ipnet::Ipv4Net;
 
-use crate::api::filters::Filters;
+use crate::api::filters::{Filters, in_creation_order};
 use crate::api::paging::page;
 use crate::api::tags::{TagList, check_new, tag_specs, write_tag_set};
 use crate::api::{Action, Ctx, Rendered, ReturnTrue};
@@ -116,8 +116,9 @@ impl Action for DescribeVpcs {
         for id in &self.ids {
             find_vpc(r, id)?;
         }
-        let candidates: Vec<&Vpc> =
-            if self.ids.is_empty() { r.vpcs.values().collect() } else { self.ids.iter().filter_map(|i| r.vpcs.get(i)).collect() };
+        // Candidates through the tag index when a tag filter names exact values.
+        let hits = if self.ids.is_empty() { self.filters.tag_candidates(&r.tags) } else { Some(self.ids.iter().cloned().collect()) };
+        let candidates: Vec<&Vpc> = in_creation_order(&r.vpcs, hits);
         let matched: Vec<&Vpc> = candidates
             .into_iter()
             .filter(|v| {

@@ -1,0 +1,142 @@
+//! (c) The ELBv2 mix, shaped like a load-balancer controller's traffic: mostly describes, some
+//! creates and target registrations, over NLBs with IP target groups in one VPC with two subnets.
+//!
+//! 5 % CreateLoadBalancer (internal NLB), 10 % CreateTargetGroup (TCP, ip), 5 % CreateListener
+//! (TCP, forward to a target group not yet used by any listener: a group may serve one load
+//! balancer only), 20 % RegisterTargets (one IP in the first subnet), 20 % DescribeLoadBalancers
+//! by ARN, 20 % DescribeTargetGroups by ARN, 10 % DescribeListeners, 10 % DescribeTargetHealth.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use parking_lot::Mutex;
+
+use super::loadgen::{Call, Conn, Reply, Rng, SetupError, Svc, Workload, setup_call};
+use super::workloads::Pool;
+
+const LB: u8 = 1;
+const TG: u8 = 2;
+
+pub struct ElbMix {
+    vpc: String,
+    subnets: [String; 2],
+    pub lbs: Pool,
+    pub tgs: Pool,
+    free_tgs: Mutex<VecDeque<String>>,
+    names: AtomicU64,
+    listeners: AtomicU64,
+    registrations: AtomicU64,
+}
+
+impl ElbMix {
+    /// Creates the VPC, two subnets, 4 load balancers and 8 target groups (not measured).
+    pub async fn setup(conn: &mut Conn, region: &str) -> Result<Arc<ElbMix>, SetupError> {
+        let vpc = setup_call(conn, &Call::new(Svc::Ec2, "CreateVpc").p("CidrBlock", "10.0.0.0/16")).await?;
+        let vpc = vpc.first("vpcId").ok_or_else(|| SetupError::Failed("CreateVpc reply has no vpcId".into()))?;
+        let mut subnets = Vec::new();
+        for (i, az) in ["a", "b"].iter().enumerate() {
+            let call = Call::new(Svc::Ec2, "CreateSubnet")
+                .p("VpcId", vpc.clone())
+                .p("CidrBlock", format!("10.0.{}.0/24", i + 1))
+                .p("AvailabilityZone", format!("{region}{az}"));
+            let r = setup_call(conn, &call).await?;
+            subnets.push(r.first("subnetId").ok_or_else(|| SetupError::Failed("CreateSubnet reply has no subnetId".into()))?);
+        }
+        let mix = Arc::new(ElbMix {
+            vpc,
+            subnets: [subnets[0].clone(), subnets[1].clone()],
+            lbs: Pool::default(),
+            tgs: Pool::default(),
+            free_tgs: Mutex::new(VecDeque::new()),
+            names: AtomicU64::new(0),
+            listeners: AtomicU64::new(0),
+            registrations: AtomicU64::new(0),
+        });
+        for i in 0..12 {
+            let call = if i < 4 { mix.create_lb() } else { mix.create_tg() };
+            let r = setup_call(conn, &call).await?;
+            mix.record(&call, &r);
+        }
+        Ok(mix)
+    }
+
+    fn name(&self, prefix: &str) -> String {
+        format!("{prefix}-{}", self.names.fetch_add(1, Ordering::Relaxed))
+    }
+
+    fn create_lb(&self) -> Call {
+        Call::new(Svc::Elbv2, "CreateLoadBalancer")
+            .kind(LB)
+            .p("Name", self.name("bench-nlb"))
+            .p("Type", "network")
+            .p("Scheme", "internal")
+            .p("Subnets.member.1", self.subnets[0].clone())
+            .p("Subnets.member.2", self.subnets[1].clone())
+            .p("Tags.member.1.Key", "bench")
+            .p("Tags.member.1.Value", "elbv2")
+    }
+
+    fn create_tg(&self) -> Call {
+        Call::new(Svc::Elbv2, "CreateTargetGroup")
+            .kind(TG)
+            .p("Name", self.name("bench-tg"))
+            .p("Protocol", "TCP")
+            .p("Port", "80")
+            .p("VpcId", self.vpc.clone())
+            .p("TargetType", "ip")
+    }
+
+    fn describe_listeners(lb: String) -> Call {
+        Call::new(Svc::Elbv2, "DescribeListeners").p("LoadBalancerArn", lb)
+    }
+}
+
+impl Workload for ElbMix {
+    fn next(&self, _: u64, rng: &mut Rng) -> Call {
+        let roll = rng.below(100);
+        let (Some(lb), Some(tg)) = (self.lbs.random(rng), self.tgs.random(rng)) else { return self.create_tg() };
+        match roll {
+            0..5 => self.create_lb(),
+            5..15 => self.create_tg(),
+            15..20 => {
+                let Some(free) = self.free_tgs.lock().pop_front() else { return ElbMix::describe_listeners(lb) };
+                let k = self.listeners.fetch_add(1, Ordering::Relaxed);
+                Call::new(Svc::Elbv2, "CreateListener")
+                    .p("LoadBalancerArn", self.lbs.get(k).unwrap_or(lb))
+                    .p("Protocol", "TCP")
+                    .p("Port", ((k % 65_000) + 1).to_string())
+                    .p("DefaultActions.member.1.Type", "forward")
+                    .p("DefaultActions.member.1.TargetGroupArn", free)
+            }
+            20..40 => {
+                let k = self.registrations.fetch_add(1, Ordering::Relaxed);
+                Call::new(Svc::Elbv2, "RegisterTargets")
+                    .p("TargetGroupArn", tg)
+                    .p("Targets.member.1.Id", format!("10.0.1.{}", 4 + k % 250))
+                    .p("Targets.member.1.Port", "80")
+            }
+            40..60 => Call::new(Svc::Elbv2, "DescribeLoadBalancers").p("LoadBalancerArns.member.1", lb),
+            60..80 => Call::new(Svc::Elbv2, "DescribeTargetGroups").p("TargetGroupArns.member.1", tg),
+            80..90 => ElbMix::describe_listeners(lb),
+            _ => Call::new(Svc::Elbv2, "DescribeTargetHealth").p("TargetGroupArn", tg),
+        }
+    }
+
+    fn record(&self, call: &Call, reply: &Reply) {
+        match call.kind {
+            LB => {
+                if let Some(arn) = reply.first("LoadBalancerArn") {
+                    self.lbs.push(arn);
+                }
+            }
+            TG => {
+                if let Some(arn) = reply.first("TargetGroupArn") {
+                    self.tgs.push(arn.clone());
+                    self.free_tgs.lock().push_back(arn);
+                }
+            }
+            _ => {}
+        }
+    }
+}

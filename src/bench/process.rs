@@ -1,0 +1,170 @@
+//! Measurements of a spawned `lbsim serve` process: (d) start-up time to the first successful
+//! request and (e) resident memory (VmRSS from /proc/<pid>/status) after populating groups with
+//! rules. These need their own process, unlike the throughput runs.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::loadgen::{self, Call, Conn, Endpoint, Stop, Svc, bench_credentials};
+use super::sigv4;
+use super::workloads::{Pool, Populate, TenRules};
+
+/// A spawned server, killed and reaped when dropped.
+struct Spawned {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Drop for Spawned {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `bin serve --listen 127.0.0.1:0` and reads the address from its ready line.
+fn spawn(bin: &Path, config: Option<&Path>) -> Result<Spawned, String> {
+    let mut cmd = Command::new(bin);
+    cmd.args(["serve", "--listen", "127.0.0.1:0"])
+        .env("LBSIM_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    if let Some(c) = config {
+        cmd.arg("--config").arg(c);
+    }
+    let mut child = cmd.spawn().map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
+    let Some(out) = child.stdout.take() else {
+        let _ = child.kill();
+        return Err("no stdout".into());
+    };
+    let mut line = String::new();
+    let read = BufReader::new(out).read_line(&mut line);
+    let addr = line.trim().strip_prefix("lbsim listening on http://").and_then(|a| a.parse().ok());
+    match (read, addr) {
+        (Ok(_), Some(addr)) => Ok(Spawned { child, addr }),
+        _ => {
+            let _ = child.kill();
+            let _ = child.wait();
+            Err(format!("{} did not print its ready line (got {:?})", bin.display(), line.trim()))
+        }
+    }
+}
+
+/// One signed request over a fresh blocking connection; returns the HTTP status.
+fn blocking_call(addr: SocketAddr, call: &Call) -> std::io::Result<u16> {
+    let body = call.body();
+    let host = addr.to_string();
+    let amz_date = sigv4::amz_date_now();
+    let ct = "application/x-www-form-urlencoded; charset=utf-8";
+    let headers = [("content-type", ct), ("host", host.as_str()), ("x-amz-date", amz_date.as_str())];
+    let req = sigv4::Request { method: "POST", path: "/", query: "", headers: &headers, body: body.as_bytes() };
+    let auth = sigv4::authorization(&bench_credentials(), "us-east-1", call.svc.signing_name(), &amz_date, &req);
+    let mut s = std::net::TcpStream::connect(addr)?;
+    s.set_read_timeout(Some(Duration::from_secs(5)))?;
+    let head = format!(
+        "POST / HTTP/1.1\r\nHost: {host}\r\nContent-Type: {ct}\r\nX-Amz-Date: {amz_date}\r\nAuthorization: {auth}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    s.write_all(head.as_bytes())?;
+    s.write_all(body.as_bytes())?;
+    let mut out = Vec::new();
+    s.read_to_end(&mut out)?;
+    let text = String::from_utf8_lossy(&out);
+    Ok(text.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0))
+}
+
+/// Time from spawning the binary to its first 200 answer (STS GetCallerIdentity), `runs` times.
+pub fn startup(bin: &Path, runs: usize) -> Result<Vec<Duration>, String> {
+    let probe = Call::new(Svc::Sts, "GetCallerIdentity");
+    let mut times = Vec::new();
+    for _ in 0..runs {
+        let t0 = Instant::now();
+        let s = spawn(bin, None)?;
+        loop {
+            if matches!(blocking_call(s.addr, &probe), Ok(200)) {
+                times.push(t0.elapsed());
+                break;
+            }
+            if t0.elapsed() > Duration::from_secs(10) {
+                return Err("no successful answer within 10 s".into());
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+    Ok(times)
+}
+
+/// VmRSS and VmHWM of a process, in KiB.
+pub fn rss_kib(pid: u32) -> Option<(u64, u64)> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let field = |name: &str| {
+        status.lines().find(|l| l.starts_with(name)).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse::<u64>().ok())
+    };
+    Some((field("VmRSS:")?, field("VmHWM:")?))
+}
+
+#[derive(Debug, Default)]
+pub struct Memory {
+    pub idle_kib: u64,
+    pub rss_kib: u64,
+    pub hwm_kib: u64,
+    pub groups: u64,
+    pub rule_calls: u64,
+    pub errors: u64,
+    pub unavailable: Option<String>,
+    pub seconds: f64,
+}
+
+/// Spawns lbsim with the benchmark quotas, creates `groups` tagged groups and 10 ingress rules
+/// in each, then reads the process's resident memory.
+pub async fn memory(bin: PathBuf, groups: u64, conns: usize) -> Result<Memory, String> {
+    let cfg = std::env::temp_dir().join(format!("lbsim-bench-{}.yaml", std::process::id()));
+    std::fs::write(&cfg, super::targets::bench_config_yaml()).map_err(|e| format!("{}: {e}", cfg.display()))?;
+    let c2 = cfg.clone();
+    let spawned = tokio::task::spawn_blocking(move || spawn(&bin, Some(&c2))).await.map_err(|e| e.to_string())?;
+    let _ = std::fs::remove_file(&cfg);
+    let s = spawned?;
+    let pid = s.child.id();
+    let ep = Endpoint { addr: s.addr, region: "us-east-1".into() };
+    let mut m = Memory::default();
+    let mut conn = Conn::open(&ep).await?;
+    conn.call(&Call::new(Svc::Ec2, "DescribeSecurityGroups")).await?;
+    m.idle_kib = rss_kib(pid).map(|x| x.0).unwrap_or(0);
+    let t = Instant::now();
+    let pool = Arc::new(Pool::default());
+    let budget = Duration::from_secs(600);
+    let o = loadgen::run(&ep, Arc::new(Populate { pool: pool.clone() }), conns, Stop::Count { n: groups, budget }).await?;
+    m.groups = pool.len() as u64;
+    m.errors += o.errors;
+    if o.unavailable.is_some() {
+        m.unavailable = o.unavailable;
+        return Ok(m);
+    }
+    let o = loadgen::run(&ep, Arc::new(TenRules { pool }), conns, Stop::Count { n: m.groups, budget }).await?;
+    m.rule_calls = o.ok;
+    m.errors += o.errors;
+    m.unavailable = o.unavailable;
+    m.seconds = t.elapsed().as_secs_f64();
+    if let Some((rss, hwm)) = rss_kib(pid) {
+        m.rss_kib = rss;
+        m.hwm_kib = hwm;
+    }
+    drop(s);
+    Ok(m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_own_rss() {
+        let (rss, hwm) = rss_kib(std::process::id()).expect("/proc/self/status");
+        assert!(rss > 0 && hwm >= rss);
+    }
+}
