@@ -1,4 +1,5 @@
-//! The `lbsim` command line: `lbsim serve` runs the API server, `lbsim bench` the benchmark.
+//! The `lbsim` command line: `lbsim serve` runs the API server, `lbsim run` replays scenario
+//! files, `lbsim bench` runs the benchmark.
 //! Thin: parses flags, loads the config, and hands over to the library.
 
 use std::net::SocketAddr;
@@ -44,6 +45,68 @@ enum Command {
     },
     /// Benchmark lbsim against moto's server and an HTTP ceiling on this machine (docs/performance.md).
     Bench(lbsim::bench::BenchArgs),
+    /// Replay scenario files (or directories of them) against the controller emulation.
+    Run {
+        /// Scenario files, or directories whose *.yaml files are run in name order.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Write the JSON report here.
+        #[arg(long)]
+        report_json: Option<PathBuf>,
+        /// Write a JUnit XML report here (one test case per scenario).
+        #[arg(long)]
+        junit: Option<PathBuf>,
+        /// Differential mode: replay against this endpoint (e.g. moto's server) instead of lbsim
+        /// in process; lbsim-only steps are skipped with a note.
+        #[arg(long)]
+        endpoint: Option<String>,
+    },
+}
+
+/// `lbsim run`: exit 0 when every scenario passed or was skipped, 1 on a failure, 2 on a usage
+/// error (no file found, a report that cannot be written).
+fn run_scenarios(
+    paths: Vec<PathBuf>,
+    report_json: Option<PathBuf>,
+    junit: Option<PathBuf>,
+    endpoint: Option<String>,
+) -> std::process::ExitCode {
+    use lbsim::scenario;
+    let files = match scenario::format::discover(&paths) {
+        Ok(f) if f.is_empty() => {
+            eprintln!("lbsim: no scenario files in {}", paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "));
+            return std::process::ExitCode::from(2);
+        }
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("lbsim: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    if let Some(url) = &endpoint {
+        println!(
+            "differential mode: replaying against {url}; faults, virtual time, quota overrides and the request log are lbsim only and are skipped"
+        );
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
+    let report = rt.block_on(scenario::run_files(&files, &scenario::Options { endpoint }, &mut |line| println!("{line}")));
+    let mut code = if report.ok() { 0 } else { 1 };
+    if let Some(p) = report_json
+        && let Err(e) = std::fs::write(&p, report.json())
+    {
+        eprintln!("lbsim: {}: {e}", p.display());
+        code = 2;
+    }
+    if let Some(p) = junit {
+        match report.junit().and_then(|x| std::fs::write(&p, x).map_err(|e| format!("{}: {e}", p.display()))) {
+            Ok(()) => {}
+            Err(e) => {
+                eprintln!("lbsim: {e}");
+                code = 2;
+            }
+        }
+    }
+    std::process::ExitCode::from(code)
 }
 
 fn main() -> std::process::ExitCode {
@@ -56,6 +119,7 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Bench(args) => lbsim::bench::cli(args),
+        Command::Run { paths, report_json, junit, endpoint } => run_scenarios(paths, report_json, junit, endpoint),
         Command::Serve { listen, config, admin_token, request_log_size, state_file, snapshot_interval } => {
             let mut config = match config.map(|p| Config::load(&p)).transpose() {
                 Ok(c) => c.unwrap_or_default(),

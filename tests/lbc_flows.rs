@@ -249,7 +249,8 @@ async fn frontend_group_delete_waits_for_the_nlb_interfaces() {
         let mark = s.aws().log.len();
         s.delete_service("default", "echo");
         s.run(Duration::from_secs(15)).await;
-        let failed: Vec<_> = s.aws().log.calls()[mark..].iter().filter(|c| c.action == "DeleteSecurityGroup" && c.error.is_some()).cloned().collect();
+        let failed: Vec<_> =
+            s.aws().log.calls()[mark..].iter().filter(|c| c.action == "DeleteSecurityGroup" && c.error.is_some()).cloned().collect();
         assert!(failed.iter().all(|c| c.error.as_deref() == Some("DependencyViolation")));
         assert!(failed.len() >= 5, "{profile:?}: retried every 2 s ({} tries)", failed.len());
         let ev = reasons(&s, "echo");
