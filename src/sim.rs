@@ -115,6 +115,16 @@ impl Sim {
     }
 }
 
+/// Loads a fixture's AWS side into `app` through in-process SDK clients and registers the
+/// cluster with its EKS API (what `lbsim serve` does at start; the Kubernetes side is dropped).
+pub async fn load_cluster(app: &Arc<App>, f: &Fixture) -> Result<Loaded, String> {
+    let clients = AwsClients::new(&Target::InProcess(app.clone()), &f.account, &f.region).await;
+    let mut store = ClusterStore::new(&f.name, app.store.clock());
+    let loaded = fixture::load(f, &clients, &mut store).await?;
+    app.eks.register(loaded.eks_cluster(app.store.now()));
+    Ok(loaded)
+}
+
 fn clock_now(c: &ManualClock) -> chrono::DateTime<chrono::Utc> {
     crate::state::Clock::now(c)
 }

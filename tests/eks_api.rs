@@ -76,3 +76,30 @@ async fn botocore_reads_the_same_answers() {
     .unwrap();
     assert!(out.status.success(), "{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
 }
+
+#[tokio::test]
+async fn a_loaded_fixture_is_described_by_eks() {
+    let s = common::start().await;
+    let f = lbsim::cluster::fixture::Fixture::default_cluster();
+    let loaded = lbsim::sim::load_cluster(&s.app, &f).await.unwrap();
+    let (status, _, body) = s.get("/clusters/demo", &[("Authorization", AUTH)]).await;
+    assert_eq!(status, 200, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let vpc = &v["cluster"]["resourcesVpcConfig"];
+    assert_eq!(vpc["clusterSecurityGroupId"], loaded.cluster_sg_id.as_str());
+    assert_eq!(vpc["vpcId"], loaded.vpc_id.as_str());
+    let subnets: Vec<String> = loaded.subnets.iter().map(|(_, id)| id.clone()).collect();
+    assert_eq!(vpc["subnetIds"], serde_json::json!(subnets));
+    // The cluster group is the one EKS names and tags, on every node's primary interface.
+    let ec2 = s.ec2().await;
+    let g = ec2.describe_security_groups().group_ids(&loaded.cluster_sg_id).send().await.unwrap();
+    let g = &g.security_groups()[0];
+    assert_eq!(g.group_name(), Some("eks-cluster-sg-demo-1234567890"));
+    assert!(g.tags().iter().any(|t| t.key() == Some("kubernetes.io/cluster/demo") && t.value() == Some("owned")));
+    let inst = ec2.describe_instances().send().await.unwrap();
+    let nodes: Vec<_> = inst.reservations().iter().flat_map(|r| r.instances()).collect();
+    assert_eq!(nodes.len(), 3);
+    for n in nodes {
+        assert!(n.security_groups().iter().any(|sg| sg.group_id() == Some(loaded.cluster_sg_id.as_str())));
+    }
+}

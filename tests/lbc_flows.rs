@@ -76,6 +76,10 @@ async fn create_flow_calls_and_state() {
     assert_eq!(shared.len(), 1, "{perms:#?}");
     let np = svc.spec.unwrap().ports.unwrap()[0].node_port.unwrap();
     assert_eq!((shared[0].from_port(), shared[0].to_port()), (Some(np), Some(np)));
+    // lbsim's own request log (the admin API's `/_lbsim/requests`) saw the same calls, in order.
+    let (entries, _, _) = s.app.admin.log.query(&lbsim::admin::request_log::Query::default());
+    let server_side: Vec<String> = entries.iter().filter_map(|e| e.action.clone()).collect();
+    assert!(server_side.ends_with(&s.aws().log.actions_since(0)), "{server_side:?}");
     let _ = Duration::ZERO;
 }
 
@@ -259,4 +263,103 @@ async fn frontend_group_delete_waits_for_the_nlb_interfaces() {
         assert_eq!(st.pending, 0, "{profile:?}");
         assert!(s.cluster.lock().get::<Service>("default", "echo").is_none(), "{profile:?}");
     }
+}
+
+/// Applies `manifest`, settles, and returns the write calls it caused.
+async fn step(s: &Sim, manifest: &str) -> Vec<String> {
+    let mark = s.aws().log.len();
+    s.apply(manifest).unwrap();
+    let st = s.settle().await;
+    assert_eq!(st.pending, 0, "{:?}", reasons(s, "echo"));
+    s.aws()
+        .log
+        .actions_since(mark)
+        .into_iter()
+        .filter(|a| {
+            WRITES.contains(&a.as_str())
+                || a.ends_with("Tags") && !a.starts_with("Describe")
+                || a.starts_with("Modify")
+                || a.starts_with("Set")
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn update_rows_of_4_6() {
+    let s = sim(Profile::V2_6_0).await;
+    let base = svc("echo", &[80], "");
+    step(&s, &base).await;
+    // Health-check annotation: ModifyTargetGroup, no replacement (NLBHealthCheckAdvancedConfig).
+    let hc = svc("echo", &[80], "    service.beta.kubernetes.io/aws-load-balancer-healthcheck-interval: \"30\"\n");
+    assert_eq!(step(&s, &hc).await, ["ModifyTargetGroup"]);
+    // Additional tags: AddTags on LB/TG/listener, CreateTags on the frontend group — and back.
+    let tagged = svc("echo", &[80], "    service.beta.kubernetes.io/aws-load-balancer-additional-resource-tags: team=a\n");
+    let w = step(&s, &tagged).await;
+    assert_eq!(
+        w,
+        ["CreateTags", "AddTags", "ModifyTargetGroup", "AddTags", "AddTags"],
+        "frontend SG; TG tags then HC back to 10 s; LB; listener"
+    );
+    assert_eq!(step(&s, &base).await, ["DeleteTags", "RemoveTags", "RemoveTags", "RemoveTags"]);
+    // LB attributes: only changed keys.
+    let attrs = svc("echo", &[80], "    service.beta.kubernetes.io/aws-load-balancer-attributes: load_balancing.cross_zone.enabled=true\n");
+    assert_eq!(step(&s, &attrs).await, ["ModifyLoadBalancerAttributes"]);
+    // Removing the annotation resets nothing (§4.6).
+    assert_eq!(step(&s, &base).await, Vec::<String>::new());
+    // NodePort changed: the TG is kept (matched by resource id); the TGB is patched and the
+    // service waits for it — node rule moved (2.6.0: revoke first), targets re-registered.
+    let moved = base.replace("targetPort: 8080}", "targetPort: 8080, nodePort: 31234}");
+    assert_eq!(
+        step(&s, &moved).await,
+        ["RevokeSecurityGroupIngress", "AuthorizeSecurityGroupIngress", "DeregisterTargets", "RegisterTargets"]
+    );
+    assert_eq!(node_rules(&s).await[0].1, 31234);
+    // The name annotation only matters at creation (LBs are matched by tags).
+    let renamed = moved.replace("annotations:\n", "annotations:\n    service.beta.kubernetes.io/aws-load-balancer-name: renamed\n");
+    assert_eq!(step(&s, &renamed).await, Vec::<String>::new());
+    // Target type: a new TG, the listener re-pointed, the new TGB, then the old TGB and TG go.
+    let ip = renamed.replace("nlb-target-type: instance", "nlb-target-type: ip");
+    let w = step(&s, &ip).await;
+    assert_eq!(w[..2], ["CreateTargetGroup".to_string(), "ModifyListener".to_string()], "{w:?}");
+    assert_eq!(w.last().map(String::as_str), Some("DeleteTargetGroup"), "{w:?}");
+    assert!(w.contains(&"DeregisterTargets".to_string()) && w.contains(&"RegisterTargets".to_string()), "{w:?}");
+    // Scheme: the LB is replaced (deleted first), TGs are reused.
+    let internal = ip.replace("scheme: internet-facing", "scheme: internal");
+    let w = step(&s, &internal).await;
+    assert_eq!(w, ["DeleteLoadBalancer", "CreateLoadBalancer", "CreateListener"], "{w:?}");
+    let lb = s.aws().elbv2.describe_load_balancers().send().await.unwrap().load_balancers()[0].clone();
+    assert_eq!(lb.scheme().map(|x| x.as_str()), Some("internal"));
+    let svc_obj: Service = s.cluster.lock().get("default", "echo").unwrap();
+    assert_eq!(svc_obj.status.unwrap().load_balancer.unwrap().ingress.unwrap()[0].hostname.as_deref(), lb.dns_name());
+}
+
+#[tokio::test]
+async fn auto_groups_to_user_groups_and_back() {
+    let s = sim(Profile::V2_6_0).await;
+    step(&s, &svc("echo", &[80], "")).await;
+    let user = s.loaded.cluster_sg_id.clone();
+    let backend = s.ctx().backend.lock().sg_id.clone().unwrap();
+    // §6.4 auto → user: SetSecurityGroups, the TGB loses its networking (node rule revoked), the
+    // managed group is deleted and the backend group released (deleted: nothing else needs it).
+    let with_user = svc("echo", &[80], &format!("    service.beta.kubernetes.io/aws-load-balancer-security-groups: {user}\n"));
+    let w = step(&s, &with_user).await;
+    assert_eq!(w, ["SetSecurityGroups", "RevokeSecurityGroupIngress", "DeleteSecurityGroup", "DeleteSecurityGroup"], "{w:?}");
+    let lb = s.aws().elbv2.describe_load_balancers().send().await.unwrap().load_balancers()[0].clone();
+    assert_eq!(lb.security_groups(), std::slice::from_ref(&user));
+    assert!(node_rules(&s).await.is_empty());
+    assert!(s.aws().ec2.describe_security_groups().group_ids(&backend).send().await.is_err(), "backend group deleted");
+    // user → auto: a new frontend group with its rules, a new backend group, both on the LB.
+    let w = step(&s, &svc("echo", &[80], "")).await;
+    assert_eq!(
+        w,
+        [
+            "CreateSecurityGroup",
+            "CreateSecurityGroup",
+            "AuthorizeSecurityGroupIngress",
+            "SetSecurityGroups",
+            "AuthorizeSecurityGroupIngress"
+        ],
+        "{w:?}"
+    );
+    assert_eq!(node_rules(&s).await.len(), 1);
 }

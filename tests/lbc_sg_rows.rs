@@ -128,3 +128,14 @@ async fn rows_b_and_h_are_build_errors() {
     let writes = s.aws().log.actions_since(mark).into_iter().filter(|a| !a.starts_with("Describe")).count();
     assert_eq!(writes, 0, "nothing changes in AWS");
 }
+
+#[tokio::test]
+async fn row_c_gate_off_ignores_the_annotation_without_resolving_it() {
+    let mut cfg = ControllerConfig::default();
+    cfg.feature_gates.nlb_security_group = false;
+    let s = start(cfg).await;
+    s.apply(&svc("    service.beta.kubernetes.io/aws-load-balancer-security-groups: no-such-group\n")).unwrap();
+    assert_eq!(s.settle().await.pending, 0);
+    assert!(warnings(&s).is_empty(), "{:?}", warnings(&s));
+    assert!(lb_groups(&s).await.is_empty());
+}

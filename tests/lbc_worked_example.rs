@@ -147,3 +147,83 @@ async fn an_nlb_created_without_groups_stays_legacy() {
         Some("InvalidConfigurationRequest")
     );
 }
+
+/// Rows L2–L5 and S2–S3 of §5.6: the node-SG rule count after each of N = 25 Services (3 TCP
+/// ports each), with the quota raised so the count can be read to the end; the first Service
+/// whose rules pass 60 is the one that fails at the default quota (L1 shows that directly).
+#[tokio::test]
+async fn worked_example_rows_counts_and_first_failing_service() {
+    struct Row {
+        name: &'static str,
+        cfg: ControllerConfig,
+        extra: &'static str,
+        spec: &'static str,
+        want_total: usize,
+        want_first_fail: Option<usize>,
+    }
+    let legacy = || {
+        let mut c = ControllerConfig::default();
+        c.feature_gates.nlb_security_group = false;
+        c
+    };
+    let rows = [
+        Row {
+            name: "L2",
+            cfg: legacy(),
+            extra: "",
+            spec: "  loadBalancerSourceRanges: [1.1.1.0/24, 2.2.2.0/24]\n",
+            want_total: 375,
+            want_first_fail: Some(5),
+        },
+        Row { name: "L3", cfg: legacy(), extra: "", spec: "", want_total: 75, want_first_fail: Some(21) },
+        Row { name: "L4", cfg: legacy(), extra: "", spec: "  externalTrafficPolicy: Local\n", want_total: 150, want_first_fail: Some(11) },
+        Row { name: "L5", cfg: legacy(), extra: "", spec: "  selector: {app: web}\n", want_total: 3, want_first_fail: None },
+        Row {
+            name: "S2",
+            cfg: ControllerConfig { disable_restricted_sg_rules: true, ..ControllerConfig::default() },
+            extra: "",
+            spec: "",
+            want_total: 1,
+            want_first_fail: None,
+        },
+        Row {
+            name: "S3",
+            cfg: ControllerConfig { enable_backend_security_group: false, ..ControllerConfig::default() },
+            extra: "",
+            spec: "",
+            want_total: 25,
+            want_first_fail: None,
+        },
+    ];
+    for row in rows {
+        let mut f = worked();
+        if row.name == "L5" {
+            f.pods.push(serde_yaml_ng::from_str("{name: web, replicas: 3, labels: {app: web}, ports: {http: 8080}}").unwrap());
+        }
+        let config: Config = serde_yaml_ng::from_str("quotas: {rules-per-security-group: 1000}").unwrap();
+        let s = Sim::start(config, &f, row.cfg).await.unwrap();
+        let mut first_fail = None;
+        let mut count = 0;
+        for i in 1..=25 {
+            let mut m = svc(i, row.extra).replace("spec:\n", &format!("spec:\n{}", row.spec));
+            if row.name == "L3" {
+                m = m.replace("scheme: internet-facing", "scheme: internal");
+            }
+            if row.name == "L5" {
+                m = m
+                    .replace("nlb-target-type: instance", "nlb-target-type: ip")
+                    .replace("{name: a, port: 80}", "{name: a, port: 80, targetPort: 8080}")
+                    .replace("{name: b, port: 81}", "{name: b, port: 81, targetPort: 8080}")
+                    .replace("{name: c, port: 82}", "{name: c, port: 82, targetPort: 8080}");
+            }
+            s.apply(&m).unwrap();
+            s.run(Duration::from_secs(5)).await;
+            assert_eq!(observed(&s, i), (3, 3), "{} svc-{i}", row.name);
+            count = inbound_rules(&s).await;
+            if first_fail.is_none() && count > 60 {
+                first_fail = Some(i);
+            }
+        }
+        assert_eq!((count, first_fail), (row.want_total, row.want_first_fail), "{}", row.name);
+    }
+}

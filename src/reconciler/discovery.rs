@@ -32,8 +32,11 @@ pub async fn gather(ctx: &Ctx, svc: &Service) -> Result<Facts, String> {
     facts.subnets = subnets(ctx, svc, &scheme, facts.existing_lb.as_ref()).await?;
     let ann_map = svc.metadata.annotations.clone().unwrap_or_default();
     let ann = Annotations(&ann_map);
+    // The annotation is resolved only past rows A–C of §3.3 (an SG-less LB, or groups off).
     let existing_without_groups = facts.existing_lb.as_ref().is_some_and(|l| l.security_groups.is_empty());
-    if let Some(entries) = ann.list(a::SECURITY_GROUPS).filter(|_| !existing_without_groups) {
+    let groups_off =
+        !ctx.cfg.feature_gates.nlb_security_group || (ctx.cfg.latest() && ann.bool(a::DISABLE_NLB_SG).ok().flatten() == Some(true));
+    if let Some(entries) = ann.list(a::SECURITY_GROUPS).filter(|_| !existing_without_groups && !groups_off) {
         facts.user_sgs = Some(user_groups(ctx, &entries).await?);
     }
     // The decision tells whether the backend group and the VPC CIDRs are needed; its errors are

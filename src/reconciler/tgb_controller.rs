@@ -149,10 +149,12 @@ async fn endpoint_groups(ctx: &Ctx, nodes: &[Node], pods: &[(String, String, i32
     Ok(out)
 }
 
+/// Registered targets, draining ones left out (the controller partitions them away).
 async fn current_targets(ctx: &Ctx, arn: &str) -> Result<Vec<Target>, String> {
     let r = ctx.aws.elbv2.describe_target_health().target_group_arn(arn).send().await.map_err(|e| aws_err(e).to_string())?;
     Ok(r.target_health_descriptions()
         .iter()
+        .filter(|d| d.target_health().and_then(|h| h.state()).map(|s| s.as_str()) != Some("draining"))
         .filter_map(|d| d.target())
         .map(|t| (t.id().unwrap_or("").to_string(), t.port().unwrap_or(0)))
         .collect())
@@ -284,8 +286,9 @@ pub async fn reconcile(ctx: &Ctx, ns: &str, name: &str) -> Result<(), String> {
     let generation = tgb.metadata.generation;
     if tgb.status.observed_generation != generation {
         ctx.cluster.lock().patch::<TargetGroupBinding>(ns, name, |t| t.status.observed_generation = generation);
-        let fresh = ctx.cluster.lock().get::<TargetGroupBinding>(ns, name).unwrap_or(tgb);
-        record(ctx, &fresh, NORMAL, "SuccessfullyReconciled", "Successfully reconciled");
     }
+    // Every successful reconcile records it; repeats fold into the event's count.
+    let fresh = ctx.cluster.lock().get::<TargetGroupBinding>(ns, name).unwrap_or(tgb);
+    record(ctx, &fresh, NORMAL, "SuccessfullyReconciled", "Successfully reconciled");
     Ok(())
 }
