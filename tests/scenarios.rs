@@ -53,6 +53,7 @@ scenarios! {
     deletion_cleanup => "deletion-cleanup.yaml",
     scheme_change => "scheme-change.yaml",
     gate_off_conflict => "gate-off-conflict.yaml",
+    node_changes => "node-changes.yaml",
 }
 
 #[test]
@@ -74,4 +75,68 @@ async fn the_same_file_gives_the_same_report_bytes() {
     let b = run("sample-app.yaml").await;
     assert_eq!(a.json(), b.json());
     assert_eq!(a.junit().unwrap(), b.junit().unwrap());
+}
+
+/// Differential mode against another lbsim over HTTP: the scenario passes with the lbsim-only
+/// checks skipped and noted; a scenario about faults is skipped whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn differential_mode_skips_lbsim_only_steps() {
+    let app = lbsim::server::App::new(lbsim::config::Config::default()).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(lbsim::server::serve(listener, app, std::future::pending()));
+    let files = [dir().join("sample-app.yaml"), dir().join("throttling.yaml")];
+    let mut out = Vec::new();
+    let r = scenario::run_files(&files, &Options { endpoint: Some(url) }, &mut |l| out.push(l.to_string())).await;
+    println!("{}", out.join("\n"));
+    let sample = &r.scenarios[0];
+    assert_eq!(sample.status, Status::Passed, "{:?}", sample.failure_text());
+    let skipped: Vec<&str> = sample.steps.iter().flat_map(|s| &s.checks).filter(|c| c.skipped).map(|c| c.check.as_str()).collect();
+    assert_eq!(skipped.len(), 3, "calls ×2 and quota are lbsim only: {skipped:?}");
+    assert!(out.iter().any(|l| l.contains("skipped: the request log is lbsim only")), "the skip is visible");
+    assert_eq!(r.scenarios[1].status, Status::Skipped);
+    assert!(r.scenarios[1].reason.as_deref().unwrap_or("").starts_with("lbsim only: "));
+}
+
+/// The command line: a failing scenario exits 1 and its JUnit failure names the file, step,
+/// expected and actual; a bad file is reported with its line and column.
+#[test]
+fn lbsim_run_exit_code_junit_and_bad_files() {
+    let tmp = std::env::temp_dir().join(format!("lbsim-scen-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).unwrap();
+    let failing = tmp.join("failing.yaml");
+    std::fs::write(
+        &failing,
+        "name: failing\nsteps:\n  - apply: {manifest: \"kind: Service\\nmetadata: {name: x}\\nspec: {type: LoadBalancer, ports: [{port: 80}]}\\n\"}\n  - settle: {}\n  - expect:\n      - resources: {load_balancers: 7}\n",
+    )
+    .unwrap();
+    let bad = tmp.join("bad.yaml");
+    std::fs::write(&bad, "name: bad\nsteps:\n  - settle: {}\n  - aply: {file: x.yaml}\n").unwrap();
+    let junit = tmp.join("report.xml");
+    let json = tmp.join("report.json");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_lbsim"))
+        .args([
+            "run",
+            failing.to_str().unwrap(),
+            bad.to_str().unwrap(),
+            "--junit",
+            junit.to_str().unwrap(),
+            "--report-json",
+            json.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains(&format!("{}:4:5: ", bad.display())), "line and column: {stdout}");
+    assert!(stdout.contains("scenarios: 0 passed, 2 failed, 0 skipped"), "{stdout}");
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(
+        xml.contains(&format!("{}: step 3: AWS resource counts (expected load_balancers=7; actual load_balancers=1)", failing.display())),
+        "{xml}"
+    );
+    assert!(xml.contains("<error"), "the bad file is an error case: {xml}");
+    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!((report["failed"].as_u64(), report["errors"].as_u64()), (Some(1), Some(1)));
+    let _ = std::fs::remove_dir_all(&tmp);
 }

@@ -128,6 +128,12 @@ impl Env {
                 (Some(app.clone()), Target::InProcess(app))
             }
             Some(url) => {
+                // A clean slate, as a fresh lbsim would be (moto's reset; lbsim serves it too).
+                match crate::live::client::request(url, "POST", "/moto-api/reset", None, None).await {
+                    Ok((200, _)) => {}
+                    Ok((status, _)) => notes.push(format!("POST /moto-api/reset answered HTTP {status}: the endpoint keeps earlier state")),
+                    Err(e) => notes.push(format!("could not reset the endpoint ({e}): it keeps earlier state")),
+                }
                 if !s.quotas.is_empty() {
                     notes.push("quota overrides skipped: lbsim only".to_string());
                 }

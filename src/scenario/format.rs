@@ -21,6 +21,10 @@ pub struct Scenario {
     /// Not runnable yet (what the emulation lacks): reported as skipped, with this reason.
     #[serde(default)]
     pub pending: Option<String>,
+    /// Skipped in differential mode (`--endpoint`), with this reason: the scenario is about an
+    /// lbsim-only feature (faults, quota overrides), so another endpoint cannot show it.
+    #[serde(default)]
+    pub lbsim_only: Option<String>,
     /// A fixture path (relative to the scenario file, then to the working directory), the name
     /// `default` (the embedded fixture), or an inline fixture. Default: `default`.
     #[serde(default)]

@@ -114,6 +114,11 @@ pub async fn run(l: &Loaded, opts: &Options, on_step: &mut dyn FnMut(&StepReport
         report.reason = Some(format!("pending: {reason}"));
         return report;
     }
+    if let (Some(reason), Some(_)) = (&s.lbsim_only, &opts.endpoint) {
+        report.status = Status::Skipped;
+        report.reason = Some(format!("lbsim only: {reason}"));
+        return report;
+    }
     let dir = l.path.parent().map(Path::to_path_buf).unwrap_or_default();
     let started = resolve_fixture(s.cluster.as_ref(), &dir);
     let env = match started {
