@@ -140,3 +140,15 @@ fn lbsim_run_exit_code_junit_and_bad_files() {
     assert_eq!((report["failed"].as_u64(), report["errors"].as_u64()), (Some(1), Some(1)));
     let _ = std::fs::remove_dir_all(&tmp);
 }
+
+/// The README's "Write a scenario" walkthrough is a valid scenario.
+#[test]
+fn the_readme_walkthrough_parses_and_validates() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let section = &readme[readme.find("### Write a scenario").expect("the section")..];
+    let start = section.find("```yaml\n").unwrap() + 8;
+    let block = &section[start..start + section[start..].find("```").unwrap()];
+    scenario::schema::check_text(block).unwrap();
+    let s = scenario::format::parse(block).unwrap();
+    assert_eq!(s.steps.len(), 3);
+}
