@@ -71,10 +71,14 @@ fn every_scenario_file_has_a_test_and_validates() {
 
 #[tokio::test]
 async fn the_same_file_gives_the_same_report_bytes() {
-    let a = run("sample-app.yaml").await;
-    let b = run("sample-app.yaml").await;
-    assert_eq!(a.json(), b.json());
-    assert_eq!(a.junit().unwrap(), b.junit().unwrap());
+    // With faults and SDK retries, virtual time, node changes and a controller restart.
+    for file in ["sample-app.yaml", "throttling.yaml", "node-changes.yaml", "source-ranges.yaml"] {
+        let a = run(file).await;
+        let b = run(file).await;
+        assert_eq!(a.scenarios[0].status, Status::Passed, "{file}");
+        assert_eq!(a.json(), b.json(), "{file}");
+        assert_eq!(a.junit().unwrap(), b.junit().unwrap(), "{file}");
+    }
 }
 
 /// Differential mode against another lbsim over HTTP: the scenario passes with the lbsim-only

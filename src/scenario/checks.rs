@@ -465,7 +465,7 @@ fn calls(r: &Runner<'_>, x: &CallsCheck) -> Outcome {
         None => 0,
     };
     let glob = WildMatch::new(&x.action);
-    let all = r.env.ctx().aws.log.calls();
+    let all = r.env.controller_calls();
     let n = all
         .iter()
         .skip(from)

@@ -37,6 +37,8 @@ pub struct Env {
     pub spec: ControllerSpec,
     /// The runner's clients: fixture changes and checks.
     pub inspect: AwsClients,
+    /// Calls of controllers a `controller` step replaced (their logs went with them).
+    pub past_calls: Vec<crate::sdk::Call>,
 }
 
 /// Merges `over` onto `base`: the profile and retries replace, flags and gates merge by key.
@@ -152,7 +154,21 @@ impl Env {
         let cluster = Arc::new(Mutex::new(store));
         let spec = s.controller.clone();
         let controller = build_controller(&target, &loaded, &cluster, &clock, &spec).await?;
-        Ok((Env { app, endpoint: endpoint.map(String::from), clock, cluster, fixture, loaded, controller, spec, inspect }, notes))
+        Ok((
+            Env {
+                app,
+                endpoint: endpoint.map(String::from),
+                clock,
+                cluster,
+                fixture,
+                loaded,
+                controller,
+                spec,
+                inspect,
+                past_calls: Vec::new(),
+            },
+            notes,
+        ))
     }
 
     pub fn target(&self) -> Target {
@@ -184,8 +200,16 @@ impl Env {
                 q.add_tgb(k, now);
             }
         }
+        self.past_calls.extend(self.controller.ctx.aws.log.calls());
         self.controller = c;
         Ok(())
+    }
+
+    /// Every AWS call the scenario's controllers made, in order, across restarts.
+    pub fn controller_calls(&self) -> Vec<crate::sdk::Call> {
+        let mut all = self.past_calls.clone();
+        all.extend(self.controller.ctx.aws.log.calls());
+        all
     }
 
     /// Template variables the fixture defines.

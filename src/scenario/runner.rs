@@ -249,7 +249,7 @@ impl Runner<'_> {
                 self.env.restart(spec).await.map(|_| Outcome::ok(format!("controller restarted ({})", describe_spec(&self.env.spec))))
             }
             Step::Mark(name) => {
-                let n = self.env.ctx().aws.log.len();
+                let n = self.env.past_calls.len() + self.env.ctx().aws.log.len();
                 self.marks.insert(name.clone(), n);
                 Ok(Outcome::ok(format!("mark '{name}' at call {n}")))
             }
