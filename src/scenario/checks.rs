@@ -155,7 +155,9 @@ fn events(r: &Runner<'_>, e: &EventsCheck) -> Outcome {
         "Node" => vec![(Kind::Node, name.clone())],
         k => return Err(format!("events: kind {k} is not supported (Service, TargetGroupBinding, Node)")),
     };
-    let all: Vec<crate::cluster::Event> = objects.iter().flat_map(|(k, n)| store.events_for(*k, &e.namespace, n)).collect();
+    // Nodes are cluster-scoped: their Events carry no namespace.
+    let ns = if e.kind == "Node" { "" } else { e.namespace.as_str() };
+    let all: Vec<crate::cluster::Event> = objects.iter().flat_map(|(k, n)| store.events_for(*k, ns, n)).collect();
     let pattern = e.message.as_ref().map(|m| r.vars.expand(m)).transpose()?;
     let matching: Vec<&crate::cluster::Event> = all
         .iter()
