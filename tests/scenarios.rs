@@ -43,6 +43,7 @@ macro_rules! scenarios {
 scenarios! {
     sample_app => "sample-app.yaml",
     legacy_quota_exhaustion => "legacy-quota-exhaustion.yaml",
+    legacy_quota_v2_6_0_update_times_out => "legacy-quota-v2.6.0-update-times-out.yaml",
     sg_constant_rules => "sg-constant-rules.yaml",
     source_ranges => "source-ranges.yaml",
     user_security_groups => "user-security-groups.yaml",
