@@ -157,3 +157,22 @@ fn the_readme_walkthrough_parses_and_validates() {
     let s = scenario::format::parse(block).unwrap();
     assert_eq!(s.steps.len(), 3);
 }
+
+/// A step that never settles is reported as the failure, with what is still queued.
+#[tokio::test]
+async fn a_settle_that_never_settles_fails() {
+    let tmp = std::env::temp_dir().join(format!("lbsim-settle-{}.yaml", std::process::id()));
+    // The gate-off conflict retries forever (FailedBuildModel on every attempt).
+    let text = std::fs::read_to_string(dir().join("gate-off-conflict.yaml"))
+        .unwrap()
+        .replace("file: manifests/echo.yaml", &format!("file: {}", dir().join("manifests/echo.yaml").display()))
+        .replace("settle: {timeout: 1m, allow_pending: true}", "settle: {timeout: 2m}");
+    std::fs::write(&tmp, text).unwrap();
+    let r = scenario::run_files(std::slice::from_ref(&tmp), &Options { endpoint: None }, &mut |_| {}).await;
+    let _ = std::fs::remove_file(&tmp);
+    let s = &r.scenarios[0];
+    assert_eq!(s.status, Status::Failed);
+    let f = s.failure.as_ref().unwrap();
+    assert_eq!((f.step.as_str(), f.message.as_str(), f.expected.as_str()), ("5", "did not settle within 2m", "nothing queued"));
+    assert_eq!(f.actual, "1 item(s) still queued: 1 Service(s)");
+}
