@@ -14,6 +14,8 @@
 //! - [`admin`]: the JSON admin API under `/_lbsim/` (health, reset, state, quotas, usage,
 //!   request log, faults, snapshots) beside the AWS APIs on the same listener.
 //! - [`persist`]: the state file: loading, and atomic snapshot writes.
+//! - [`live`]: live mode — the clusters `lbsim serve` loads, with the controller running.
+//! - [`scenario`]: `lbsim run`, scenario files replayed against the controller emulation.
 //! - [`bench`]: `lbsim bench`, the benchmark against moto and an HTTP ceiling (over HTTP only).
 //!
 //! Flow is one-way: nothing in `state` knows HTTP or XML, and nothing in `api` builds envelopes.
@@ -24,8 +26,10 @@ pub mod bench;
 pub mod cluster;
 pub mod config;
 pub mod error;
+pub mod live;
 pub mod persist;
 pub mod reconciler;
+pub mod scenario;
 pub mod sdk;
 pub mod server;
 pub mod sim;

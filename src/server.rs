@@ -32,6 +32,8 @@ pub struct App {
     pub eks: crate::state::eks::EksClusters,
     /// Faults, request log and access token of the admin API.
     pub admin: Admin,
+    /// Live clusters (`lbsim serve`): their Kubernetes side and running controllers.
+    pub live: crate::live::Registry,
 }
 
 impl App {
@@ -49,7 +51,7 @@ impl App {
             store.set_region_settings(region, s.clone());
         }
         let admin = Admin::new(&config);
-        Ok(Arc::new(App { store, config, started: Instant::now(), admin, eks: Default::default() }))
+        Ok(Arc::new(App { store, config, started: Instant::now(), admin, eks: Default::default(), live: Default::default() }))
     }
 }
 

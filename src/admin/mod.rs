@@ -3,7 +3,7 @@
 //!
 //! Owns: `Admin` (the fault table and request log the AWS front consults on every call, and the
 //! access token), reset, and one file per concern: `routes` (endpoints and the access rule),
-//! `faults`, `request_log`, `state_dump` (state and quota usage as JSON), `openapi`.
+//! `faults`, `k8s` (live mode's Kubernetes side), `request_log`, `state_dump` (state and quota usage as JSON), `openapi`.
 //! May call: `state` (read, reset, quotas), `config`, `error` and `wire` (injected errors are
 //! `ApiError`s rendered by `wire::fail` in the server, so they carry the right envelope).
 //! Must never: create or change AWS resources (reset only drops them), or hold a Region lock
@@ -11,6 +11,7 @@
 //! Not here yet: snapshots (`--state-file`, `POST /_lbsim/snapshot`).
 
 pub mod faults;
+pub mod k8s;
 pub mod openapi;
 pub mod request_log;
 pub mod routes;

@@ -22,7 +22,8 @@ mod tests {
                 }
             }
         }
-        let served: BTreeSet<(String, String)> = ROUTES.iter().map(|(m, p)| (m.to_string(), p.to_string())).collect();
+        let served: BTreeSet<(String, String)> =
+            ROUTES.iter().chain(crate::admin::k8s::ROUTES).map(|(m, p)| (m.to_string(), p.to_string())).collect();
         assert_eq!(documented, served, "openapi.json and routes::ROUTES differ");
         // Every $ref resolves.
         let schemas = doc["components"]["schemas"].as_object().expect("schemas");

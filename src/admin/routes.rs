@@ -65,6 +65,7 @@ const OPEN: &[&str] = &["/_lbsim/health", "/_localstack/health", "/_lbsim/openap
 /// The admin routes, guarded; the server adds the AWS fallback after them.
 pub fn router(app: Arc<App>) -> Router<Arc<App>> {
     endpoints()
+        .merge(super::k8s::endpoints())
         // Unknown admin paths get a JSON 404, never the AWS fallback.
         .route("/_lbsim/{*rest}", any(unknown))
         .route_layer(middleware::from_fn_with_state(app, guard))

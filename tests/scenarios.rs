@@ -1,0 +1,178 @@
+//! The scenario library (scenarios/*.yaml): one test per file, each replayed through the same
+//! runner `lbsim run` uses; a guard test that every file in the directory has its test and
+//! validates against scenarios/schema.json; and determinism (same file, same report bytes).
+
+use std::path::{Path, PathBuf};
+
+use lbsim::scenario::{self, Options, RunReport, Status};
+
+fn dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios")
+}
+
+async fn run(file: &str) -> RunReport {
+    let mut out = Vec::new();
+    let r = scenario::run_files(&[dir().join(file)], &Options { endpoint: None }, &mut |l| out.push(l.to_string())).await;
+    println!("{}", out.join("\n"));
+    r
+}
+
+/// Runs one file: it must pass, or be pending (skipped, with a reason).
+async fn replay(file: &str) {
+    let r = run(file).await;
+    let s = &r.scenarios[0];
+    match s.status {
+        Status::Passed => {}
+        Status::Skipped => assert!(s.reason.as_deref().is_some_and(|r| r.starts_with("pending: ")), "{file}: skipped without a reason"),
+        _ => panic!("{}", s.failure_text().unwrap_or_else(|| format!("{file}: {:?}", s.status))),
+    }
+}
+
+macro_rules! scenarios {
+    ($($test:ident => $file:literal,)*) => {
+        const FILES: &[&str] = &[$($file),*];
+        $(
+            #[tokio::test]
+            async fn $test() {
+                replay($file).await;
+            }
+        )*
+    };
+}
+
+scenarios! {
+    sample_app => "sample-app.yaml",
+    legacy_quota_exhaustion => "legacy-quota-exhaustion.yaml",
+    legacy_quota_v2_6_0_update_times_out => "legacy-quota-v2.6.0-update-times-out.yaml",
+    sg_constant_rules => "sg-constant-rules.yaml",
+    source_ranges => "source-ranges.yaml",
+    user_security_groups => "user-security-groups.yaml",
+    legacy_nlb_stays_legacy => "legacy-nlb-stays-legacy.yaml",
+    frontend_sg_quota => "frontend-sg-quota.yaml",
+    eni_rules_times_groups => "eni-rules-times-groups.yaml",
+    throttling => "throttling.yaml",
+    deletion_cleanup => "deletion-cleanup.yaml",
+    scheme_change => "scheme-change.yaml",
+    gate_off_conflict => "gate-off-conflict.yaml",
+    node_changes => "node-changes.yaml",
+}
+
+#[test]
+fn every_scenario_file_has_a_test_and_validates() {
+    let files = scenario::format::discover(&[dir()]).unwrap();
+    for f in &files {
+        let name = f.file_name().unwrap().to_string_lossy().to_string();
+        assert!(FILES.contains(&name.as_str()), "{name} has no test in tests/scenarios.rs");
+        let text = std::fs::read_to_string(f).unwrap();
+        scenario::schema::check_text(&text).unwrap_or_else(|e| panic!("{name}: schema: {e}"));
+        scenario::format::parse(&text).unwrap_or_else(|e| panic!("{name}:{e}"));
+    }
+    assert_eq!(files.len(), FILES.len(), "a listed scenario file is missing");
+}
+
+#[tokio::test]
+async fn the_same_file_gives_the_same_report_bytes() {
+    // With faults and SDK retries, virtual time, node changes and a controller restart.
+    for file in ["sample-app.yaml", "throttling.yaml", "node-changes.yaml", "source-ranges.yaml"] {
+        let a = run(file).await;
+        let b = run(file).await;
+        assert_eq!(a.scenarios[0].status, Status::Passed, "{file}");
+        assert_eq!(a.json(), b.json(), "{file}");
+        assert_eq!(a.junit().unwrap(), b.junit().unwrap(), "{file}");
+    }
+}
+
+/// Differential mode against another lbsim over HTTP: the scenario passes with the lbsim-only
+/// checks skipped and noted; a scenario about faults is skipped whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn differential_mode_skips_lbsim_only_steps() {
+    let app = lbsim::server::App::new(lbsim::config::Config::default()).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(lbsim::server::serve(listener, app, std::future::pending()));
+    let files = [dir().join("sample-app.yaml"), dir().join("throttling.yaml")];
+    let mut out = Vec::new();
+    let r = scenario::run_files(&files, &Options { endpoint: Some(url) }, &mut |l| out.push(l.to_string())).await;
+    println!("{}", out.join("\n"));
+    let sample = &r.scenarios[0];
+    assert_eq!(sample.status, Status::Passed, "{:?}", sample.failure_text());
+    let skipped: Vec<&str> = sample.steps.iter().flat_map(|s| &s.checks).filter(|c| c.skipped).map(|c| c.check.as_str()).collect();
+    assert_eq!(skipped.len(), 3, "calls ×2 and quota are lbsim only: {skipped:?}");
+    assert!(out.iter().any(|l| l.contains("skipped: the request log is lbsim only")), "the skip is visible");
+    assert_eq!(r.scenarios[1].status, Status::Skipped);
+    assert!(r.scenarios[1].reason.as_deref().unwrap_or("").starts_with("lbsim only: "));
+}
+
+/// The command line: a failing scenario exits 1 and its JUnit failure names the file, step,
+/// expected and actual; a bad file is reported with its line and column.
+#[test]
+fn lbsim_run_exit_code_junit_and_bad_files() {
+    let tmp = std::env::temp_dir().join(format!("lbsim-scen-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).unwrap();
+    let failing = tmp.join("failing.yaml");
+    std::fs::write(
+        &failing,
+        "name: failing\nsteps:\n  - apply: {manifest: \"kind: Service\\nmetadata: {name: x}\\nspec: {type: LoadBalancer, ports: [{port: 80}]}\\n\"}\n  - settle: {}\n  - expect:\n      - resources: {load_balancers: 7}\n",
+    )
+    .unwrap();
+    let bad = tmp.join("bad.yaml");
+    std::fs::write(&bad, "name: bad\nsteps:\n  - settle: {}\n  - aply: {file: x.yaml}\n").unwrap();
+    let junit = tmp.join("report.xml");
+    let json = tmp.join("report.json");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_lbsim"))
+        .args([
+            "run",
+            failing.to_str().unwrap(),
+            bad.to_str().unwrap(),
+            "--junit",
+            junit.to_str().unwrap(),
+            "--report-json",
+            json.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains(&format!("{}:4:5: ", bad.display())), "line and column: {stdout}");
+    assert!(stdout.contains("scenarios: 0 passed, 2 failed, 0 skipped"), "{stdout}");
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(
+        xml.contains(&format!("{}: step 3: AWS resource counts (expected load_balancers=7; actual load_balancers=1)", failing.display())),
+        "{xml}"
+    );
+    assert!(xml.contains("<error"), "the bad file is an error case: {xml}");
+    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!((report["failed"].as_u64(), report["errors"].as_u64()), (Some(1), Some(1)));
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+/// The README's "Write a scenario" walkthrough is a valid scenario.
+#[test]
+fn the_readme_walkthrough_parses_and_validates() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let section = &readme[readme.find("### Write a scenario").expect("the section")..];
+    let start = section.find("```yaml\n").unwrap() + 8;
+    let block = &section[start..start + section[start..].find("```").unwrap()];
+    scenario::schema::check_text(block).unwrap();
+    let s = scenario::format::parse(block).unwrap();
+    assert_eq!(s.steps.len(), 3);
+}
+
+/// A step that never settles is reported as the failure, with what is still queued.
+#[tokio::test]
+async fn a_settle_that_never_settles_fails() {
+    let tmp = std::env::temp_dir().join(format!("lbsim-settle-{}.yaml", std::process::id()));
+    // The gate-off conflict retries forever (FailedBuildModel on every attempt).
+    let text = std::fs::read_to_string(dir().join("gate-off-conflict.yaml"))
+        .unwrap()
+        .replace("file: manifests/echo.yaml", &format!("file: {}", dir().join("manifests/echo.yaml").display()))
+        .replace("settle: {timeout: 1m, allow_pending: true}", "settle: {timeout: 2m}");
+    std::fs::write(&tmp, text).unwrap();
+    let r = scenario::run_files(std::slice::from_ref(&tmp), &Options { endpoint: None }, &mut |_| {}).await;
+    let _ = std::fs::remove_file(&tmp);
+    let s = &r.scenarios[0];
+    assert_eq!(s.status, Status::Failed);
+    let f = s.failure.as_ref().unwrap();
+    assert_eq!((f.step.as_str(), f.message.as_str(), f.expected.as_str()), ("5", "did not settle within 2m", "nothing queued"));
+    assert_eq!(f.actual, "1 item(s) still queued: 1 Service(s)");
+}
