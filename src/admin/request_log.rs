@@ -61,19 +61,20 @@ pub struct RequestLog {
 
 /// Parameter names kept in the log, matched against the last named segment of a wire key
 /// (`GroupId.1` → `GroupId`, `LoadBalancerArns.member.2` → `LoadBalancerArns`).
-const KEEP: &[&str] = &["*Id", "*Ids", "*Name", "*Names", "*Arn", "*Arns"];
+/// Parameter names kept in the log: those ending in one of these (ids, names, ARNs).
+const KEEP: &[&str] = &["Id", "Ids", "Name", "Names", "Arn", "Arns"];
 /// At most this many parameters per entry, each value cut to `MAX_VALUE` characters.
 const MAX_PARAMS: usize = 32;
 const MAX_VALUE: usize = 256;
 
 /// The identifying parameters of a request, from its decoded form fields.
 pub fn key_params<'a>(params: impl Iterator<Item = (&'a str, &'a str)>) -> BTreeMap<String, String> {
-    let keep: Vec<WildMatch> = KEEP.iter().map(|p| WildMatch::new(p)).collect();
+    // Runs on every request: plain suffix checks, nothing compiled or allocated per call.
     params
         .filter(|(k, _)| !k.starts_with("Filter.") && !k.starts_with("Filters.") && *k != "Action" && *k != "Version")
         .filter(|(k, _)| {
             let name = k.split('.').rev().find(|s| !s.is_empty() && !s.bytes().all(|b| b.is_ascii_digit()) && *s != "member");
-            name.is_some_and(|n| keep.iter().any(|m| m.matches(n)))
+            name.is_some_and(|n| KEEP.iter().any(|suffix| n.ends_with(suffix)))
         })
         .take(MAX_PARAMS)
         .map(|(k, v)| (k.to_string(), v.chars().take(MAX_VALUE).collect()))

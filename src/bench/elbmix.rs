@@ -1,5 +1,5 @@
 //! (c) The ELBv2 mix, shaped like a load-balancer controller's traffic: mostly describes, some
-//! creates and target registrations, over NLBs with IP target groups in one VPC with two subnets.
+//! creates and target registrations, over NLBs with IP target groups in one VPC with two /17 subnets.
 //!
 //! 5 % CreateLoadBalancer (internal NLB), 10 % CreateTargetGroup (TCP, ip), 5 % CreateListener
 //! (TCP, forward to a target group not yet used by any listener: a group may serve one load
@@ -38,7 +38,9 @@ impl ElbMix {
         for (i, az) in ["a", "b"].iter().enumerate() {
             let call = Call::new(Svc::Ec2, "CreateSubnet")
                 .p("VpcId", vpc.clone())
-                .p("CidrBlock", format!("10.0.{}.0/24", i + 1))
+                // /17s (32k addresses each): every NLB takes one address per subnet, and a
+                // timed run creates thousands; /24s ran out and turned creates into InvalidSubnet.
+                .p("CidrBlock", format!("10.0.{}.0/17", i * 128))
                 .p("AvailabilityZone", format!("{region}{az}"));
             let r = setup_call(conn, &call).await?;
             subnets.push(r.first("subnetId").ok_or_else(|| SetupError::Failed("CreateSubnet reply has no subnetId".into()))?);

@@ -27,20 +27,26 @@ impl Xml {
         self.buf
     }
 
+    // Every element of every response goes through these: plain pushes, no fmt machinery.
     pub fn open(&mut self, name: &str) -> &mut Self {
-        let _ = write!(self.buf, "<{name}>");
+        self.buf.push('<');
+        self.buf.push_str(name);
+        self.buf.push('>');
         self
     }
 
     pub fn close(&mut self, name: &str) -> &mut Self {
-        let _ = write!(self.buf, "</{name}>");
+        self.buf.push_str("</");
+        self.buf.push_str(name);
+        self.buf.push('>');
         self
     }
 
     /// `<name>text</name>`, escaped.
     pub fn leaf(&mut self, name: &str, value: impl AsRef<str>) -> &mut Self {
-        let _ = write!(self.buf, "<{name}>{}</{name}>", text(value.as_ref()));
-        self
+        self.open(name);
+        self.buf.push_str(&text(value.as_ref()));
+        self.close(name)
     }
 
     pub fn opt(&mut self, name: &str, value: Option<impl AsRef<str>>) -> &mut Self {
@@ -86,7 +92,7 @@ impl Xml {
     pub fn strings<S: AsRef<str>>(&mut self, name: &str, items: impl IntoIterator<Item = S>) -> &mut Self {
         let item = self.item;
         self.list(name, items, |w, s| {
-            let _ = write!(w.buf, "{}", text(s.as_ref()));
+            w.buf.push_str(&text(s.as_ref()));
             let _ = item;
         })
     }
@@ -102,6 +108,11 @@ impl Xml {
 /// other than tab, LF and CR; U+FFFE, U+FFFF) become U+FFFD: echoing such input (an action
 /// name, a tag value) verbatim would make the whole response unparseable for every SDK.
 pub fn text(s: &str) -> Cow<'_, str> {
+    // Fast path, one pass over bytes: printable ASCII with nothing to escape (ids, names, ARNs,
+    // numbers — nearly every value) is written as it is.
+    if s.bytes().all(|b| (0x20..0x7f).contains(&b) && !matches!(b, b'<' | b'>' | b'&' | b'\'' | b'"')) {
+        return Cow::Borrowed(s);
+    }
     if s.chars().all(xml_char) {
         return escape(s);
     }
