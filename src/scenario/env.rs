@@ -7,9 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
-use aws_sdk_ec2::config::Credentials;
 use parking_lot::Mutex;
 
 use super::format::{ControllerSpec, Scenario};
@@ -17,8 +15,8 @@ use crate::cluster::ClusterStore;
 use crate::cluster::fixture::{self, Fixture, Loaded};
 use crate::config::Config;
 use crate::reconciler::{Controller, ControllerConfig, Ctx, VClock};
-use crate::sdk::{AwsClients, CallLog, InProcess, Target};
-use crate::server::{self, App};
+use crate::sdk::{AwsClients, Target};
+use crate::server::App;
 use crate::state::ManualClock;
 
 /// The controller's `--aws-max-retries` default (lbc-reconciler.md §7.2).
@@ -86,29 +84,10 @@ pub async fn controller_clients(target: &Target, account: &str, region: &str, ma
             .with_initial_backoff(Duration::from_millis(1))
             .with_max_backoff(Duration::from_millis(4))
     };
-    let log = CallLog::default();
-    let loader = aws_config::defaults(BehaviorVersion::latest())
-        .region(aws_config::Region::new(region.to_string()))
-        .credentials_provider(Credentials::new(account, "lbsim", None, None, "lbsim-scenario"))
-        .retry_config(retry);
-    let sdk = match target {
-        Target::InProcess(app) => {
-            loader
-                .endpoint_url("http://lbsim.in-process")
-                .http_client(InProcess::new(server::router(app.clone()), log.clone()))
-                .load()
-                .await
-        }
-        Target::Endpoint(url) => loader.endpoint_url(url).load().await,
-        Target::RealAws => return AwsClients::new(target, account, region).await,
-    };
-    AwsClients {
-        ec2: aws_sdk_ec2::Client::new(&sdk),
-        elbv2: aws_sdk_elasticloadbalancingv2::Client::new(&sdk),
-        sdk,
-        log,
-        account: account.to_string(),
-        region: region.to_string(),
+    // Real AWS keeps the controller's own retry policy: millisecond back-offs are for lbsim.
+    match target {
+        Target::RealAws => AwsClients::new(target, account, region).await,
+        _ => AwsClients::with_retry(target, account, region, Some(retry)).await,
     }
 }
 

@@ -43,6 +43,12 @@ pub const REAL_AWS_WARNING: &str = "\n\
 
 impl AwsClients {
     pub async fn new(target: &Target, account: &str, region: &str) -> AwsClients {
+        Self::with_retry(target, account, region, None).await
+    }
+
+    /// Like `new`, with `retry` in place of the target's default retry policy (in process:
+    /// none; an endpoint: 3 attempts; real AWS: the controller's 11).
+    pub async fn with_retry(target: &Target, account: &str, region: &str, retry: Option<RetryConfig>) -> AwsClients {
         let log = CallLog::default();
         let region_cfg = aws_config::Region::new(region.to_string());
         let sdk = match target {
@@ -54,7 +60,7 @@ impl AwsClients {
                     .endpoint_url("http://lbsim.in-process")
                     .http_client(InProcess::new(server::router(app.clone()), log.clone()))
                     // lbsim answers deterministically; retries would only blur the call log.
-                    .retry_config(RetryConfig::disabled())
+                    .retry_config(retry.clone().unwrap_or_else(RetryConfig::disabled))
                     .load()
                     .await
             }
@@ -63,7 +69,7 @@ impl AwsClients {
                     .region(region_cfg)
                     .credentials_provider(Credentials::new(account, "lbsim", None, None, "lbsim-endpoint"))
                     .endpoint_url(url)
-                    .retry_config(RetryConfig::standard().with_max_attempts(3))
+                    .retry_config(retry.clone().unwrap_or_else(|| RetryConfig::standard().with_max_attempts(3)))
                     .load()
                     .await
             }
@@ -73,7 +79,7 @@ impl AwsClients {
                 // The controller's --aws-max-retries default is 10 (lbc-reconciler.md §7.2).
                 aws_config::defaults(BehaviorVersion::latest())
                     .region(region_cfg)
-                    .retry_config(RetryConfig::standard().with_max_attempts(11))
+                    .retry_config(retry.clone().unwrap_or_else(|| RetryConfig::standard().with_max_attempts(11)))
                     .load()
                     .await
             }
