@@ -4,34 +4,9 @@
 mod common;
 
 use aws_sdk_ec2::types::{AttributeBooleanValue, AttributeValue, Filter, ResourceType, Tag, TagSpecification};
-use lbsim::state::ec2::{Eni, EniAttachment, Peer, SecurityGroup};
+use lbsim::state::ec2::{Eni, EniAttachment};
 
 const ACCOUNT: &str = "000000000000";
-
-fn add_sg(s: &common::Server, vpc: &str, name: &str) -> String {
-    s.app.store.with_region(ACCOUNT, "us-east-1", |r| {
-        let id = r.ids.ec2("sg");
-        let owner = r.account.clone();
-        r.insert_sg(SecurityGroup {
-            id: id.clone(),
-            name: name.into(),
-            description: "test".into(),
-            vpc_id: vpc.into(),
-            owner_id: owner,
-            rules: vec![],
-        });
-        id
-    })
-}
-
-fn add_rules(s: &common::Server, sg: &str, n: u8) {
-    s.app.store.with_region(ACCOUNT, "us-east-1", |r| {
-        let rules = (0..n)
-            .map(|i| r.new_rule(false, "tcp", Some(443), Some(443), Peer::Cidr4(format!("10.{i}.0.0/16").parse().unwrap()), None))
-            .collect();
-        r.add_rules(sg, rules);
-    })
-}
 
 /// An interface as an NLB owns it, made through Region methods (the ELBv2 side is elsewhere).
 fn add_nlb_eni(s: &common::Server, subnet: &str) -> String {
@@ -162,7 +137,7 @@ async fn create_errors_and_group_quotas() {
     let s = common::start_with(cfg).await;
     let ec2 = s.ec2().await;
     let (vpc, sub, default_sg) = world(&ec2).await;
-    let (a, b) = (add_sg(&s, &vpc, "a"), add_sg(&s, &vpc, "b"));
+    let (a, b) = (common::add_sg(&s, &vpc, "a"), common::add_sg(&s, &vpc, "b"));
     let e = ec2.create_network_interface().subnet_id("subnet-00000000").send().await.unwrap_err();
     assert_eq!(common::code(&e), "InvalidSubnetID.NotFound");
     let e = ec2.create_network_interface().subnet_id(&sub).groups("sg-00000000").send().await.unwrap_err();
@@ -173,16 +148,16 @@ async fn create_errors_and_group_quotas() {
     assert_eq!(common::code(&e), "SecurityGroupsPerInterfaceLimitExceeded");
     assert_eq!(common::message(&e), "The maximum number of security groups per interface has been reached. The limit is 2.");
     // Rules × groups: 4 rules × 2 groups = 8 > 7, while 3 × 2 = 6 fits.
-    add_rules(&s, &a, 3);
+    common::add_rules(&s, &a, 3);
     let ok = ec2.create_network_interface().subnet_id(&sub).groups(&a).groups(&b).send().await.unwrap();
     let ok_id = ok.network_interface().unwrap().network_interface_id().unwrap().to_string();
-    add_rules(&s, &b, 4);
+    common::add_rules(&s, &b, 4);
     let e = ec2.create_network_interface().subnet_id(&sub).groups(&a).groups(&b).send().await.unwrap_err();
     assert_eq!(common::code(&e), "SecurityGroupsPerInterfaceLimitExceeded");
     ec2.create_network_interface().subnet_id(&sub).groups(&b).send().await.unwrap();
     // A group of another VPC.
     let other = ec2.create_vpc().cidr_block("10.0.0.0/16").send().await.unwrap().vpc().unwrap().vpc_id().unwrap().to_string();
-    let far = add_sg(&s, &other, "far");
+    let far = common::add_sg(&s, &other, "far");
     let e = ec2.create_network_interface().subnet_id(&sub).groups(&far).send().await.unwrap_err();
     assert_eq!(common::code(&e), "InvalidParameter");
     assert_eq!(common::message(&e), format!("Security group {far} and subnet {sub} belong to different networks."));
@@ -209,7 +184,7 @@ async fn describe_filters_pages_and_errors() {
     let s = common::start().await;
     let ec2 = s.ec2().await;
     let (vpc, sub, default_sg) = world(&ec2).await;
-    let web = add_sg(&s, &vpc, "web");
+    let web = common::add_sg(&s, &vpc, "web");
     let a = ec2.create_network_interface().subnet_id(&sub).description("alpha one").groups(&web).send().await.unwrap();
     let a = a.network_interface().unwrap().clone();
     let a_id = a.network_interface_id().unwrap().to_string();
@@ -305,7 +280,7 @@ async fn modify_attributes() {
     let s = common::start_with(cfg).await;
     let ec2 = s.ec2().await;
     let (vpc, sub, default_sg) = world(&ec2).await;
-    let (a, b) = (add_sg(&s, &vpc, "a"), add_sg(&s, &vpc, "b"));
+    let (a, b) = (common::add_sg(&s, &vpc, "a"), common::add_sg(&s, &vpc, "b"));
     let out = ec2.create_network_interface().subnet_id(&sub).send().await.unwrap();
     let id = out.network_interface().unwrap().network_interface_id().unwrap().to_string();
     let get = || ec2.describe_network_interfaces().network_interface_ids(&id).send();
@@ -331,7 +306,7 @@ async fn modify_attributes() {
         .unwrap_err();
     assert_eq!(common::code(&e), "SecurityGroupsPerInterfaceLimitExceeded");
     let other = ec2.create_vpc().cidr_block("10.0.0.0/16").send().await.unwrap().vpc().unwrap().vpc_id().unwrap().to_string();
-    let far = add_sg(&s, &other, "far");
+    let far = common::add_sg(&s, &other, "far");
     let e = ec2.modify_network_interface_attribute().network_interface_id(&id).groups(&far).send().await.unwrap_err();
     assert_eq!(common::code(&e), "InvalidGroup.NotFound");
     assert_eq!(common::message(&e), "You have specified two resources that belong to different networks.");

@@ -7,37 +7,9 @@ use aws_sdk_ec2::types::{
     AttributeBooleanValue, Filter, InstanceAttributeName, InstanceNetworkInterfaceSpecification, InstanceStateName, InstanceType,
     Placement, ResourceType, Tag, TagSpecification,
 };
-use lbsim::state::ec2::{Peer, SecurityGroup};
 
 const ACCOUNT: &str = "000000000000";
 const IMAGE: &str = "ami-0123456789abcdef0";
-
-/// A security group made through Region methods (the group actions are built elsewhere).
-fn add_sg(s: &common::Server, vpc: &str, name: &str) -> String {
-    s.app.store.with_region(ACCOUNT, "us-east-1", |r| {
-        let id = r.ids.ec2("sg");
-        let owner = r.account.clone();
-        r.insert_sg(SecurityGroup {
-            id: id.clone(),
-            name: name.into(),
-            description: "test".into(),
-            vpc_id: vpc.into(),
-            owner_id: owner,
-            rules: vec![],
-        });
-        id
-    })
-}
-
-/// Adds `n` distinct IPv4 ingress rules to a group.
-fn add_rules(s: &common::Server, sg: &str, n: u8) {
-    s.app.store.with_region(ACCOUNT, "us-east-1", |r| {
-        let rules = (0..n)
-            .map(|i| r.new_rule(false, "tcp", Some(80), Some(80), Peer::Cidr4(format!("10.{i}.0.0/16").parse().unwrap()), None))
-            .collect();
-        r.add_rules(sg, rules);
-    })
-}
 
 fn filter(name: &str, value: &str) -> Filter {
     Filter::builder().name(name).values(value).build()
@@ -208,7 +180,7 @@ async fn run_errors() {
     let other = ec2.create_vpc().cidr_block("10.0.0.0/16").send().await.unwrap().vpc().unwrap().vpc_id().unwrap().to_string();
     let sub = ec2.create_subnet().vpc_id(&other).cidr_block("10.0.0.0/28").send().await.unwrap();
     let sub = sub.subnet().unwrap().subnet_id().unwrap().to_string();
-    let other_sg = add_sg(&s, &other, "app");
+    let other_sg = common::add_sg(&s, &other, "app");
     let e = ec2.run_instances().image_id(IMAGE).min_count(1).max_count(1).security_group_ids(&other_sg).send().await.unwrap_err();
     assert_eq!(common::code(&e), "InvalidParameter");
     assert!(common::message(&e).ends_with("belong to different networks."), "{}", common::message(&e));
@@ -259,7 +231,7 @@ async fn placement_names_and_addresses() {
     let s = common::start().await;
     let ec2 = s.ec2().await;
     let (vpc, default_sg) = default_vpc(&ec2).await;
-    let web = add_sg(&s, &vpc, "web");
+    let web = common::add_sg(&s, &vpc, "web");
     let out = ec2
         .run_instances()
         .image_id(IMAGE)
@@ -308,7 +280,7 @@ async fn describe_filters_and_errors() {
     let s = common::start().await;
     let ec2 = s.ec2().await;
     let (vpc, default_sg) = default_vpc(&ec2).await;
-    let web = add_sg(&s, &vpc, "web");
+    let web = common::add_sg(&s, &vpc, "web");
     let a = run(&ec2, 1).await.instances()[0].clone();
     let b = ec2
         .run_instances()
@@ -413,7 +385,7 @@ async fn modify_and_describe_attributes() {
     let s = common::start_with(cfg).await;
     let ec2 = s.ec2().await;
     let (vpc, default_sg) = default_vpc(&ec2).await;
-    let (web, api, big) = (add_sg(&s, &vpc, "web"), add_sg(&s, &vpc, "api"), add_sg(&s, &vpc, "big"));
+    let (web, api, big) = (common::add_sg(&s, &vpc, "web"), common::add_sg(&s, &vpc, "api"), common::add_sg(&s, &vpc, "big"));
     let id = run(&ec2, 1).await.instances()[0].instance_id().unwrap().to_string();
 
     ec2.modify_instance_attribute().instance_id(&id).groups(&web).groups(&api).send().await.unwrap();
@@ -432,12 +404,12 @@ async fn modify_and_describe_attributes() {
     assert_eq!(common::code(&e), "SecurityGroupsPerInstanceLimitExceeded");
     assert_eq!(common::message(&e), "The maximum number of security groups per instance has been reached. The limit is 2.");
     // Rules × groups: 3 rules in one group × 2 groups = 6 > 5.
-    add_rules(&s, &big, 3);
+    common::add_rules(&s, &big, 3);
     let e = ec2.modify_instance_attribute().instance_id(&id).groups(&web).groups(&big).send().await.unwrap_err();
     assert_eq!(common::code(&e), "SecurityGroupsPerInstanceLimitExceeded");
     ec2.modify_instance_attribute().instance_id(&id).groups(&big).send().await.unwrap();
     let other = ec2.create_vpc().cidr_block("10.0.0.0/16").send().await.unwrap().vpc().unwrap().vpc_id().unwrap().to_string();
-    let far = add_sg(&s, &other, "far");
+    let far = common::add_sg(&s, &other, "far");
     let e = ec2.modify_instance_attribute().instance_id(&id).groups(&far).send().await.unwrap_err();
     assert_eq!(common::code(&e), "InvalidGroup.NotFound");
     assert_eq!(common::message(&e), "You have specified two resources that belong to different networks.");
@@ -498,7 +470,7 @@ async fn run_quota_and_product_checks() {
     let s = common::start_with(cfg).await;
     let ec2 = s.ec2().await;
     let (vpc, default_sg) = default_vpc(&ec2).await;
-    let web = add_sg(&s, &vpc, "web");
+    let web = common::add_sg(&s, &vpc, "web");
     let e = ec2
         .run_instances()
         .image_id(IMAGE)

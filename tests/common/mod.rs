@@ -164,3 +164,34 @@ pub fn code<E: aws_sdk_ec2::error::ProvideErrorMetadata + std::fmt::Debug, R: st
 pub fn message<E: aws_sdk_ec2::error::ProvideErrorMetadata, R: std::fmt::Debug>(e: &aws_sdk_ec2::error::SdkError<E, R>) -> String {
     e.as_service_error().and_then(|s| s.message()).map(String::from).unwrap_or_default()
 }
+
+/// A security group put straight into the default account's us-east-1 through Region methods,
+/// for tests whose subject is another action's use of groups.
+pub fn add_sg(s: &Server, vpc: &str, name: &str) -> String {
+    s.app.store.with_region("000000000000", "us-east-1", |r| {
+        let id = r.ids.ec2("sg");
+        let owner = r.account.clone();
+        r.insert_sg(lbsim::state::ec2::SecurityGroup {
+            id: id.clone(),
+            name: name.into(),
+            description: "test".into(),
+            vpc_id: vpc.into(),
+            owner_id: owner,
+            rules: vec![],
+        });
+        id
+    })
+}
+
+/// Adds `n` distinct IPv4 ingress rules (tcp/443) to a group, through Region methods.
+pub fn add_rules(s: &Server, sg: &str, n: u8) {
+    s.app.store.with_region("000000000000", "us-east-1", |r| {
+        let rules = (0..n)
+            .map(|i| {
+                let peer = lbsim::state::ec2::Peer::Cidr4(format!("10.{i}.0.0/16").parse().unwrap());
+                r.new_rule(false, "tcp", Some(443), Some(443), peer, None)
+            })
+            .collect();
+        r.add_rules(sg, rules);
+    })
+}
