@@ -5,7 +5,6 @@ mod common;
 
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::types::{Filter, IpPermission, IpRange, Ipv6Range, PrefixListId, ResourceType, Tag, TagSpecification, UserIdGroupPair};
-use lbsim::state::ec2::Eni;
 
 const ACCOUNT: &str = "000000000000";
 const REGION: &str = "us-east-1";
@@ -339,35 +338,6 @@ async fn describe_paginates() {
     assert_eq!(common::code(&e), "InvalidNextToken");
 }
 
-/// Puts an interface carrying `groups` into the first subnet of `vpc`, as CreateNetworkInterface
-/// would; returns its id.
-fn attach_eni(s: &common::Server, vpc: &str, groups: &[&str]) -> String {
-    s.app.store.with_region(ACCOUNT, REGION, |r| {
-        let subnet = r.subnets.values().find(|sn| sn.vpc_id == vpc).unwrap().clone();
-        let ip = r.free_ip(&subnet.id, None).unwrap();
-        let id = r.ids.ec2("eni");
-        let mac = r.new_mac();
-        r.insert_eni(Eni {
-            id: id.clone(),
-            subnet_id: subnet.id.clone(),
-            vpc_id: vpc.to_string(),
-            az: subnet.az.clone(),
-            description: String::new(),
-            private_ip: ip.to_string(),
-            mac_address: mac,
-            groups: groups.iter().map(|g| g.to_string()).collect(),
-            attachment: None,
-            interface_type: "interface".into(),
-            requester_managed: false,
-            requester_id: None,
-            source_dest_check: true,
-            status: "available".into(),
-            release_at: None,
-        });
-        id
-    })
-}
-
 #[tokio::test]
 async fn delete_refuses_default_groups_and_dependents() {
     let s = common::start().await;
@@ -401,7 +371,7 @@ async fn delete_refuses_default_groups_and_dependents() {
 
     // Carried by an interface.
     ec2.create_subnet().vpc_id(&vpc).cidr_block("10.0.1.0/24").send().await.unwrap();
-    let eni = attach_eni(&s, &vpc, &[&b]);
+    let eni = common::attach_eni(&s, &vpc, &[&b]);
     let e = ec2.delete_security_group().group_id(&b).send().await.unwrap_err();
     assert_eq!(common::code(&e), "DependencyViolation");
     let e = ec2.delete_security_group().group_id(&b).dry_run(true).send().await.unwrap_err();

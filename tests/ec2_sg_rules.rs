@@ -13,10 +13,8 @@ use aws_sdk_ec2::types::{
     SecurityGroupRuleDescription, SecurityGroupRuleRequest, SecurityGroupRuleUpdate, Tag, TagSpecification, UserIdGroupPair,
 };
 use lbsim::config::Config;
-use lbsim::state::ec2::Eni;
 
 const ACCOUNT: &str = "000000000000";
-const REGION: &str = "us-east-1";
 
 async fn new_vpc(ec2: &Client, cidr: &str) -> String {
     ec2.create_vpc().cidr_block(cidr).send().await.unwrap().vpc().unwrap().vpc_id().unwrap().to_string()
@@ -521,33 +519,6 @@ async fn prefix_list_rules_weigh_max_entries() {
     assert_eq!(common::code(&e), "DependencyViolation");
 }
 
-/// An interface carrying `groups`, put in place as CreateNetworkInterface would.
-fn attach_eni(s: &common::Server, vpc: &str, groups: &[&str]) {
-    s.app.store.with_region(ACCOUNT, REGION, |r| {
-        let subnet = r.subnets.values().find(|sn| sn.vpc_id == vpc).unwrap().clone();
-        let ip = r.free_ip(&subnet.id, None).unwrap();
-        let id = r.ids.ec2("eni");
-        let mac = r.new_mac();
-        r.insert_eni(Eni {
-            id,
-            subnet_id: subnet.id.clone(),
-            vpc_id: vpc.to_string(),
-            az: subnet.az.clone(),
-            description: String::new(),
-            private_ip: ip.to_string(),
-            mac_address: mac,
-            groups: groups.iter().map(|g| g.to_string()).collect(),
-            attachment: None,
-            interface_type: "interface".into(),
-            requester_managed: false,
-            requester_id: None,
-            source_dest_check: true,
-            status: "in-use".into(),
-            release_at: None,
-        });
-    })
-}
-
 #[tokio::test]
 async fn rules_times_groups_per_interface_is_checked_on_authorize() {
     let s = common::start_with(quotas(&[("rules-times-groups-per-interface", 10)])).await;
@@ -556,7 +527,7 @@ async fn rules_times_groups_per_interface_is_checked_on_authorize() {
     ec2.create_subnet().vpc_id(&vpc).cidr_block("10.0.1.0/24").send().await.unwrap();
     let a = new_group(&ec2, Some(&vpc), "a").await;
     let b = new_group(&ec2, Some(&vpc), "b").await;
-    attach_eni(&s, &vpc, &[&a, &b]);
+    common::attach_eni(&s, &vpc, &[&a, &b]);
     let mut req = ec2.authorize_security_group_ingress().group_id(&a);
     for port in 1..=5 {
         req = req.ip_permissions(tcp(port, "10.0.0.0/8"));

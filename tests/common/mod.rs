@@ -195,3 +195,32 @@ pub fn add_rules(s: &Server, sg: &str, n: u8) {
         r.add_rules(sg, rules);
     })
 }
+
+/// Puts an interface carrying `groups` into the first subnet of `vpc` (default account,
+/// us-east-1), as CreateNetworkInterface would but without its checks; returns its id.
+pub fn attach_eni(s: &Server, vpc: &str, groups: &[&str]) -> String {
+    s.app.store.with_region("000000000000", "us-east-1", |r| {
+        let subnet = r.subnets.values().find(|sn| sn.vpc_id == vpc).unwrap().clone();
+        let ip = r.free_ip(&subnet.id, None).unwrap();
+        let id = r.ids.ec2("eni");
+        let mac = r.new_mac();
+        r.insert_eni(lbsim::state::ec2::Eni {
+            id: id.clone(),
+            subnet_id: subnet.id.clone(),
+            vpc_id: vpc.to_string(),
+            az: subnet.az.clone(),
+            description: String::new(),
+            private_ip: ip.to_string(),
+            mac_address: mac,
+            groups: groups.iter().map(|g| g.to_string()).collect(),
+            attachment: None,
+            interface_type: "interface".into(),
+            requester_managed: false,
+            requester_id: None,
+            source_dest_check: true,
+            status: "available".into(),
+            release_at: None,
+        });
+        id
+    })
+}
