@@ -471,17 +471,18 @@ impl Region {
             return Err(ApiError::rule_limit());
         }
         if let Some(enis) = self.enis_by_sg.get(sg_id) {
+            // A group on many interfaces (a node group: every node's and pod's) shares its
+            // neighbours with most of them: size each neighbour once, not once per interface.
+            let mut largest_of: HashMap<&str, u64> = HashMap::new();
             for eni in enis {
                 let Some(e) = self.enis.get(eni) else { continue };
-                let largest = e
-                    .groups
-                    .iter()
-                    .filter(|g| g.as_str() != sg_id)
-                    .filter_map(|g| self.sgs.get(g))
-                    .map(|g| self.bucket_usage(&g.rules).into_iter().max().unwrap_or(0))
-                    .max()
-                    .unwrap_or(0)
-                    .max(max_bucket);
+                let mut largest = max_bucket;
+                for g in e.groups.iter().filter(|g| g.as_str() != sg_id) {
+                    let size = *largest_of.entry(g.as_str()).or_insert_with(|| {
+                        self.sgs.get(g).map(|sg| self.bucket_usage(&sg.rules).into_iter().max().unwrap_or(0)).unwrap_or(0)
+                    });
+                    largest = largest.max(size);
+                }
                 if largest * e.groups.len() as u64 > self.quotas.rules_times_groups_per_interface {
                     return Err(ApiError::rule_limit());
                 }
