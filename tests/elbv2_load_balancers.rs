@@ -511,3 +511,27 @@ async fn load_balancer_attributes() {
     let e = elb.describe_load_balancer_attributes().load_balancer_arn(arn.replace("attrs", "nope")).send().await.unwrap_err();
     assert_eq!(code(&e), "LoadBalancerNotFound");
 }
+
+/// Issue 3: a group an NLB uses cannot be deleted while its interfaces carry it, and can once
+/// they are released — through the EC2 API, as a controller sees it.
+#[tokio::test]
+async fn delete_security_group_waits_for_the_nlb_interfaces() {
+    let s = common::start().await;
+    let (elb, ec2) = (s.elbv2().await, s.ec2().await);
+    let w = fx::world(&s);
+    let g = ec2.create_security_group().group_name("nlb-front").description("front").vpc_id(&w.vpc).send().await.unwrap();
+    let g = g.group_id().unwrap().to_string();
+    let lb = fx::nlb(&elb, "uses-group", &[&w.subnets[0].0, &w.subnets[1].0], &[&g]).await;
+    let enis = ec2
+        .describe_network_interfaces()
+        .filters(aws_sdk_ec2::types::Filter::builder().name("group-id").values(&g).build())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(enis.network_interfaces().len(), 2, "one interface per subnet carries the group");
+    let e = ec2.delete_security_group().group_id(&g).send().await.unwrap_err();
+    assert_eq!(common::code(&e), "DependencyViolation");
+    elb.delete_load_balancer().load_balancer_arn(lb.load_balancer_arn().unwrap()).send().await.unwrap();
+    // lb_eni_release_seconds is 0 by default: the interfaces are gone and the group is free.
+    ec2.delete_security_group().group_id(&g).send().await.unwrap();
+}

@@ -12,7 +12,7 @@ use aws_sdk_elasticloadbalancingv2::types::{
 use chrono::Utc;
 use lbsim::config::Config;
 use lbsim::state::RegionSettings;
-use lbsim::state::ec2::{Eni, Instance, InstanceState, SecurityGroup};
+use lbsim::state::ec2::{Eni, Instance, InstanceState};
 
 use crate::common::Server;
 
@@ -36,20 +36,9 @@ pub fn world(s: &Server) -> World {
     })
 }
 
-/// A security group committed through `Region::insert_sg`.
+/// A security group committed through `Region::insert_sg` (the shared test helper).
 pub fn add_sg(s: &Server, vpc: &str, name: &str) -> String {
-    s.app.store.with_region(ACCOUNT, REGION, |r| {
-        let id = r.ids.ec2("sg");
-        r.insert_sg(SecurityGroup {
-            id: id.clone(),
-            name: name.into(),
-            description: name.into(),
-            vpc_id: vpc.into(),
-            owner_id: ACCOUNT.into(),
-            rules: Vec::new(),
-        });
-        id
-    })
+    super::common::add_sg(s, vpc, name)
 }
 
 /// A second VPC (10.9.0.0/16) with one subnet in the first zone: (vpc, subnet).
