@@ -1,6 +1,6 @@
 //! CreateTags, DeleteTags and DescribeTags through aws-sdk-ec2, over every resource kind.
 
-mod common;
+use crate::common;
 
 use aws_sdk_ec2::types::{Filter, Tag};
 

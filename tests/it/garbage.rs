@@ -4,7 +4,7 @@
 //! connection), and the server must still serve a valid DescribeVpcs afterwards. Also: the built
 //! binary is ready after start and exits 0 on SIGTERM/SIGINT.
 
-mod common;
+use crate::common;
 
 use common::http::{self, AwsError, Envelope, Reply};
 use rand_chacha::ChaCha8Rng;

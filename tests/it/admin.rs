@@ -1,7 +1,7 @@
 //! The admin API (`/_lbsim/…`, `/_localstack/health`, `/moto-api/reset`) over real HTTP, and
 //! its faults as aws-sdk-ec2 / aws-sdk-elasticloadbalancingv2 see them.
 
-mod common;
+use crate::common;
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};

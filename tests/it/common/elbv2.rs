@@ -38,7 +38,7 @@ pub fn world(s: &Server) -> World {
 
 /// A security group committed through `Region::insert_sg` (the shared test helper).
 pub fn add_sg(s: &Server, vpc: &str, name: &str) -> String {
-    super::common::add_sg(s, vpc, name)
+    super::add_sg(s, vpc, name)
 }
 
 /// A second VPC (10.9.0.0/16) with one subnet in the first zone: (vpc, subnet).

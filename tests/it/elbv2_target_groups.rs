@@ -1,9 +1,8 @@
 //! Target groups through aws-sdk-elasticloadbalancingv2: create (NLB defaults, idempotency,
 //! validation, refused types, quota), describe, modify, delete (ResourceInUse), attributes.
 
-mod common;
-#[path = "common/elbv2.rs"]
-mod fx;
+use crate::common;
+use crate::common::elbv2 as fx;
 
 use aws_sdk_elasticloadbalancingv2::types::{
     Action, ActionTypeEnum, ForwardActionConfig, Matcher, ProtocolEnum, TargetGroupAttribute, TargetGroupTuple, TargetTypeEnum,

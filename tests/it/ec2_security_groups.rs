@@ -1,7 +1,7 @@
 //! Security groups through aws-sdk-ec2: CreateSecurityGroup, DescribeSecurityGroups (ids, names,
 //! every documented filter, pagination) and DeleteSecurityGroup (default group, dependencies).
 
-mod common;
+use crate::common;
 
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::types::{Filter, IpPermission, IpRange, Ipv6Range, PrefixListId, ResourceType, Tag, TagSpecification, UserIdGroupPair};

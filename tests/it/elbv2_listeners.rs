@@ -2,9 +2,8 @@
 //! protocols, TLS, forward actions, one load balancer per target group, quota), describe,
 //! modify, delete, the default rule, listener certificates and listener attributes.
 
-mod common;
-#[path = "common/elbv2.rs"]
-mod fx;
+use crate::common;
+use crate::common::elbv2 as fx;
 
 use aws_sdk_elasticloadbalancingv2::types::{
     Action, ActionTypeEnum, Certificate, ForwardActionConfig, ListenerAttribute, ProtocolEnum, RedirectActionConfig,

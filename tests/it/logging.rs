@@ -1,7 +1,7 @@
 //! Issue 2: with LBSIM_LOG=debug, `lbsim serve` logs one line per request naming service,
 //! action, account, region, status and duration.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Stdio};

@@ -1,7 +1,7 @@
 //! The same reconciler aimed at an endpoint URL over HTTP (here an lbsim on a loopback socket,
 //! standing in for any AWS-compatible endpoint), on the wall clock.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::time::Duration;

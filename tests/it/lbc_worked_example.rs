@@ -17,7 +17,7 @@ fn svc(i: usize, extra: &str) -> String {
 }
 
 fn worked() -> Fixture {
-    Fixture::parse(include_str!("../fixtures/clusters/worked-example.yaml")).unwrap()
+    Fixture::parse(include_str!("../../fixtures/clusters/worked-example.yaml")).unwrap()
 }
 
 async fn inbound_rules(s: &Sim) -> usize {

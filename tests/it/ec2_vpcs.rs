@@ -1,6 +1,6 @@
 //! VPCs, subnets, zones and account attributes through aws-sdk-ec2, and STS identity.
 
-mod common;
+use crate::common;
 
 use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
 

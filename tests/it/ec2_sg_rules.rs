@@ -3,7 +3,7 @@
 //! DescribeSecurityGroupRules, ModifySecurityGroupRules, the description updates, and the
 //! managed prefix lists rules reference.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

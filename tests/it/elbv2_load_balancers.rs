@@ -3,9 +3,8 @@
 //! clock, deletion protection), SetSecurityGroups, SetSubnets, SetIpAddressType and the
 //! load-balancer attributes.
 
-mod common;
-#[path = "common/elbv2.rs"]
-mod fx;
+use crate::common;
+use crate::common::elbv2 as fx;
 
 use aws_sdk_elasticloadbalancingv2::types::{
     EnforceSecurityGroupInboundRulesOnPrivateLinkTrafficEnum as Enforce, IpAddressType, LoadBalancerAttribute, LoadBalancerSchemeEnum,

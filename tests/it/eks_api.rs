@@ -2,7 +2,7 @@
 //! built, to keep the build small), and botocore through tests/py/eks_botocore.py when it is
 //! installed.
 
-mod common;
+use crate::common;
 
 use lbsim::state::eks::EksCluster;
 

@@ -2,7 +2,7 @@
 //! quotas, faults), the state file survives a restart, a `kill -9` loses only what came after
 //! the last snapshot, and a corrupt or newer file stops the start.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};

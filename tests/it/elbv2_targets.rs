@@ -2,9 +2,8 @@
 //! refusal), DeregisterTargets (draining on the clock), DescribeTargetHealth states, and the
 //! target quotas per target group, per NLB, per zone and per target id.
 
-mod common;
-#[path = "common/elbv2.rs"]
-mod fx;
+use crate::common;
+use crate::common::elbv2 as fx;
 
 use aws_sdk_elasticloadbalancingv2::types::{LoadBalancerAttribute, ProtocolEnum, TargetDescription, TargetGroupAttribute, TargetTypeEnum};
 use common::{code, message};

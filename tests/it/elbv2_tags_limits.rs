@@ -2,9 +2,8 @@
 //! not-found codes), DescribeAccountLimits, the Query error envelope, and the admin dump and
 //! quota usage of the ELBv2 state.
 
-mod common;
-#[path = "common/elbv2.rs"]
-mod fx;
+use crate::common;
+use crate::common::elbv2 as fx;
 
 use aws_sdk_elasticloadbalancingv2::types::{LoadBalancerTypeEnum, ProtocolEnum, Tag, TargetTypeEnum};
 use common::{code, message};

@@ -1,7 +1,7 @@
 //! CreateNetworkInterface, DescribeNetworkInterfaces, DeleteNetworkInterface and
 //! ModifyNetworkInterfaceAttribute through aws-sdk-ec2.
 
-mod common;
+use crate::common;
 
 use aws_sdk_ec2::types::{AttributeBooleanValue, AttributeValue, Filter, ResourceType, Tag, TagSpecification};
 use lbsim::state::ec2::{Eni, EniAttachment};

@@ -6,7 +6,7 @@
 //! `LBSIM_BLESS=1 cargo test --test wire_golden` rewrites `response.xml` and `status` from the
 //! server's answers; review the diff before committing it.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

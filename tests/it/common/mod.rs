@@ -2,6 +2,7 @@
 //! runtime, and AWS SDK clients pointed at it with dummy credentials (as users configure them).
 #![allow(dead_code)]
 
+pub mod elbv2;
 pub mod http;
 
 use std::sync::Arc;

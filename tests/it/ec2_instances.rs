@@ -1,7 +1,7 @@
 //! RunInstances, DescribeInstances, TerminateInstances, ModifyInstanceAttribute and
 //! DescribeInstanceAttribute through aws-sdk-ec2.
 
-mod common;
+use crate::common;
 
 use aws_sdk_ec2::types::{
     AttributeBooleanValue, Filter, InstanceAttributeName, InstanceNetworkInterfaceSpecification, InstanceStateName, InstanceType,
