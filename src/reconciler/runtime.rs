@@ -121,7 +121,8 @@ pub fn pump(ctx: &Ctx) {
                     q.add_tgb((t.metadata.namespace.clone().unwrap_or_default(), t.metadata.name.clone().unwrap_or_default()), now);
                 }
             }
-            Kind::Pod => {}
+            // Pods reach the LBC through Endpoints and EndpointSlices; it watches no other kind.
+            _ => {}
         }
     }
 }

@@ -197,10 +197,10 @@ async fn events(State(live): State<Arc<Registry>>, uri: Uri) -> Reply {
         Some(k) => return Err(err(StatusCode::BAD_REQUEST, "BadRequest", format!("kind '{k}' is not Service or TargetGroupBinding"))),
     };
     let store = c.store.lock();
-    let list: Vec<&crate::cluster::Event> = store
-        .events
-        .iter()
-        .filter(|e| kind.is_none_or(|k| e.kind == format!("{k:?}")))
+    let list: Vec<crate::cluster::Event> = store
+        .event_records()
+        .into_iter()
+        .filter(|e| kind.is_none_or(|k| e.kind == k.name()))
         .filter(|e| q.get("namespace").is_none_or(|ns| &e.namespace == ns))
         .filter(|e| q.get("name").is_none_or(|n| &e.name == n))
         .collect();
