@@ -14,6 +14,9 @@ use crate::state::snapshot::{Snapshot, check_header};
 pub fn snapshot(app: &App) -> Snapshot {
     let mut s = app.store.snapshot();
     s.faults = app.faults.export();
+    if let Some(h) = app.cluster_hooks() {
+        s.clusters = h.export();
+    }
     s
 }
 

@@ -101,6 +101,11 @@ pub trait Object: Clone + Serialize + DeserializeOwned {
     fn copy_status(&mut self, from: &Self);
     fn map(s: &ClusterStore) -> &BTreeMap<(String, String), Self>;
     fn map_mut(s: &mut ClusterStore) -> &mut BTreeMap<(String, String), Self>;
+    /// Held from deletion by something beside `metadata.finalizers` (a Namespace's
+    /// `spec.finalizers`, which the namespace controller removes once it is empty).
+    fn held(&self) -> bool {
+        false
+    }
     /// The object as a Service, for the API server's Service-only defaulting.
     fn as_service_mut(&mut self) -> Option<&mut Service> {
         None
@@ -153,7 +158,16 @@ object!(Pod, Pod, pods, |a, b| a.spec != b.spec, |s, f| s.status = f.status.clon
 object!(Endpoints, Endpoints, endpoints, |a, b| a.subsets != b.subsets, |s, f| ());
 object!(EndpointSlice, EndpointSlice, slices, |a, b| a.endpoints != b.endpoints || a.ports != b.ports, |s, f| ());
 object!(TargetGroupBinding, TargetGroupBinding, tgbs, |a, b| a.spec != b.spec, |s, f| s.status = f.status.clone());
-object!(Namespace, Namespace, namespaces, |a, b| a.spec != b.spec, |s, f| s.status = f.status.clone());
+object!(
+    Namespace,
+    Namespace,
+    namespaces,
+    |a, b| a.spec != b.spec,
+    |s, f| s.status = f.status.clone(),
+    fn held(&self) -> bool {
+        self.spec.as_ref().and_then(|s| s.finalizers.as_ref()).is_some_and(|f| !f.is_empty())
+    }
+);
 object!(CoreEvent, Event, events, |a, b| false, |s, f| ());
 object!(Deployment, Deployment, deployments, |a, b| a.spec != b.spec, |s, f| s.status = f.status.clone());
 object!(ReplicaSet, ReplicaSet, replicasets, |a, b| a.spec != b.spec, |s, f| s.status = f.status.clone());

@@ -246,6 +246,11 @@ impl ClusterStore {
         self.changed.subscribe()
     }
 
+    /// Ends every subscription (open watches finish): the cluster is going away.
+    pub fn close(&mut self) {
+        self.changed = tokio::sync::watch::Sender::new(self.rv);
+    }
+
     /// Changes with a resourceVersion above `rv`, oldest first; `Err(oldest kept)` when `rv` is
     /// older than the history reaches (or no history is kept).
     pub fn changes_since(&self, rv: u64) -> Result<Vec<Change>, u64> {
@@ -342,7 +347,7 @@ impl ClusterStore {
         obj.meta_mut().resource_version = Some(rv.to_string());
         let relevant = old.is_none_or(|o| relevant_change(o, &obj));
         // Removing the last finalizer of an object being deleted completes the delete.
-        let gone = obj.meta().deletion_timestamp.is_some() && obj.meta().finalizers.as_ref().is_none_or(|f| f.is_empty());
+        let gone = obj.meta().deletion_timestamp.is_some() && obj.meta().finalizers.as_ref().is_none_or(|f| f.is_empty()) && !obj.held();
         if gone {
             T::map_mut(self).remove(&k);
         } else {
@@ -394,7 +399,7 @@ impl ClusterStore {
     pub fn remove<T: Object>(&mut self, namespace: &str, name: &str) -> Option<(T, bool)> {
         let k = key(namespace, name);
         let obj = T::map(self).get(&k).cloned()?;
-        if obj.meta().finalizers.as_ref().is_some_and(|f| !f.is_empty()) {
+        if obj.meta().finalizers.as_ref().is_some_and(|f| !f.is_empty()) || obj.held() {
             if obj.meta().deletion_timestamp.is_none() {
                 let now = time(self.now());
                 return self.patch::<T>(namespace, name, |o| o.meta_mut().deletion_timestamp = Some(now)).map(|o| (o, false));
