@@ -138,6 +138,14 @@ async fn handle(State(cx): State<Ctx>, req: Request) -> Response {
         Err(_) => return Status::bad_request(format!("the request body is larger than {MAX_BODY} bytes")).into_response(),
     };
     let host = parts.headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1").to_string();
+    // Which credentials came (none over http; `aws eks get-token`'s over https), for the log.
+    let auth = match parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+        None => "none",
+        Some(v) if v.starts_with("Bearer k8s-aws-v1.") => "eks-token",
+        Some(v) if v.starts_with("Bearer ") => "bearer",
+        Some(_) => "other",
+    };
+    let (method, logged_path) = (parts.method.clone(), path.clone());
     let r = objects::Request {
         method: parts.method.clone(),
         path: format!("/{sub}"),
@@ -146,7 +154,9 @@ async fn handle(State(cx): State<Ctx>, req: Request) -> Response {
         body,
         host,
     };
-    route(&cluster, r).await
+    let resp = route(&cluster, r).await;
+    tracing::debug!(cluster = %name, %method, path = %logged_path, status = resp.status().as_u16(), auth, "kubernetes request");
+    resp
 }
 
 fn percent_decode(s: &str) -> String {

@@ -51,7 +51,7 @@ async fn apply_get_events_delete() {
 
     let (status, v) = call(&app, "POST", "/_lbsim/k8s/apply", SVC).await;
     assert_eq!(status, 200, "{v}");
-    assert_eq!(v["applied"][0], "Service/default/web");
+    assert_eq!(v["applied"][0]["line"], "service/web created");
     let v = until(&app, "/_lbsim/k8s/services", |v| v["services"][0]["hostname"].is_string()).await;
     let host = v["services"][0]["hostname"].as_str().unwrap_or_default();
     assert!(host.starts_with("k8s-default-web-") && host.ends_with(".elb.us-east-1.amazonaws.com"), "{v}");
@@ -69,8 +69,9 @@ async fn apply_get_events_delete() {
 
     // Refusals: unknown cluster, bad manifest, unknown Service, unknown parameter.
     assert_eq!(call(&app, "GET", "/_lbsim/k8s/services?cluster=nope", "").await.0, 404);
-    let (status, v) = call(&app, "POST", "/_lbsim/k8s/apply", "kind: Deployment\nmetadata: {name: x}\n").await;
-    assert_eq!((status, v["error"]["code"].as_str()), (400, Some("InvalidManifest")));
+    let (status, v) = call(&app, "POST", "/_lbsim/k8s/apply", "apiVersion: v1\nkind: Foo\nmetadata: {name: x}\n").await;
+    assert_eq!((status, v["error"]["code"].as_str()), (400, Some("BadRequest")), "{v}");
+    assert_eq!(v["error"]["message"], "document 1: no matches for kind \"Foo\" in version \"v1\"");
     assert_eq!(call(&app, "DELETE", "/_lbsim/k8s/services/default/nope", "").await.0, 404);
     assert_eq!(call(&app, "GET", "/_lbsim/k8s/events?bogus=1", "").await.0, 400);
 }
