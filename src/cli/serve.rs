@@ -3,6 +3,7 @@
 //! emulation running on it. Loads the state file first (a corrupt one stops the start), writes it
 //! on shutdown and every `--snapshot-interval` seconds.
 
+use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -170,7 +171,9 @@ async fn serve(
         tokio::spawn(snapshots_every(app.clone(), secs));
     }
     // Tests and scripts wait for this line to know the server is ready.
-    println!("lbsim listening on http://{addr}");
+    // Written, not println!: a reader that closed the pipe after this line must not stop lbsim.
+    let mut stdout = std::io::stdout();
+    let _ = writeln!(stdout, "lbsim listening on http://{addr}");
     for c in live.list() {
         let n = &c.loaded.name;
         println!(
