@@ -176,7 +176,8 @@ async fn serve(
     let _ = writeln!(stdout, "lbsim listening on http://{addr}");
     for c in live.list() {
         let n = &c.loaded.name;
-        println!(
+        let _ = writeln!(
+            stdout,
             "Kubernetes API of cluster {n}: http://{addr}{}/{n} (https://{https_host}{}/{n}; lbsim kubeconfig --cluster {n})",
             crate::k8s::PREFIX,
             crate::k8s::PREFIX
