@@ -27,7 +27,7 @@ use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
 use chrono::DateTime;
-use lbsim::state::ManualClock;
+use lbsim::clock::ManualClock;
 use serde_json::Value;
 
 use crate::wire_golden::{self, Step};
@@ -439,7 +439,8 @@ async fn scripted_run_writes_only_model_names() {
     let script = std::fs::read_to_string(Path::new(MODELS).join("scripted_run.steps")).expect("scripted_run.steps");
     let steps = wire_golden::parse_steps(&script).expect("scripted_run.steps");
     let (app, clock) = wire_golden::golden_app();
-    let router = lbsim::server::router(app);
+    // The router lbsim's own SDK clients send through (client::InProcess).
+    let router = lbsim::server::aws_router(app);
     let mut vars = BTreeMap::new();
     let mut called: BTreeSet<(String, String)> = BTreeSet::new();
     let mut failures = Vec::new();

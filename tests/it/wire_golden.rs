@@ -20,9 +20,9 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use common::http::{self, Reply, xml_leaves};
+use lbsim::app::App;
+use lbsim::clock::{Clock, ManualClock};
 use lbsim::config::Config;
-use lbsim::server::App;
-use lbsim::state::ManualClock;
 
 const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/wire");
 
@@ -197,7 +197,7 @@ pub const START: &str = "2025-01-15T10:20:30Z";
 pub fn golden_app() -> (Arc<App>, Arc<ManualClock>) {
     let start: DateTime<Utc> = START.parse().unwrap();
     let clock = Arc::new(ManualClock::new(start));
-    let app = App::with_clock(Config { seed: Some(42), ..Config::default() }, clock.clone()).expect("config");
+    let app = App::with_clock(Config { seed: Some(42), ..Config::default() }, Clock::Virtual(clock.clone())).expect("config");
     (app, clock)
 }
 
