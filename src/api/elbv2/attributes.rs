@@ -42,7 +42,7 @@ const TG_KEYS: &[(&str, Kind)] = &[
     ("deregistration_delay.timeout_seconds", Kind::Int(0, 3600)),
     ("deregistration_delay.connection_termination.enabled", Kind::Bool),
     ("stickiness.enabled", Kind::Bool),
-    ("stickiness.type", Kind::Enum(&["source_ip"])),
+    ("stickiness.type", Kind::Text),
     ("proxy_protocol_v2.enabled", Kind::Bool),
     ("preserve_client_ip.enabled", Kind::Bool),
     ("load_balancing.cross_zone.enabled", Kind::Enum(&["true", "false", "use_load_balancer_configuration"])),
@@ -89,7 +89,7 @@ const ALB_KEYS: &[(&str, Kind)] = &[
 const ALB_TG_KEYS: &[(&str, Kind)] = &[
     ("deregistration_delay.timeout_seconds", Kind::Int(0, 3600)),
     ("stickiness.enabled", Kind::Bool),
-    ("stickiness.type", Kind::Enum(&["lb_cookie", "app_cookie"])),
+    ("stickiness.type", Kind::Text),
     ("stickiness.lb_cookie.duration_seconds", Kind::Int(1, 604_800)),
     ("stickiness.app_cookie.cookie_name", Kind::Text),
     ("stickiness.app_cookie.duration_seconds", Kind::Int(1, 604_800)),
@@ -275,6 +275,25 @@ fn validate(items: &[(String, String)], table: &[(&str, Kind)], what: &str) -> A
     Ok(out)
 }
 
+/// Stickiness types by target-group protocol (BC-ELB doc; moto's texts, which read like AWS's
+/// [unverified]).
+fn check_stickiness(protocol: &str, kind: &str, enabled: bool) -> ApiResult<()> {
+    const KNOWN: &[&str] = &["app_cookie", "lb_cookie", "source_ip"];
+    if !KNOWN.contains(&kind) {
+        return Err(ApiError::validation("'Stickiness type' must be one of [app_cookie, lb_cookie, source_ip]"));
+    }
+    if protocol == "TLS" && enabled {
+        return Err(ApiError::validation("You cannot enable stickiness on target groups with the TLS protocol"));
+    }
+    let fits = if matches!(protocol, "HTTP" | "HTTPS") { kind != "source_ip" } else { kind == "source_ip" };
+    if !fits {
+        return Err(ApiError::validation(format!(
+            "Stickiness type '{kind}' is not supported for target groups with the {protocol} protocol"
+        )));
+    }
+    Ok(())
+}
+
 fn config_error(msg: String) -> ApiError {
     ApiError::new(ErrorCode::InvalidConfigurationRequest, msg)
 }
@@ -371,6 +390,7 @@ impl Action for ModifyTargetGroupAttributes {
         let tg = find_tg(r, &self.arn)?;
         self.changes = validate(&self.changes, if tg.for_alb() { ALB_TG_KEYS } else { TG_KEYS }, "Target group")?;
         let a = |k| after(&tg.attributes, &self.changes, k);
+        check_stickiness(&tg.protocol, a("stickiness.type"), a("stickiness.enabled") == "true")?;
         // Rules from the BC-ELB key documentation [unverified texts].
         if udp(&tg.protocol) && a("preserve_client_ip.enabled") == "false" {
             return Err(config_error(format!(

@@ -49,9 +49,13 @@ fn parse_one(c: &P) -> ApiResult<Condition> {
         // OBS (ACK community#2759).
         return Err(ApiError::validation(format!("You cannot provide both Values and '{config}' for a condition of type '{field}'")));
     }
-    // Legacy Values exist for host-header and path-pattern only (BC-ELB doc) [unverified text].
+    // Legacy Values exist for host-header and path-pattern only, one value (BC-ELB doc); the
+    // texts of this file are moto's, which read like AWS's [unverified].
     if !has_config && !matches!(field, "host-header" | "path-pattern") {
-        return Err(ApiError::validation(format!("A condition of type '{field}' must specify '{config}'")));
+        return Err(ApiError::validation(format!("A '{config}' must be specified with '{field}'")));
+    }
+    if legacy.len() > 1 {
+        return Err(ApiError::validation(format!("The '{field}' field contains too many values; the limit is '1'")));
     }
     let cfg = c.child(config);
     let mut out = Condition { field: field.to_string(), values: legacy, regex_values: legacy_regex, header_name: None, query: Vec::new() };
@@ -61,7 +65,13 @@ fn parse_one(c: &P) -> ApiResult<Condition> {
                 for kv in cfg.list("Values")? {
                     let value = kv.str("Value").unwrap_or("");
                     if value.is_empty() {
-                        return Err(ApiError::validation("A query string condition value must have a 'Value'"));
+                        return Err(ApiError::validation("A 'Value' must be specified in 'QueryStringKeyValuePair'"));
+                    }
+                    if value.len() > 128 {
+                        return Err(ApiError::validation("The 'Value' value is too long; the limit is '128'"));
+                    }
+                    if kv.str("Key").is_some_and(|k| k.len() > 128) {
+                        return Err(ApiError::validation("The 'Key' value is too long; the limit is '128'"));
                     }
                     out.query.push((kv.str("Key").filter(|k| !k.is_empty()).map(String::from), value.to_string()));
                 }
@@ -75,7 +85,7 @@ fn parse_one(c: &P) -> ApiResult<Condition> {
             let name = required(&cfg, "HttpHeaderName")
                 .map_err(|_| ApiError::validation("An HTTP header condition must specify 'HttpHeaderName'"))?;
             if name.len() > 40 {
-                return Err(ApiError::validation(format!("HTTP header name '{name}' cannot be longer than 40 characters")));
+                return Err(ApiError::validation("The 'HttpHeaderName' value is too long; the limit is '40'"));
             }
             out.header_name = Some(name.to_string());
         }
@@ -87,38 +97,40 @@ fn parse_one(c: &P) -> ApiResult<Condition> {
         return Err(ApiError::validation(format!("RegexValues are not supported for a condition of type '{field}'")));
     }
     if out.values.is_empty() && out.regex_values.is_empty() && out.query.is_empty() {
-        return Err(ApiError::validation(format!("A condition of type '{field}' must have at least one value")));
+        return Err(ApiError::validation(match field {
+            "host-header" | "path-pattern" => "A condition value must be specified".to_string(),
+            _ => format!("A '{field}' value must be specified"),
+        }));
     }
     check_values(&out)?;
     Ok(out)
 }
 
-/// Value rules of each field (BC-ELB `*ConditionConfig` docs) [unverified texts].
+/// Value rules of each field (BC-ELB `*ConditionConfig` docs).
 fn check_values(c: &Condition) -> ApiResult<()> {
-    for v in &c.values {
-        match c.field.as_str() {
-            "host-header" if v.len() > 128 || v.is_empty() => {
-                return Err(ApiError::validation(format!("Condition value '{v}' for field 'host-header' must be 1 to 128 characters")));
-            }
-            "host-header" if !v.bytes().all(|b| b.is_ascii_alphanumeric() || b"-.*?_".contains(&b)) => {
+    let field = c.field.as_str();
+    let too_long = || {
+        ApiError::validation(format!(
+            "The '{field}' value is too long; the limit is '{}'",
+            if field == "http-request-method" { 40 } else { 128 }
+        ))
+    };
+    for v in c.values.iter().chain(&c.regex_values) {
+        match field {
+            "host-header" | "path-pattern" | "http-header" if v.len() > 128 => return Err(too_long()),
+            "host-header" if !v.bytes().all(|b| b.is_ascii_alphanumeric() || b"-.*?_".contains(&b)) && c.regex_values.is_empty() => {
                 // OBS (CloudFormation, convox/praxis#169).
                 return Err(ApiError::validation("Condition value for field 'host-header' must be a valid hostname"));
             }
-            "path-pattern" if v.len() > 128 || v.is_empty() => {
-                return Err(ApiError::validation(format!("Condition value '{v}' for field 'path-pattern' must be 1 to 128 characters")));
-            }
-            "http-request-method" if v.len() > 40 || !v.bytes().all(|b| b.is_ascii_uppercase() || b == b'-' || b == b'_') => {
-                return Err(ApiError::validation(format!(
-                    "Condition value '{v}' for field 'http-request-method' can only contain A-Z, hyphens (-) and underscores (_)"
-                )));
+            "http-request-method" if v.len() > 40 => return Err(too_long()),
+            "http-request-method" if !v.bytes().all(|b| b.is_ascii_uppercase() || b == b'-' || b == b'_') => {
+                return Err(ApiError::validation(
+                    "The 'http-request-method' value is invalid; the allowed characters are A-Z, hyphen and underscore",
+                ));
             }
             "source-ip" if !cidr_ok(v) => {
-                return Err(ApiError::validation(format!("Condition value '{v}' for field 'source-ip' must be a valid CIDR block")));
-            }
-            "http-header" if v.len() > 128 => {
-                return Err(ApiError::validation(format!(
-                    "Condition value '{v}' for field 'http-header' cannot be longer than 128 characters"
-                )));
+                // [unverified] text.
+                return Err(ApiError::validation(format!("The 'source-ip' value '{v}' is not a valid CIDR block")));
             }
             _ => {}
         }

@@ -176,8 +176,15 @@ pub fn build_health(
         10
     };
     let timeout = input.timeout.or(if changed_kind { None } else { base.map(|b| b.timeout) }).unwrap_or(default_timeout);
+    // moto's texts, which read like AWS's [unverified]: HTTP/HTTPS groups need a strictly
+    // shorter timeout.
+    if alb && timeout >= interval {
+        return Err(ApiError::validation(format!("Health check timeout '{timeout}' must be smaller than the interval '{interval}'")));
+    }
     if timeout > interval {
-        return Err(ApiError::validation(format!("Health check timeout '{timeout}' must not be greater than the interval '{interval}'")));
+        return Err(ApiError::validation(format!(
+            "Health check timeout '{timeout}' must be smaller than or equal to the interval '{interval}'"
+        )));
     }
     Ok(HealthCheck {
         enabled: true,
