@@ -3,6 +3,11 @@
 //! Covers both success envelopes (EC2, Query), both error envelopes, and the protocol errors
 //! (unknown action or service, missing Action, bad encoding, oversized body).
 //!
+//! A case may hold a `setup` file: requests sent first, one per line, as
+//! `<service> <var> <element>[#n] <form body>`; the text of the n-th (default first) `<element>`
+//! of the answer becomes `{var}` in later setup lines and in `request.form` (`-` captures
+//! nothing). So a rule's case can create the load balancer, listener and target group it needs.
+//!
 //! `LBSIM_BLESS=1 cargo test --test wire_golden` rewrites `response.xml` and `status` from the
 //! server's answers; review the diff before committing it.
 
@@ -59,6 +64,57 @@ fn request(case: &Path) -> (Vec<(String, String)>, Vec<u8>) {
         headers.insert(0, ("Content-Type".into(), "application/x-www-form-urlencoded; charset=utf-8".into()));
     }
     (headers, body)
+}
+
+/// Headers that sign a request for `service` in us-east-1 (the server reads the credential scope).
+fn signed(service: &str) -> Vec<(String, String)> {
+    vec![
+        ("Content-Type".into(), "application/x-www-form-urlencoded; charset=utf-8".into()),
+        (
+            "Authorization".into(),
+            format!(
+                "AWS4-HMAC-SHA256 Credential=test/20250115/us-east-1/{service}/aws4_request, SignedHeaders=content-type;host;x-amz-date, Signature={}",
+                "0".repeat(64)
+            ),
+        ),
+        ("X-Amz-Date".into(), "20250115T102030Z".into()),
+    ]
+}
+
+fn substitute(text: &str, vars: &[(String, String)]) -> String {
+    let mut out = text.to_string();
+    for (k, v) in vars {
+        out = out.replace(&format!("{{{k}}}"), v);
+    }
+    out
+}
+
+/// Runs a case's `setup` lines against the server; returns the captured variables.
+async fn setup(case: &Path, addr: &str) -> Vec<(String, String)> {
+    let mut vars: Vec<(String, String)> = Vec::new();
+    let Some(text) = read(&case.join("setup")) else { return vars };
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let mut parts = line.splitn(4, ' ');
+        let (Some(service), Some(var), Some(element), Some(form)) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+            panic!("{}: setup line needs `service var element form`: {line}", case.display());
+        };
+        let (element, nth) = match element.split_once('#') {
+            Some((e, n)) => (e, n.parse::<usize>().expect("element#n")),
+            None => (element, 1),
+        };
+        let headers = signed(service);
+        let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let reply = http::post(addr, &headers, substitute(form, &vars).as_bytes()).await;
+        let body = reply.text();
+        assert!(reply.status < 300, "{}: setup request failed: {line}\n{body}", case.display());
+        if var != "-" {
+            let leaves = xml_leaves(&body).unwrap();
+            let found = leaves.iter().filter(|(p, _)| p.rsplit('/').next() == Some(element)).nth(nth - 1);
+            let (_, value) = found.unwrap_or_else(|| panic!("{}: no {element}#{nth} in {body}", case.display()));
+            vars.push((var.to_string(), value.clone()));
+        }
+    }
+    vars
 }
 
 /// Replaces values that change from run to run: a uuid (request ids) becomes `{uuid}`, a
@@ -173,7 +229,10 @@ async fn golden_wire_files() {
     for case in &cases {
         // A fresh, seeded server per case: cases cannot see each other's resources.
         let s = common::start().await;
+        let vars = setup(case, s.url.trim_start_matches("http://")).await;
         let (headers, body) = request(case);
+        // Only cases with a setup are rewritten (others may hold bytes that are not UTF-8).
+        let body = if vars.is_empty() { body } else { substitute(&String::from_utf8_lossy(&body), &vars).into_bytes() };
         let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         let reply = http::post(s.url.trim_start_matches("http://"), &headers, &body).await;
         for p in check(case, &reply, bless) {
