@@ -18,6 +18,7 @@ pub mod config;
 pub mod ctx;
 pub mod deploy;
 pub mod discovery;
+pub mod ingress;
 pub mod model;
 pub mod naming;
 pub mod networking;

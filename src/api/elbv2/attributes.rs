@@ -282,14 +282,14 @@ fn check_stickiness(protocol: &str, kind: &str, enabled: bool) -> ApiResult<()> 
     if !KNOWN.contains(&kind) {
         return Err(ApiError::validation("'Stickiness type' must be one of [app_cookie, lb_cookie, source_ip]"));
     }
-    if protocol == "TLS" && enabled {
-        return Err(ApiError::validation("You cannot enable stickiness on target groups with the TLS protocol"));
-    }
     let fits = if matches!(protocol, "HTTP" | "HTTPS") { kind != "source_ip" } else { kind == "source_ip" };
     if !fits {
         return Err(ApiError::validation(format!(
             "Stickiness type '{kind}' is not supported for target groups with the {protocol} protocol"
         )));
+    }
+    if protocol == "TLS" && enabled {
+        return Err(ApiError::validation("You cannot enable stickiness on target groups with the TLS protocol"));
     }
     Ok(())
 }
