@@ -61,7 +61,7 @@ async fn create_alb_is_the_default_type_with_its_own_arn_dns_and_default_group()
     assert!(!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()), "{dns}");
     assert_eq!(lb.canonical_hosted_zone_id(), Some("Z35SXDOTRQ7X7K"));
     // No groups given: the VPC's default group, on the load balancer and its interfaces.
-    assert_eq!(lb.security_groups(), [w.default_sg.clone()]);
+    assert_eq!(lb.security_groups(), std::slice::from_ref(&w.default_sg));
     assert_eq!(lb.availability_zones().len(), 2);
     assert!(lb.enforce_security_group_inbound_rules_on_private_link_traffic().is_none());
     let ec2 = s.ec2().await;
@@ -140,7 +140,7 @@ async fn alb_groups_can_change_and_block_group_deletion() {
     let e = ec2.delete_security_group().group_id(&a).send().await.unwrap_err();
     assert_eq!(code(&e), "DependencyViolation");
     let out = elb.set_security_groups().load_balancer_arn(arn).security_groups(&b).send().await.unwrap();
-    assert_eq!(out.security_group_ids(), [b.clone()]);
+    assert_eq!(out.security_group_ids(), std::slice::from_ref(&b));
     ec2.delete_security_group().group_id(&a).send().await.expect("a is free once the ALB moved to b");
     let e = elb.set_security_groups().load_balancer_arn(arn).set_security_groups(Some(vec![])).send().await.unwrap_err();
     assert_eq!(code(&e), "ValidationError");

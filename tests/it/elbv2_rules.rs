@@ -119,7 +119,7 @@ async fn create_rule_shapes_conditions_and_tags() {
     assert_eq!(tags.tag_descriptions()[0].tags()[0].value(), Some("80:10"));
     // The target group now serves the ALB through the rule.
     let d = elb.describe_target_groups().target_group_arns(&tg).send().await.unwrap();
-    assert_eq!(d.target_groups()[0].load_balancer_arns(), [lb.clone()]);
+    assert_eq!(d.target_groups()[0].load_balancer_arns(), std::slice::from_ref(&lb));
     let e = elb.delete_target_group().target_group_arn(&tg).send().await.unwrap_err();
     assert_eq!(code(&e), "ResourceInUse");
     // The legacy form is accepted and reads back the same way.

@@ -14,7 +14,10 @@ use crate::wire::{P, Xml};
 const ACTION_TYPES: &[&str] = &["forward", "authenticate-oidc", "authenticate-cognito", "redirect", "fixed-response", "jwt-validation"];
 const CONTENT_TYPES: &[&str] = &["text/plain", "text/css", "text/html", "application/javascript", "application/json"];
 
-fn forward(a: &P) -> ApiResult<(Option<Vec<(String, Option<i64>)>>, Option<(bool, Option<i64>)>)> {
+/// (target group, weight) pairs of a ForwardConfig, and its stickiness (enabled, duration).
+type Forward = (Option<Vec<(String, Option<i64>)>>, Option<(bool, Option<i64>)>);
+
+fn forward(a: &P) -> ApiResult<Forward> {
     let fc = a.child("ForwardConfig");
     let tgs = if a.has_child("ForwardConfig") {
         let mut tgs = Vec::new();
@@ -176,7 +179,7 @@ pub fn compatible(listener: &str, tg: &str) -> bool {
 /// Checks actions against state for a listener of `protocol` on `lb` and returns every target
 /// group they use. ALB forwards read back with weight 1 and stickiness off when not given
 /// (believed AWS behaviour), so the actions are normalised in place.
-pub fn check_actions<'a>(r: &Region, lb: &LoadBalancer, protocol: &str, actions: &'a mut [Action]) -> ApiResult<Vec<String>> {
+pub fn check_actions(r: &Region, lb: &LoadBalancer, protocol: &str, actions: &mut [Action]) -> ApiResult<Vec<String>> {
     let mut used: Vec<String> = Vec::new();
     for a in actions.iter_mut() {
         if !lb.is_alb() {

@@ -149,7 +149,7 @@ impl ElbMix {
     /// Creates and deletes in turn, so the listener keeps about `RULES` rules.
     fn rule_churn(&self) -> Call {
         let turn = self.rule_turns.fetch_add(1, Ordering::Relaxed);
-        if turn % 2 == 0 {
+        if turn.is_multiple_of(2) {
             return self.create_rule(RULES + turn / 2);
         }
         match self.rules.lock().pop_front() {
