@@ -327,3 +327,37 @@ async fn rules_exist_on_alb_listeners_only() {
         .await;
     assert_eq!(code(&e.unwrap_err()), "ListenerNotFound");
 }
+
+#[tokio::test]
+async fn actions_per_rule_targets_per_alb_and_deletion() {
+    let s = common::start_with(fx::config(&[("targets-per-application-load-balancer", 2)], fx::fast())).await;
+    let elb = s.elbv2().await;
+    let (lb, l, tg) = setup(&s, &elb).await;
+    // One routing action per rule (no authentication actions here).
+    let e = elb
+        .create_rule()
+        .listener_arn(&l)
+        .priority(1)
+        .conditions(path(&["/a"]))
+        .actions(fx::forward(&tg))
+        .actions(fixed("200"))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "TooManyActions");
+    // The ALB's target quota counts the groups its rules forward to.
+    let w = fx::world(&s);
+    let ids: Vec<String> = (0..3).map(|_| fx::add_instance(&s, &w.subnets[0].0, lbsim::state::ec2::InstanceState::Running)).collect();
+    rule(&elb, &l, 1, vec![path(&["/a"])], &tg).await;
+    elb.register_targets().target_group_arn(&tg).targets(fx::target(&ids[0])).targets(fx::target(&ids[1])).send().await.unwrap();
+    let e = elb.register_targets().target_group_arn(&tg).targets(fx::target(&ids[2])).send().await.unwrap_err();
+    assert_eq!(code(&e), "TooManyTargets");
+    let health = fx::health(&elb, &tg).await;
+    assert!(health.iter().all(|(_, state, _)| state == "healthy"), "{health:?}");
+    // Deleting the ALB takes listeners and rules with it and frees the group.
+    let r = elb.describe_rules().listener_arn(&l).send().await.unwrap().rules()[0].rule_arn().unwrap().to_string();
+    elb.delete_load_balancer().load_balancer_arn(&lb).send().await.unwrap();
+    assert_eq!(code(&elb.describe_rules().rule_arns(&r).send().await.unwrap_err()), "RuleNotFound");
+    assert_eq!(code(&elb.describe_tags().resource_arns(&r).send().await.unwrap_err()), "RuleNotFound");
+    elb.delete_target_group().target_group_arn(&tg).send().await.expect("no longer in use");
+}
