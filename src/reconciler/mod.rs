@@ -18,6 +18,8 @@ pub mod config;
 pub mod ctx;
 pub mod deploy;
 pub mod discovery;
+pub mod error;
+pub mod finalizer;
 pub mod ingress;
 pub mod memory;
 pub mod model;
