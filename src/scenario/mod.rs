@@ -5,8 +5,9 @@
 //! Owns: the format (`format`), its JSON Schema check (`schema`), the world a scenario runs in
 //! (`env`), step execution (`runner`), node changes (`nodes`), raw API calls (`raw`), checks
 //! (`checks`) and reports (`report`).
-//! May call: `sim`-style wiring of `server`, `cluster`, `reconciler`, `sdk`; `admin` (faults,
-//! usage) in process. Must never: change what the controller decides; checks only read.
+//! May call: `world` (the one builder of lbsim + cluster + controller), `client` (SDK clients and
+//! raw calls), `cluster`, `reconciler`, `app` and `admin` (faults, usage) in process. Must never:
+//! change what the controller decides; checks only read.
 
 pub mod checks;
 pub mod env;
