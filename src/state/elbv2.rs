@@ -271,6 +271,125 @@ impl Elbv2 {
 
     // ---- lookups -----------------------------------------------------------------------------
 
+    pub fn lbs(&self) -> &IndexMap<String, LoadBalancer> {
+        &self.lbs
+    }
+
+    pub fn lb_by_name(&self, name: &str) -> Option<&LoadBalancer> {
+        self.lb_by_name.get(name).and_then(|a| self.lbs.get(a))
+    }
+
+    pub fn tgs(&self) -> &IndexMap<String, TargetGroup> {
+        &self.tgs
+    }
+
+    pub fn tg_by_name(&self, name: &str) -> Option<&TargetGroup> {
+        self.tg_by_name.get(name).and_then(|a| self.tgs.get(a))
+    }
+
+    pub fn listeners(&self) -> &IndexMap<String, Listener> {
+        &self.listeners
+    }
+
+    /// The listener whose default rule has this ARN.
+    pub fn rule_listener(&self, rule_arn: &str) -> Option<&Listener> {
+        self.rule_listener.get(rule_arn).and_then(|l| self.listeners.get(l))
+    }
+
+    /// Whether a listener forwards to the target group (DeleteTargetGroup refuses then).
+    pub fn tg_in_use(&self, tg: &str) -> bool {
+        self.tg_listeners.get(tg).is_some_and(|l| !l.is_empty())
+    }
+
+    /// The tags of a load balancer, target group, listener or listener rule, by ARN.
+    pub fn tags(&self, arn: &str) -> Option<&Tags> {
+        if let Some(x) = self.lbs.get(arn) {
+            return Some(&x.tags);
+        }
+        if let Some(x) = self.tgs.get(arn) {
+            return Some(&x.tags);
+        }
+        if let Some(x) = self.listeners.get(arn) {
+            return Some(&x.tags);
+        }
+        self.rule_listener(arn).map(|l| &l.rule_tags)
+    }
+
+    fn tags_mut(&mut self, arn: &str) -> Option<&mut Tags> {
+        if self.lbs.contains_key(arn) {
+            return self.lbs.get_mut(arn).map(|x| &mut x.tags);
+        }
+        if self.tgs.contains_key(arn) {
+            return self.tgs.get_mut(arn).map(|x| &mut x.tags);
+        }
+        if self.listeners.contains_key(arn) {
+            return self.listeners.get_mut(arn).map(|x| &mut x.tags);
+        }
+        let l = self.rule_listener.get(arn)?.clone();
+        self.listeners.get_mut(&l).map(|x| &mut x.rule_tags)
+    }
+
+    // ---- tags, attributes, settings ------------------------------------------------------------
+
+    /// Adds or overwrites tag keys on a resource (AddTags overwrites existing keys, BC-ELB doc).
+    pub fn add_tags(&mut self, arn: &str, new: &Tags) {
+        let Some(tags) = self.tags_mut(arn) else { return };
+        for (k, v) in new {
+            match tags.iter_mut().find(|(e, _)| e == k) {
+                Some(slot) => slot.1.clone_from(v),
+                None => tags.push((k.clone(), v.clone())),
+            }
+        }
+    }
+
+    pub fn remove_tags(&mut self, arn: &str, keys: &[String]) {
+        if let Some(tags) = self.tags_mut(arn) {
+            tags.retain(|(k, _)| !keys.contains(k));
+        }
+    }
+
+    /// Sets validated attribute values of a load balancer, target group or listener, by ARN;
+    /// keys not given keep their values.
+    pub fn set_attributes(&mut self, arn: &str, changes: Vec<(String, String)>) {
+        let attrs = if let Some(x) = self.lbs.get_mut(arn) {
+            &mut x.attributes
+        } else if let Some(x) = self.tgs.get_mut(arn) {
+            &mut x.attributes
+        } else if let Some(x) = self.listeners.get_mut(arn) {
+            &mut x.attributes
+        } else {
+            return;
+        };
+        for (k, v) in changes {
+            attrs.insert(k, v);
+        }
+    }
+
+    pub fn set_lb_ip_type(&mut self, arn: &str, ip_type: &str) {
+        if let Some(lb) = self.lbs.get_mut(arn) {
+            lb.ip_address_type = ip_type.to_string();
+        }
+    }
+
+    pub fn set_tg_health(&mut self, arn: &str, health: HealthCheck) {
+        if let Some(tg) = self.tgs.get_mut(arn) {
+            tg.health = health;
+        }
+    }
+
+    /// Appends certificates to a listener's certificate list (the caller drops repeats).
+    pub fn add_certificates(&mut self, listener: &str, certs: Vec<String>) {
+        if let Some(l) = self.listeners.get_mut(listener) {
+            l.extra_certificates.extend(certs);
+        }
+    }
+
+    pub fn remove_certificates(&mut self, listener: &str, certs: &[String]) {
+        if let Some(l) = self.listeners.get_mut(listener) {
+            l.extra_certificates.retain(|c| !certs.contains(c));
+        }
+    }
+
     /// The load balancer a target group is used by (a target group has at most one).
     pub fn tg_lb(&self, tg: &str) -> Option<&str> {
         let l = self.tg_listeners.get(tg)?.iter().next()?;

@@ -44,7 +44,7 @@ pub fn add_sg(s: &Server, vpc: &str, name: &str) -> String {
 /// A second VPC (10.9.0.0/16) with one subnet in the first zone: (vpc, subnet).
 pub fn other_vpc(s: &Server) -> (String, String) {
     s.app.store.with_region(ACCOUNT, REGION, |r| {
-        let vpc = r.create_vpc("10.9.0.0/16".parse().unwrap(), false);
+        let vpc = r.create_vpc("10.9.0.0/16".parse().unwrap(), false, "default");
         let az = r.azs[0].clone();
         let subnet = r.create_subnet(&vpc, "10.9.1.0/24".parse().unwrap(), &az.name, &az.id, false);
         (vpc, subnet)
