@@ -348,6 +348,17 @@ impl Elbv2 {
         }
     }
 
+    /// The attributes of a load balancer, target group or listener, by ARN.
+    pub fn attributes(&self, arn: &str) -> Option<&IndexMap<String, String>> {
+        if let Some(x) = self.lbs.get(arn) {
+            return Some(&x.attributes);
+        }
+        if let Some(x) = self.tgs.get(arn) {
+            return Some(&x.attributes);
+        }
+        self.listeners.get(arn).map(|x| &x.attributes)
+    }
+
     /// Sets validated attribute values of a load balancer, target group or listener, by ARN;
     /// keys not given keep their values.
     pub fn set_attributes(&mut self, arn: &str, changes: Vec<(String, String)>) {

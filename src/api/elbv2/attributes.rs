@@ -7,10 +7,10 @@
 use indexmap::IndexMap;
 
 use super::common::{check_len, find_lb, find_listener, find_tg, required, write_attributes};
-use crate::api::{Action, Ctx, Rendered};
+use crate::api::{Action, Ctx, Render};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::state::Region;
-use crate::wire::P;
+use crate::wire::{P, Xml};
 
 /// What values a key takes.
 #[derive(Clone, Copy)]
@@ -156,18 +156,30 @@ fn after<'a>(current: &'a IndexMap<String, String>, changes: &'a [(String, Strin
     changes.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str()).or(current.get(key).map(String::as_str)).unwrap_or("")
 }
 
+/// The whole attribute set of a load balancer, target group or listener (every Describe and
+/// Modify answers with it), by ARN.
+pub struct Attributes(String);
+
+impl Render for Attributes {
+    fn write_xml(&self, r: &Region, w: &mut Xml) {
+        if let Some(a) = r.elb().attributes(&self.0) {
+            write_attributes(w, a);
+        }
+    }
+}
+
 pub struct DescribeLoadBalancerAttributes {
     arn: String,
 }
 
 impl Action for DescribeLoadBalancerAttributes {
-    type Output = Rendered;
+    type Output = Attributes;
     fn from_params(p: &P) -> ApiResult<Self> {
         Ok(DescribeLoadBalancerAttributes { arn: required(p, "LoadBalancerArn")?.to_string() })
     }
-    fn apply(self, r: &mut Region, cx: &Ctx) -> ApiResult<Rendered> {
-        let lb = find_lb(r, &self.arn)?;
-        Ok(Rendered::with(cx, |w| write_attributes(w, &lb.attributes)))
+    fn apply(self, r: &mut Region, _: &Ctx) -> ApiResult<Attributes> {
+        find_lb(r, &self.arn)?;
+        Ok(Attributes(self.arn))
     }
 }
 
@@ -177,12 +189,12 @@ pub struct ModifyLoadBalancerAttributes {
 }
 
 impl Action for ModifyLoadBalancerAttributes {
-    type Output = Rendered;
+    type Output = Attributes;
     fn from_params(p: &P) -> ApiResult<Self> {
         let arn = required(p, "LoadBalancerArn")?.to_string();
         Ok(ModifyLoadBalancerAttributes { arn, changes: parse(p, LB_KEYS, "Load balancer", 20)? })
     }
-    fn apply(self, r: &mut Region, cx: &Ctx) -> ApiResult<Rendered> {
+    fn apply(self, r: &mut Region, _: &Ctx) -> ApiResult<Attributes> {
         let lb = find_lb(r, &self.arn)?;
         // [unverified] texts for the two cross-key rules below.
         if after(&lb.attributes, &self.changes, "access_logs.s3.enabled") == "true"
@@ -197,12 +209,8 @@ impl Action for ModifyLoadBalancerAttributes {
                 "The value of 'secondary_ips.auto_assigned.per_subnet' cannot be decreased from '{old}' to '{new}'"
             )));
         }
-        let lb = r.elb.lbs.get_mut(&self.arn).ok_or_else(ApiError::lb_not_found)?;
-        for (k, v) in self.changes {
-            lb.attributes.insert(k, v);
-        }
-        let lb = &r.elb.lbs[&self.arn];
-        Ok(Rendered::with(cx, |w| write_attributes(w, &lb.attributes)))
+        r.elb_mut().set_attributes(&self.arn, self.changes);
+        Ok(Attributes(self.arn))
     }
 }
 
@@ -211,13 +219,13 @@ pub struct DescribeTargetGroupAttributes {
 }
 
 impl Action for DescribeTargetGroupAttributes {
-    type Output = Rendered;
+    type Output = Attributes;
     fn from_params(p: &P) -> ApiResult<Self> {
         Ok(DescribeTargetGroupAttributes { arn: required(p, "TargetGroupArn")?.to_string() })
     }
-    fn apply(self, r: &mut Region, cx: &Ctx) -> ApiResult<Rendered> {
-        let tg = find_tg(r, &self.arn)?;
-        Ok(Rendered::with(cx, |w| write_attributes(w, &tg.attributes)))
+    fn apply(self, r: &mut Region, _: &Ctx) -> ApiResult<Attributes> {
+        find_tg(r, &self.arn)?;
+        Ok(Attributes(self.arn))
     }
 }
 
@@ -227,12 +235,12 @@ pub struct ModifyTargetGroupAttributes {
 }
 
 impl Action for ModifyTargetGroupAttributes {
-    type Output = Rendered;
+    type Output = Attributes;
     fn from_params(p: &P) -> ApiResult<Self> {
         let arn = required(p, "TargetGroupArn")?.to_string();
         Ok(ModifyTargetGroupAttributes { arn, changes: parse(p, TG_KEYS, "Target group", usize::MAX)? })
     }
-    fn apply(self, r: &mut Region, cx: &Ctx) -> ApiResult<Rendered> {
+    fn apply(self, r: &mut Region, _: &Ctx) -> ApiResult<Attributes> {
         let tg = find_tg(r, &self.arn)?;
         let a = |k| after(&tg.attributes, &self.changes, k);
         // Rules from the BC-ELB key documentation [unverified texts].
@@ -254,12 +262,8 @@ impl Action for ModifyTargetGroupAttributes {
                 "'target_health_state.unhealthy.draining_interval_seconds' can only be set when 'target_health_state.unhealthy.connection_termination.enabled' is false".into(),
             ));
         }
-        let tg = r.elb.tgs.get_mut(&self.arn).ok_or_else(ApiError::tg_not_found)?;
-        for (k, v) in self.changes {
-            tg.attributes.insert(k, v);
-        }
-        let tg = &r.elb.tgs[&self.arn];
-        Ok(Rendered::with(cx, |w| write_attributes(w, &tg.attributes)))
+        r.elb_mut().set_attributes(&self.arn, self.changes);
+        Ok(Attributes(self.arn))
     }
 }
 
@@ -268,13 +272,13 @@ pub struct DescribeListenerAttributes {
 }
 
 impl Action for DescribeListenerAttributes {
-    type Output = Rendered;
+    type Output = Attributes;
     fn from_params(p: &P) -> ApiResult<Self> {
         Ok(DescribeListenerAttributes { arn: required(p, "ListenerArn")?.to_string() })
     }
-    fn apply(self, r: &mut Region, cx: &Ctx) -> ApiResult<Rendered> {
-        let l = find_listener(r, &self.arn)?;
-        Ok(Rendered::with(cx, |w| write_attributes(w, &l.attributes)))
+    fn apply(self, r: &mut Region, _: &Ctx) -> ApiResult<Attributes> {
+        find_listener(r, &self.arn)?;
+        Ok(Attributes(self.arn))
     }
 }
 
@@ -284,22 +288,18 @@ pub struct ModifyListenerAttributes {
 }
 
 impl Action for ModifyListenerAttributes {
-    type Output = Rendered;
+    type Output = Attributes;
     fn from_params(p: &P) -> ApiResult<Self> {
         let arn = required(p, "ListenerArn")?.to_string();
         Ok(ModifyListenerAttributes { arn, changes: parse(p, LISTENER_KEYS, "Listener", usize::MAX)? })
     }
-    fn apply(self, r: &mut Region, cx: &Ctx) -> ApiResult<Rendered> {
+    fn apply(self, r: &mut Region, _: &Ctx) -> ApiResult<Attributes> {
         let l = find_listener(r, &self.arn)?;
         if l.protocol == "UDP" {
             // The TCP idle timeout has no meaning on a UDP listener [unverified text].
             return Err(config_error("'tcp.idle_timeout.seconds' is not supported for listeners with the 'UDP' protocol".into()));
         }
-        let l = r.elb.listeners.get_mut(&self.arn).ok_or_else(ApiError::listener_not_found)?;
-        for (k, v) in self.changes {
-            l.attributes.insert(k, v);
-        }
-        let l = &r.elb.listeners[&self.arn];
-        Ok(Rendered::with(cx, |w| write_attributes(w, &l.attributes)))
+        r.elb_mut().set_attributes(&self.arn, self.changes);
+        Ok(Attributes(self.arn))
     }
 }

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use super::attributes::listener_defaults;
 use super::common::{Paging, arn_is, check_len, check_tag_quota, enum_member, find_lb, find_listener, int_in, parse_tags, required};
 use super::targets::check_lb_targets;
-use crate::api::{Action as ApiAction, Ctx, Empty, Rendered};
+use crate::api::{Action as ApiAction, Ctx, Empty, Page, Render};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::state::Region;
 use crate::state::elbv2::{Action, Listener, LoadBalancer, Tags};
@@ -188,7 +188,7 @@ fn check_spec(r: &Region, lb: &LoadBalancer, s: &Spec, listener: Option<&str>) -
             if !arn_is(tg_arn, "targetgroup/") {
                 return Err(ApiError::bad_elb_arn(tg_arn, "target group"));
             }
-            let tg = r.elb.tgs.get(tg_arn).ok_or_else(ApiError::tg_not_found)?;
+            let tg = r.elb().tgs().get(tg_arn).ok_or_else(ApiError::tg_not_found)?;
             if tg.vpc_id != lb.vpc_id {
                 // [unverified] text.
                 return Err(ApiError::new(
@@ -199,7 +199,7 @@ fn check_spec(r: &Region, lb: &LoadBalancer, s: &Spec, listener: Option<&str>) -
             if !compatible(&s.protocol, &tg.protocol) {
                 return Err(ApiError::incompatible_protocols(tg_arn));
             }
-            if let Some(other) = r.elb.tg_lb(tg_arn)
+            if let Some(other) = r.elb().tg_lb(tg_arn)
                 && other != lb.arn
             {
                 return Err(ApiError::tg_association_limit(tg_arn));
@@ -209,7 +209,7 @@ fn check_spec(r: &Region, lb: &LoadBalancer, s: &Spec, listener: Option<&str>) -
     }
     // The groups the load balancer would forward to afterwards.
     let mut after: BTreeSet<&str> = BTreeSet::new();
-    for l in r.elb.lb_listeners(&lb.arn).filter(|l| Some(l.arn.as_str()) != listener) {
+    for l in r.elb().lb_listeners(&lb.arn).filter(|l| Some(l.arn.as_str()) != listener) {
         after.extend(l.target_groups());
     }
     after.extend(new_tgs);
@@ -254,6 +254,44 @@ pub fn write_listener(w: &mut Xml, l: &Listener) {
     }
 }
 
+/// The `Listeners` of Create, Describe and ModifyListener; `new` is the ARN a create made.
+pub struct Listeners {
+    page: Page,
+    new: Option<String>,
+}
+
+impl Listeners {
+    fn one(r: &Region, arn: &str, new: bool) -> Listeners {
+        Listeners { page: Page::keyed(r.elb().listeners(), [arn], None), new: new.then(|| arn.to_string()) }
+    }
+}
+
+impl Render for Listeners {
+    fn write_xml(&self, r: &Region, w: &mut Xml) {
+        w.list("Listeners", self.page.of(r.elb().listeners()), write_listener);
+        w.opt("NextMarker", self.page.next.as_ref());
+    }
+    fn created(&self) -> Vec<&str> {
+        self.new.iter().map(String::as_str).collect()
+    }
+}
+
+/// DescribeRules' answer: the listeners whose default rules are on the page (an NLB listener
+/// has only its default rule).
+pub struct Rules(Page);
+
+impl Render for Rules {
+    fn write_xml(&self, r: &Region, w: &mut Xml) {
+        w.list("Rules", self.0.of(r.elb().listeners()), |w, l| {
+            w.leaf("RuleArn", &l.rule_arn).leaf("Priority", "default");
+            w.list("Conditions", std::iter::empty::<()>(), |_, _| {});
+            write_actions(w, "Actions", &l.actions);
+            w.bool("IsDefault", true);
+        });
+        w.opt("NextMarker", self.0.next.as_ref());
+    }
+}
+
 /// Whether a repeated CreateListener asks for what exists (then AWS returns it).
 fn same(l: &Listener, s: &Spec) -> bool {
     let tgs = |a: &[Action]| a.iter().flat_map(|x| x.target_groups()).map(String::from).collect::<BTreeSet<String>>();
@@ -293,7 +331,7 @@ pub struct CreateListener {
 }
 
 impl ApiAction for CreateListener {
-    type Output = Rendered;
+    type Output = Listeners;
     fn from_params(p: &P) -> ApiResult<Self> {
         let lb = required(p, "LoadBalancerArn")?.to_string();
         // [unverified] texts for the two members an NLB listener needs.
@@ -321,19 +359,17 @@ impl ApiAction for CreateListener {
         Ok(CreateListener { lb, spec, tags: parse_tags(p, "Tags")? })
     }
 
-    fn apply(self, r: &mut Region, cx: &Ctx) -> ApiResult<Rendered> {
+    fn apply(self, r: &mut Region, cx: &Ctx) -> ApiResult<Listeners> {
         let lb = find_lb(r, &self.lb)?;
         check_tag_quota(&Vec::new(), &self.tags, r.quotas.elb_tags_per_resource)?;
-        if let Some(l) = r.elb.lb_listeners(&lb.arn).find(|l| l.port == self.spec.port) {
+        if let Some(l) = r.elb().lb_listeners(&lb.arn).find(|l| l.port == self.spec.port) {
             if same(l, &self.spec) {
-                return Ok(Rendered::with(cx, |w| {
-                    w.list("Listeners", [l], write_listener);
-                }));
+                return Ok(Listeners::one(r, &l.arn, false));
             }
             return Err(ApiError::duplicate_listener(&lb.arn));
         }
         check_spec(r, lb, &self.spec, None)?;
-        if r.elb.lb_listeners(&lb.arn).count() as u64 >= r.quotas.listeners_per_network_load_balancer {
+        if r.elb().lb_listeners(&lb.arn).count() as u64 >= r.quotas.listeners_per_network_load_balancer {
             return Err(ApiError::too_many_listeners());
         }
         let (lb_arn, lb_name, lb_id) = (lb.arn.clone(), lb.name.clone(), lb.id.clone());
@@ -357,11 +393,8 @@ impl ApiAction for CreateListener {
             rule_arn,
             rule_tags: Vec::new(),
         };
-        r.elb.insert_listener(l, cx.now);
-        let l = &r.elb.listeners[&arn];
-        Ok(Rendered::with(cx, |w| {
-            w.list("Listeners", [l], write_listener);
-        }))
+        r.elb_mut().insert_listener(l, cx.now);
+        Ok(Listeners::one(r, &arn, true))
     }
 }
 
@@ -372,7 +405,7 @@ pub struct DescribeListeners {
 }
 
 impl ApiAction for DescribeListeners {
-    type Output = Rendered;
+    type Output = Listeners;
     fn from_params(p: &P) -> ApiResult<Self> {
         let lb = p.str("LoadBalancerArn").filter(|s| !s.is_empty()).map(String::from);
         let arns: Vec<String> = p.strings("ListenerArns")?.into_iter().map(String::from).collect();
@@ -386,9 +419,9 @@ impl ApiAction for DescribeListeners {
         Ok(DescribeListeners { lb, arns, paging: Paging::parse(p)? })
     }
 
-    fn apply(self, r: &mut Region, cx: &Ctx) -> ApiResult<Rendered> {
+    fn apply(self, r: &mut Region, _: &Ctx) -> ApiResult<Listeners> {
         let items: Vec<&Listener> = match &self.lb {
-            Some(lb) => r.elb.lb_listeners(&find_lb(r, lb)?.arn).collect(),
+            Some(lb) => r.elb().lb_listeners(&find_lb(r, lb)?.arn).collect(),
             None => {
                 let mut v: Vec<&Listener> = Vec::new();
                 for a in &self.arns {
@@ -401,10 +434,7 @@ impl ApiAction for DescribeListeners {
             }
         };
         let (items, next) = self.paging.page(items, |l| &l.arn)?;
-        Ok(Rendered::with(cx, |w| {
-            w.list("Listeners", items, write_listener);
-            w.opt("NextMarker", next);
-        }))
+        Ok(Listeners { page: Page::keyed(r.elb().listeners(), items.iter().map(|l| l.arn.as_str()), next), new: None })
     }
 }
 
@@ -419,7 +449,7 @@ pub struct ModifyListener {
 }
 
 impl ApiAction for ModifyListener {
-    type Output = Rendered;
+    type Output = Listeners;
     fn from_params(p: &P) -> ApiResult<Self> {
         let protocol = enum_member(p, "Protocol", PROTOCOLS)?.map(String::from);
         if let Some(pr) = &protocol {
@@ -436,7 +466,7 @@ impl ApiAction for ModifyListener {
         })
     }
 
-    fn apply(self, r: &mut Region, cx: &Ctx) -> ApiResult<Rendered> {
+    fn apply(self, r: &mut Region, cx: &Ctx) -> ApiResult<Listeners> {
         let old = find_listener(r, &self.arn)?;
         let lb = find_lb(r, &old.lb_arn)?;
         let protocol = self.protocol.clone().unwrap_or_else(|| old.protocol.clone());
@@ -454,7 +484,7 @@ impl ApiAction for ModifyListener {
             actions: if self.actions.is_empty() { old.actions.clone() } else { self.actions.clone() },
             protocol,
         };
-        if r.elb.lb_listeners(&lb.arn).any(|l| l.port == spec.port && l.arn != self.arn) {
+        if r.elb().lb_listeners(&lb.arn).any(|l| l.port == spec.port && l.arn != self.arn) {
             return Err(ApiError::duplicate_listener(&lb.arn));
         }
         check_spec(r, lb, &spec, Some(&self.arn))?;
@@ -466,11 +496,8 @@ impl ApiAction for ModifyListener {
         l.ssl_policy = spec.ssl_policy;
         l.alpn = spec.alpn;
         l.actions = spec.actions;
-        r.elb.replace_listener(l, cx.now);
-        let l = &r.elb.listeners[&self.arn];
-        Ok(Rendered::with(cx, |w| {
-            w.list("Listeners", [l], write_listener);
-        }))
+        r.elb_mut().replace_listener(l, cx.now);
+        Ok(Listeners::one(r, &self.arn, false))
     }
 }
 
@@ -485,7 +512,7 @@ impl ApiAction for DeleteListener {
     }
     fn apply(self, r: &mut Region, _: &Ctx) -> ApiResult<Empty> {
         find_listener(r, &self.arn)?;
-        r.elb.remove_listener(&self.arn);
+        r.elb_mut().remove_listener(&self.arn);
         Ok(Empty)
     }
 }
@@ -497,7 +524,7 @@ pub struct DescribeRules {
 }
 
 impl ApiAction for DescribeRules {
-    type Output = Rendered;
+    type Output = Rules;
     fn from_params(p: &P) -> ApiResult<Self> {
         let listener = p.str("ListenerArn").filter(|s| !s.is_empty()).map(String::from);
         let rules: Vec<String> = p.strings("RuleArns")?.into_iter().map(String::from).collect();
@@ -508,7 +535,7 @@ impl ApiAction for DescribeRules {
         Ok(DescribeRules { listener, rules, paging: Paging::parse(p)? })
     }
 
-    fn apply(self, r: &mut Region, cx: &Ctx) -> ApiResult<Rendered> {
+    fn apply(self, r: &mut Region, _: &Ctx) -> ApiResult<Rules> {
         let listeners: Vec<&Listener> = match &self.listener {
             Some(l) => vec![find_listener(r, l)?],
             None => {
@@ -517,7 +544,7 @@ impl ApiAction for DescribeRules {
                     if !arn_is(a, "listener-rule/") {
                         return Err(ApiError::bad_elb_arn(a, "rule"));
                     }
-                    let l = r.elb.rule_listener.get(a).and_then(|l| r.elb.listeners.get(l)).ok_or_else(ApiError::elb_rule_not_found)?;
+                    let l = r.elb().rule_listener(a).ok_or_else(ApiError::elb_rule_not_found)?;
                     if !v.iter().any(|x| x.arn == l.arn) {
                         v.push(l);
                     }
@@ -526,15 +553,6 @@ impl ApiAction for DescribeRules {
             }
         };
         let (items, next) = self.paging.page(listeners, |l| &l.rule_arn)?;
-        Ok(Rendered::with(cx, |w| {
-            // An NLB listener has only its default rule.
-            w.list("Rules", items, |w, l| {
-                w.leaf("RuleArn", &l.rule_arn).leaf("Priority", "default");
-                w.list("Conditions", std::iter::empty::<()>(), |_, _| {});
-                write_actions(w, "Actions", &l.actions);
-                w.bool("IsDefault", true);
-            });
-            w.opt("NextMarker", next);
-        }))
+        Ok(Rules(Page::keyed(r.elb().listeners(), items.iter().map(|l| l.arn.as_str()), next)))
     }
 }
