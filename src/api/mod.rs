@@ -127,21 +127,3 @@ pub fn dispatch(cx: &Ctx, action: &str, params: &Params) -> ApiResult<Answer> {
         Err(ApiError::new(crate::error::ErrorCode::InvalidAction, format!("The action {action} is not valid for this web service.")))
     })
 }
-
-/// Members rendered inside `apply` (the shape being retired: see `Render`).
-pub struct Rendered(pub String);
-
-impl Render for Rendered {
-    fn write_xml(&self, _: &Region, w: &mut Xml) {
-        w.raw(&self.0);
-    }
-}
-
-impl Rendered {
-    /// Renders with the list style of the action's service.
-    pub fn with(cx: &Ctx, f: impl FnOnce(&mut Xml)) -> Rendered {
-        let mut w = Xml::new(cx.service.list_style());
-        f(&mut w);
-        Rendered(w.into_string())
-    }
-}
