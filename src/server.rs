@@ -150,7 +150,7 @@ async fn aws(State(app): State<Arc<App>>, method: Method, uri: Uri, headers: Hea
     };
     let resp = match &result {
         Ok(answer) => {
-            app.admin.faults.record_created(&fc, &answer.members, app.store.now());
+            app.admin.faults.record_created(&fc, &answer.created, app.store.now());
             wire::respond(call.service, &call.action, &request_id, &answer.members)
         }
         Err(e) => {
