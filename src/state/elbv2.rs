@@ -2,8 +2,9 @@
 //! (each with its default rule), registered targets, attributes and tags; indexes by ARN and
 //! name; the draining queue; the health and provisioning clocks; the admin dump and quota usage.
 //!
-//! Invariant: only the methods here (and the `Region` methods at the end, which also touch the
-//! NLB's network interfaces) insert or remove ELBv2 resources, so `lb_by_name`, `tg_by_name`,
+//! Invariant: `Elbv2`'s fields are private; only the methods here (and the `Region` methods at the
+//! end, which also touch the NLB's network interfaces: load balancers are added and deleted only
+//! there) insert, change or remove ELBv2 resources, so `lb_by_name`, `tg_by_name`,
 //! `listeners_by_lb`, `tg_listeners`, `rule_listener`, `attached_at` and `draining` always agree
 //! with the data. Nothing here validates requests: actions do that first, then call these.
 
@@ -224,17 +225,17 @@ pub struct Elbv2Snapshot {
 
 #[derive(Debug, Default, Clone)]
 pub struct Elbv2 {
-    pub lbs: IndexMap<String, LoadBalancer>,
-    pub lb_by_name: HashMap<String, String>,
-    pub tgs: IndexMap<String, TargetGroup>,
-    pub tg_by_name: HashMap<String, String>,
-    pub listeners: IndexMap<String, Listener>,
+    lbs: IndexMap<String, LoadBalancer>,
+    lb_by_name: HashMap<String, String>,
+    tgs: IndexMap<String, TargetGroup>,
+    tg_by_name: HashMap<String, String>,
+    listeners: IndexMap<String, Listener>,
     /// Load balancer → its listeners, in creation order.
-    pub listeners_by_lb: HashMap<String, Vec<String>>,
+    listeners_by_lb: HashMap<String, Vec<String>>,
     /// Target group → listeners whose default actions forward to it.
-    pub tg_listeners: HashMap<String, BTreeSet<String>>,
+    tg_listeners: HashMap<String, BTreeSet<String>>,
     /// Default rule ARN → listener ARN.
-    pub rule_listener: HashMap<String, String>,
+    rule_listener: HashMap<String, String>,
     /// (due time, target group, target id, port) of draining targets, soonest first.
     draining: BTreeSet<(DateTime<Utc>, String, String, u16)>,
 }
@@ -418,14 +419,16 @@ impl Elbv2 {
 
     // ---- load balancers ----------------------------------------------------------------------
 
-    pub fn insert_lb(&mut self, lb: LoadBalancer) {
+    /// Load balancers come and go with their interfaces: through `Region::insert_lb` and
+    /// `Region::delete_lb`, which call these.
+    pub(super) fn insert_lb(&mut self, lb: LoadBalancer) {
         self.lb_by_name.insert(lb.name.clone(), lb.arn.clone());
         self.listeners_by_lb.entry(lb.arn.clone()).or_default();
         self.lbs.insert(lb.arn.clone(), lb);
     }
 
     /// Removes a load balancer and its listeners; its target groups survive, detached.
-    pub fn remove_lb(&mut self, arn: &str) -> Option<LoadBalancer> {
+    pub(super) fn remove_lb(&mut self, arn: &str) -> Option<LoadBalancer> {
         for l in self.listeners_by_lb.get(arn).cloned().unwrap_or_default() {
             self.remove_listener(&l);
         }

@@ -1,9 +1,12 @@
 //! `Region`: everything one lock protects for one (account, region): EC2 and ELBv2 resources,
 //! the quota table, the id generator, tags and every index.
 //!
-//! Invariant: only the methods here insert or remove resources, rules and group attachments, so
-//! the indexes (`sg_by_name`, `sgs_by_vpc`, `rule_owner`, `sg_refs`, `enis_by_sg`, tags) always
-//! agree with the data. Action code validates first and calls these only to commit.
+//! Invariant: the collections and indexes are private to `state`; outside it they are read
+//! through the accessors (`vpcs()`, `sgs()`, `sg(id)`, `enis_with_sg(g)`, `elb()`, …) and changed
+//! only through the methods here (and the ELBv2 ones at the end of elbv2.rs), each of which
+//! updates every index it touches: `sg_by_name`, `sgs_by_vpc`, `rule_owner`, `sg_refs`,
+//! `enis_by_sg`, tags, subnets' used addresses, `due`, and ELBv2's own. Action code validates
+//! first and calls the mutators only to commit; nothing here checks a request.
 
 use std::collections::{BTreeSet, HashMap};
 use std::net::Ipv4Addr;
@@ -40,6 +43,10 @@ impl Default for RegionSettings {
     }
 }
 
+/// One (account, Region). Plain settings (`account`, `name`, `partition`, `quotas`, `settings`)
+/// and the id generator are open; the collections and indexes are visible to `state` only (the
+/// snapshot restore and the ELBv2 half of `Region` live in sibling files) and are read through
+/// the accessors below and changed only through the methods that keep every index true.
 pub struct Region {
     pub account: String,
     pub name: String,
@@ -47,27 +54,27 @@ pub struct Region {
     pub quotas: Quotas,
     pub settings: RegionSettings,
     pub ids: IdGen,
-    pub azs: Vec<Az>,
-    pub vpcs: IndexMap<String, Vpc>,
-    pub subnets: IndexMap<String, Subnet>,
-    pub sgs: IndexMap<String, SecurityGroup>,
-    pub instances: IndexMap<String, Instance>,
-    pub enis: IndexMap<String, Eni>,
-    pub prefix_lists: IndexMap<String, PrefixList>,
-    pub tags: TagStore,
-    pub elb: Elbv2,
+    pub(super) azs: Vec<Az>,
+    pub(super) vpcs: IndexMap<String, Vpc>,
+    pub(super) subnets: IndexMap<String, Subnet>,
+    pub(super) sgs: IndexMap<String, SecurityGroup>,
+    pub(super) instances: IndexMap<String, Instance>,
+    pub(super) enis: IndexMap<String, Eni>,
+    pub(super) prefix_lists: IndexMap<String, PrefixList>,
+    pub(super) tags: TagStore,
+    pub(super) elb: Elbv2,
     /// (vpc id, lower-cased name) → group id; names are unique per VPC, case-insensitively.
-    pub sg_by_name: HashMap<(String, String), String>,
-    pub sgs_by_vpc: HashMap<String, BTreeSet<String>>,
+    pub(super) sg_by_name: HashMap<(String, String), String>,
+    pub(super) sgs_by_vpc: HashMap<String, BTreeSet<String>>,
     /// Rule id → group id.
-    pub rule_owner: HashMap<String, String>,
+    pub(super) rule_owner: HashMap<String, String>,
     /// Referenced group → referencing group → number of rules (for DependencyViolation).
-    pub sg_refs: HashMap<String, HashMap<String, u32>>,
+    pub(super) sg_refs: HashMap<String, HashMap<String, u32>>,
     /// Group → interfaces carrying it.
-    pub enis_by_sg: HashMap<String, BTreeSet<String>>,
+    pub(super) enis_by_sg: HashMap<String, BTreeSet<String>>,
     /// Timed removals (an NLB's released interfaces, terminated instances), soonest first, so
     /// `expire` costs nothing when nothing is due.
-    pub due: BTreeSet<(DateTime<Utc>, String)>,
+    pub(super) due: BTreeSet<(DateTime<Utc>, String)>,
 }
 
 /// What an index lookup answers when nothing is indexed under the key.
