@@ -1,13 +1,13 @@
 //! In-memory state: plain data, invariants and quotas. Knows nothing of HTTP or XML.
 //!
-//! Owns: the `Store` (a directory of one `Mutex<Region>` per (account, region)), the clock, the
+//! Owns: the `Store` (a directory of one `Mutex<Region>` per (account, region)), the
 //! per-account quota tables and Region settings; `Region` (region.rs, with its ELBv2 half in
 //! elbv2.rs), whose collections and indexes are private to this module: callers read them
 //! through accessors and change them only through methods that keep every index true; the
 //! resources as plain data (ec2.rs, elbv2.rs, eks.rs), the tag store, seeded ids, and snapshots.
-//! May call: `error` (for `ApiError`s returned by checks). Must never: import `wire`, `api` or
-//! `axum`, or hold a region lock across an `.await` — `with_region` takes a synchronous closure
-//! so the compiler enforces it.
+//! May call: `error` (for `ApiError`s returned by checks), `clock`. Must never: import `wire`,
+//! `api` or `axum`, or hold a region lock across an `.await` — `with_region` takes a synchronous
+//! closure so the compiler enforces it.
 
 pub mod ec2;
 pub mod eks;
@@ -29,36 +29,7 @@ use parking_lot::{Mutex, RwLock};
 pub use quotas::Quotas;
 pub use region::{Region, RegionSettings};
 
-/// The time source: the wall clock when serving, a manual clock for deterministic replays.
-pub trait Clock: Send + Sync {
-    fn now(&self) -> DateTime<Utc>;
-}
-
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> DateTime<Utc> {
-        Utc::now()
-    }
-}
-
-/// A clock that moves only when told to.
-pub struct ManualClock(Mutex<DateTime<Utc>>);
-
-impl ManualClock {
-    pub fn new(start: DateTime<Utc>) -> ManualClock {
-        ManualClock(Mutex::new(start))
-    }
-    pub fn advance(&self, by: chrono::Duration) {
-        *self.0.lock() += by;
-    }
-}
-
-impl Clock for ManualClock {
-    fn now(&self) -> DateTime<Utc> {
-        *self.0.lock()
-    }
-}
+use crate::clock::Clock;
 
 type Key = (String, String);
 
@@ -68,13 +39,13 @@ pub struct Store {
     quotas: RwLock<HashMap<String, Quotas>>,
     default_quotas: RwLock<Quotas>,
     region_settings: RwLock<HashMap<String, RegionSettings>>,
-    clock: Arc<dyn Clock>,
+    clock: Clock,
     /// Seed of new Regions' id generators (a lock only because restore replaces it).
     seed: RwLock<u64>,
 }
 
 impl Store {
-    pub fn new(default_quotas: Quotas, seed: u64, clock: Arc<dyn Clock>) -> Store {
+    pub fn new(default_quotas: Quotas, seed: u64, clock: Clock) -> Store {
         Store {
             regions: DashMap::new(),
             quotas: RwLock::new(HashMap::new()),
@@ -89,7 +60,7 @@ impl Store {
         self.clock.now()
     }
 
-    pub fn clock(&self) -> Arc<dyn Clock> {
+    pub fn clock(&self) -> Clock {
         self.clock.clone()
     }
 

@@ -10,8 +10,9 @@ use std::sync::Arc;
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region};
 use aws_sdk_ec2::config::Credentials;
+use lbsim::app::App;
 use lbsim::config::Config;
-use lbsim::server::{self, App};
+use lbsim::server;
 use tokio::sync::oneshot;
 
 pub struct Server {
@@ -40,13 +41,17 @@ pub async fn start() -> Server {
 }
 
 pub async fn start_with(config: Config) -> Server {
-    let app = App::new(config).expect("config");
+    start_app(App::new(config).expect("config")).await
+}
+
+/// A server for an App the test built itself (for example on a manual clock).
+pub async fn start_app(app: Arc<App>) -> Server {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let url = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = oneshot::channel::<()>();
     let a = app.clone();
     tokio::spawn(async move {
-        let _ = server::serve(listener, a, async {
+        let _ = server::serve(listener, lbsim::admin::router(a), async {
             let _ = rx.await;
         })
         .await;

@@ -1,0 +1,208 @@
+//! `/_lbsim/k8s/…`: the live clusters' Kubernetes side for `lbsim apply`, `lbsim delete`,
+//! `lbsim get` (live mode, `world::live`). JSON like the rest of the admin API; the same access
+//! rule (these routes sit behind `admin::routes::guard`). `?cluster=NAME` picks a cluster; the first
+//! loaded one by default.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodFilter, on};
+use k8s_openapi::api::core::v1::Service;
+use serde_json::{Value, json};
+
+use super::live::{LiveCluster, Registry};
+use crate::app::App;
+use crate::cluster::Kind;
+
+macro_rules! routes {
+    ($($method:ident $path:literal => $handler:ident;)*) => {
+        /// The live-mode endpoints as (method, path); openapi.json documents them too.
+        pub const ROUTES: &[(&str, &str)] = &[$((stringify!($method), $path)),*];
+
+        fn endpoints() -> Router<Arc<Registry>> {
+            Router::new()$(.route($path, on(MethodFilter::$method, $handler)))*
+        }
+    };
+}
+
+routes! {
+    GET "/_lbsim/k8s/clusters" => clusters;
+    POST "/_lbsim/k8s/apply" => apply;
+    GET "/_lbsim/k8s/services" => services;
+    DELETE "/_lbsim/k8s/services/{namespace}/{name}" => delete_service;
+    GET "/_lbsim/k8s/events" => events;
+}
+
+/// The live-mode routes over `live`, behind the admin API's access rule. Merge into
+/// `admin::router`.
+pub fn router(app: Arc<App>, live: Arc<Registry>) -> Router {
+    endpoints().route_layer(axum::middleware::from_fn_with_state(app, crate::admin::routes::guard)).with_state(live)
+}
+
+fn reply(status: StatusCode, v: Value) -> Response {
+    (status, axum::Json(v)).into_response()
+}
+
+/// A refusal, answered as `{"error": {"code", "message"}}` like the rest of the admin API.
+pub struct Refusal(StatusCode, &'static str, String);
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        reply(self.0, json!({ "error": { "code": self.1, "message": self.2 } }))
+    }
+}
+
+type Reply = Result<Response, Refusal>;
+
+fn err(status: StatusCode, code: &'static str, message: impl Into<String>) -> Refusal {
+    Refusal(status, code, message.into())
+}
+
+fn params(uri: &Uri, allowed: &[&str]) -> Result<HashMap<String, String>, Refusal> {
+    let mut out = HashMap::new();
+    for (k, v) in form_urlencoded::parse(uri.query().unwrap_or("").as_bytes()) {
+        if !allowed.contains(&k.as_ref()) {
+            return Err(err(
+                StatusCode::BAD_REQUEST,
+                "BadRequest",
+                format!("unknown query parameter '{k}'; this endpoint takes: {}", allowed.join(", ")),
+            ));
+        }
+        out.insert(k.into_owned(), v.into_owned());
+    }
+    Ok(out)
+}
+
+fn cluster(live: &Registry, q: &HashMap<String, String>) -> Result<Arc<LiveCluster>, Refusal> {
+    live.get(q.get("cluster").map(String::as_str)).ok_or_else(|| {
+        let known: Vec<String> = live.list().iter().map(|c| c.loaded.name.clone()).collect();
+        let msg = match q.get("cluster") {
+            Some(n) => format!("no live cluster '{n}' (live: {})", if known.is_empty() { "none".into() } else { known.join(", ") }),
+            None => "no live cluster: start lbsim serve with a cluster (--cluster FIXTURE, or the default)".into(),
+        };
+        err(StatusCode::NOT_FOUND, "NoCluster", msg)
+    })
+}
+
+async fn clusters(State(live): State<Arc<Registry>>) -> Response {
+    let v: Vec<Value> = live
+        .list()
+        .iter()
+        .map(|c| {
+            let l = &c.loaded;
+            json!({"name": l.name, "account": l.account, "region": l.region, "vpc_id": l.vpc_id,
+                   "cluster_security_group_id": l.cluster_sg_id, "nodes": l.nodes.len()})
+        })
+        .collect();
+    reply(StatusCode::OK, json!({ "clusters": v }))
+}
+
+/// Body: multi-document YAML (Services, Pods, Nodes), as `kubectl apply -f`.
+async fn apply(State(live): State<Arc<Registry>>, uri: Uri, body: Bytes) -> Reply {
+    let q = params(&uri, &["cluster"])?;
+    let c = cluster(&live, &q)?;
+    let Ok(text) = std::str::from_utf8(&body) else {
+        return Err(err(StatusCode::BAD_REQUEST, "BadRequest", "the body must be UTF-8 YAML"));
+    };
+    let before: Vec<(String, String)> = c.store.lock().services.keys().cloned().collect();
+    if let Err(e) = crate::cluster::apply_manifests(&mut c.store.lock(), text) {
+        return Err(err(StatusCode::BAD_REQUEST, "InvalidManifest", e));
+    }
+    c.wake.notify_one();
+    let names = manifest_names(text);
+    let created = names.iter().filter(|(k, ns, n)| k == "Service" && !before.contains(&(ns.clone(), n.clone()))).count();
+    let applied: Vec<String> =
+        names.iter().map(|(k, ns, n)| if k == "Node" { format!("{k}/{n}") } else { format!("{k}/{ns}/{n}") }).collect();
+    Ok(reply(StatusCode::OK, json!({ "cluster": c.loaded.name, "applied": applied, "services_created": created })))
+}
+
+fn manifest_names(text: &str) -> Vec<(String, String, String)> {
+    use serde::Deserialize;
+    serde_yaml_ng::Deserializer::from_str(text)
+        .filter_map(|d| serde_yaml_ng::Value::deserialize(d).ok())
+        .filter(|v| !v.is_null())
+        .map(|v| {
+            let s = |x: Option<&serde_yaml_ng::Value>| x.and_then(|x| x.as_str()).unwrap_or("").to_string();
+            let meta = v.get("metadata");
+            let ns = s(meta.and_then(|m| m.get("namespace")));
+            (s(v.get("kind")), if ns.is_empty() { "default".into() } else { ns }, s(meta.and_then(|m| m.get("name"))))
+        })
+        .collect()
+}
+
+/// One Service as `lbsim get services` shows it.
+pub fn service_row(s: &Service) -> Value {
+    let spec = s.spec.clone().unwrap_or_default();
+    let host = s.status.as_ref().and_then(|st| st.load_balancer.as_ref()?.ingress.as_ref()?.first()?.hostname.clone());
+    let ports: Vec<String> = spec
+        .ports
+        .unwrap_or_default()
+        .iter()
+        .map(|p| match p.node_port {
+            Some(np) => format!("{}:{np}/{}", p.port, p.protocol.as_deref().unwrap_or("TCP")),
+            None => format!("{}/{}", p.port, p.protocol.as_deref().unwrap_or("TCP")),
+        })
+        .collect();
+    json!({
+        "namespace": s.metadata.namespace,
+        "name": s.metadata.name,
+        "type": spec.type_,
+        "load_balancer_class": spec.load_balancer_class,
+        "hostname": host,
+        "ports": ports,
+        "finalizers": s.metadata.finalizers.clone().unwrap_or_default(),
+        "deleting": s.metadata.deletion_timestamp.is_some(),
+    })
+}
+
+async fn services(State(live): State<Arc<Registry>>, uri: Uri) -> Reply {
+    let q = params(&uri, &["cluster", "namespace"])?;
+    let c = cluster(&live, &q)?;
+    let rows: Vec<Value> = c
+        .store
+        .lock()
+        .list::<Service>()
+        .iter()
+        .filter(|s| q.get("namespace").is_none_or(|ns| s.metadata.namespace.as_deref() == Some(ns.as_str())))
+        .map(service_row)
+        .collect();
+    Ok(reply(StatusCode::OK, json!({ "cluster": c.loaded.name, "services": rows })))
+}
+
+async fn delete_service(State(live): State<Arc<Registry>>, uri: Uri, Path((namespace, name)): Path<(String, String)>) -> Reply {
+    let q = params(&uri, &["cluster"])?;
+    let c = cluster(&live, &q)?;
+    if !c.store.lock().delete::<Service>(&namespace, &name) {
+        return Err(err(StatusCode::NOT_FOUND, "NotFound", format!("service {namespace}/{name} not found")));
+    }
+    c.wake.notify_one();
+    // With the controller's finalizer the Service lingers until its resources are gone.
+    let pending = c.store.lock().get::<Service>(&namespace, &name).is_some();
+    Ok(reply(StatusCode::OK, json!({ "deleted": format!("{namespace}/{name}"), "finalizing": pending })))
+}
+
+/// Events, oldest first; `name` (and `kind`, default Service) narrow them to one object.
+async fn events(State(live): State<Arc<Registry>>, uri: Uri) -> Reply {
+    let q = params(&uri, &["cluster", "namespace", "name", "kind"])?;
+    let c = cluster(&live, &q)?;
+    let kind = match q.get("kind").map(String::as_str) {
+        None => None,
+        Some("Service") => Some(Kind::Service),
+        Some("TargetGroupBinding") => Some(Kind::TargetGroupBinding),
+        Some(k) => return Err(err(StatusCode::BAD_REQUEST, "BadRequest", format!("kind '{k}' is not Service or TargetGroupBinding"))),
+    };
+    let store = c.store.lock();
+    let list: Vec<&crate::cluster::Event> = store
+        .events
+        .iter()
+        .filter(|e| kind.is_none_or(|k| e.kind == format!("{k:?}")))
+        .filter(|e| q.get("namespace").is_none_or(|ns| &e.namespace == ns))
+        .filter(|e| q.get("name").is_none_or(|n| &e.name == n))
+        .collect();
+    Ok(reply(StatusCode::OK, json!({ "cluster": c.loaded.name, "events": list })))
+}
