@@ -21,7 +21,7 @@ fn resolve(r: &Region, arn: &str) -> ApiResult<()> {
     } else if arn_is(arn, "listener/") {
         (e.listeners().contains_key(arn), ApiError::listener_not_found)
     } else if arn_is(arn, "listener-rule/") {
-        (e.rule_listener(arn).is_some(), ApiError::elb_rule_not_found)
+        (e.rule_listener(arn).is_some() || e.rules().contains_key(arn), ApiError::elb_rule_not_found)
     } else {
         // [unverified] text.
         return Err(ApiError::validation(format!("'{arn}' is not a valid Elastic Load Balancing resource ARN")));
