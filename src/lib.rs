@@ -13,7 +13,7 @@
 //! - [`wire`]: the only code that knows the EC2 and Query formats (requests, envelopes, errors).
 //! - [`state`]: plain data, invariants, quotas; one `Mutex<Region>` per (account, region).
 //! - [`config`]: accounts, quotas and Region settings from YAML.
-//! - [`api`]: one action per file or small family: `from_params` → `apply` → `write_xml`.
+//! - [`api`]: one action per file or small family: `from_params` → `apply` (typed output) → `Render::write_xml`.
 //!
 //! The floors above it:
 //! - [`app`]: `App` — the Store, the config, the EKS records, the fault table and the request log.
