@@ -10,9 +10,10 @@ use k8s_openapi::api::core::v1::{Node, Pod, Service};
 
 use super::checks;
 use super::env::Env;
-use super::format::{Apply, AwsCall, FaultStep, Loaded, NodeChange, ObjectRef, Patch, Settle, Step};
+use super::format::{Apply, AwsCall, ChartSeries, FaultStep, Loaded, NodeChange, ObjectRef, Patch, Settle, Step};
 use super::nodes;
 use super::raw;
+use super::samples;
 use super::report::{CheckResult, Failure, ScenarioReport, Status, StepReport};
 use crate::cluster::TargetGroupBinding;
 use crate::world::Fixture;
@@ -20,9 +21,15 @@ use crate::world::Fixture;
 /// Default bound of a `settle` step, in virtual time.
 pub const SETTLE_TIMEOUT: Duration = Duration::from_secs(600);
 
+#[derive(Debug, Clone, Default)]
 pub struct Options {
     /// Differential mode: replay against this endpoint instead of lbsim in process.
     pub endpoint: Option<String>,
+    /// Only scenarios whose name or file name matches this glob (a plain word matches as a
+    /// substring).
+    pub filter: Option<String>,
+    /// Stop after the first scenario that fails.
+    pub fail_fast: bool,
 }
 
 /// Template variables: the fixture's, values saved by `aws` steps, and `i` inside repeats.
@@ -81,6 +88,8 @@ pub struct Runner<'a> {
     /// Controller call-log positions by `mark` name.
     pub marks: BTreeMap<String, usize>,
     pub steps: Vec<StepReport>,
+    /// The scenario's own chart series, sampled after each step.
+    pub chart: Vec<ChartSeries>,
     /// Called after each step (the terminal timeline).
     pub on_step: &'a mut dyn FnMut(&StepReport),
 }
@@ -136,7 +145,8 @@ pub async fn run(l: &Loaded, opts: &Options, on_step: &mut dyn FnMut(&StepReport
     };
     report.notes = notes;
     let vars = Vars(env.vars());
-    let mut r = Runner { env, dir, vars, faults: BTreeMap::new(), marks: BTreeMap::new(), steps: Vec::new(), on_step };
+    let mut r =
+        Runner { env, dir, vars, faults: BTreeMap::new(), marks: BTreeMap::new(), steps: Vec::new(), chart: s.chart.clone(), on_step };
     let failure = r.run_steps(&s.steps, "").await;
     report.steps = std::mem::take(&mut r.steps);
     report.status = if failure.is_some() { Status::Failed } else { Status::Passed };
@@ -175,7 +185,15 @@ impl Runner<'_> {
                     };
                     continue;
                 }
-                let o = self.step(step).await;
+                let before = self.env.past_calls.len() + self.env.ctx().aws.log.len();
+                let mut o = self.step(step).await;
+                let sample = match samples::take(&self.env, &self.vars, &self.chart, before) {
+                    Ok(s) => Some(s),
+                    Err(e) => {
+                        o.notes.push(format!("chart: {e}"));
+                        None
+                    }
+                };
                 let status = if o.failure.is_some() {
                     Status::Failed
                 } else if o.skipped {
@@ -191,6 +209,7 @@ impl Runner<'_> {
                     at: elapsed(&self.env),
                     notes: o.notes,
                     checks: o.checks,
+                    sample,
                 };
                 (self.on_step)(&sr);
                 self.steps.push(sr);

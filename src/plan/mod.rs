@@ -1,0 +1,1 @@
+//! `lbsim plan`: the quota planner (placeholder while it is written).
