@@ -26,7 +26,8 @@ pub struct Scenario {
     #[serde(default)]
     pub lbsim_only: Option<String>,
     /// A fixture path (relative to the scenario file, then to the working directory), the name
-    /// `default` (the embedded fixture), or an inline fixture. Default: `default`.
+    /// of a fixture embedded in lbsim (`default`, `worked-example`), or an inline fixture.
+    /// Default: `default`.
     #[serde(default)]
     pub cluster: Option<serde_yaml_ng::Value>,
     #[serde(default)]

@@ -94,15 +94,24 @@ pub struct Runner<'a> {
     pub on_step: &'a mut dyn FnMut(&StepReport),
 }
 
-/// Resolves the scenario's cluster: a path (scenario dir first, then the working directory),
-/// `default`, or an inline fixture.
+/// Resolves the scenario's cluster: a path (scenario dir first, then the working directory), the
+/// name of an embedded fixture (`default`, `worked-example`), or an inline fixture.
 pub fn resolve_fixture(cluster: Option<&serde_yaml_ng::Value>, dir: &Path) -> Result<Fixture, String> {
     match cluster {
         None => Ok(Fixture::default_cluster()),
-        Some(serde_yaml_ng::Value::String(s)) if s == "default" => Ok(Fixture::default_cluster()),
         Some(serde_yaml_ng::Value::String(p)) => {
             let candidates = [dir.join(p), PathBuf::from(p)];
-            let path = candidates.iter().find(|c| c.is_file()).ok_or_else(|| format!("cluster fixture '{p}' not found"))?;
+            let found = candidates.iter().find(|c| c.is_file());
+            // A file next to the scenario wins over the embedded fixture of the same name.
+            if let (None, Some(f)) = (found, Fixture::embedded(p)) {
+                return Ok(f);
+            }
+            let path = found.ok_or_else(|| {
+                let looked: Vec<String> =
+                    candidates.iter().map(|c| std::path::absolute(c).unwrap_or_else(|_| c.clone()).display().to_string()).collect();
+                let names: Vec<&str> = crate::world::fixture::EMBEDDED.iter().map(|(n, _)| *n).collect();
+                format!("cluster fixture '{p}' not found: no file {} (embedded fixtures: {})", looked.join(" nor "), names.join(", "))
+            })?;
             let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
             Fixture::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
         }
