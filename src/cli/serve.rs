@@ -132,8 +132,8 @@ async fn serve(
     let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
     // Tests and scripts wait for this line to know the server is ready.
     println!("lbsim listening on http://{addr}");
-    println!("dashboard: http://{addr}{}", crate::ui::dashboard::PAGE_PATH);
-    tracing::info!(%addr, "lbsim ready");
+    // Only that one line on stdout: callers read it and may close the pipe.
+    tracing::info!(%addr, dashboard = %format!("http://{addr}{}", crate::ui::dashboard::PAGE_PATH), "lbsim ready");
     let router = admin::router(app.clone())
         .merge(crate::world::k8s_endpoints::router(app.clone(), live.clone()))
         .merge(crate::ui::dashboard::router(app.clone(), live))

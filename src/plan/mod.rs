@@ -212,7 +212,9 @@ fn group_label(sim: &Sim, id: &str) -> String {
     let tags = app.store.with_region(&sim.loaded.account, &sim.loaded.region, |r| r.tags.get(id).to_vec());
     let tag = |k: &str| tags.iter().find(|(kk, _)| kk == k).map(|(_, v)| v.clone());
     match (tag("service.k8s.aws/resource").as_deref(), tag("elbv2.k8s.aws/resource").as_deref()) {
-        (Some("ManagedLBSecurityGroup"), _) => format!("the frontend group {id} of Service {}", tag("service.k8s.aws/stack").unwrap_or_default()),
+        (Some("ManagedLBSecurityGroup"), _) => {
+            format!("the frontend group {id} of Service {}", tag("service.k8s.aws/stack").unwrap_or_default())
+        }
         (_, Some("backend-sg")) => format!("the shared backend group {id}"),
         _ => format!("group {id}"),
     }
@@ -278,7 +280,10 @@ pub async fn run_mode(input: &Input, mode: Mode) -> Result<Outcome, String> {
         let failure = if let Some((call, code, quota)) = refused {
             let on = match call.param("GroupId") {
                 Some(g) => group_label(&sim, g),
-                None if call.action == "CreateLoadBalancer" || call.action == "CreateTargetGroup" || call.action == "CreateSecurityGroup" => {
+                None if call.action == "CreateLoadBalancer"
+                    || call.action == "CreateTargetGroup"
+                    || call.action == "CreateSecurityGroup" =>
+                {
                     format!("the Region {}", sim.loaded.region)
                 }
                 None => call.param("LoadBalancerArn").map(|a| format!("load balancer {a}")).unwrap_or_else(|| call.action.clone()),
@@ -340,7 +345,8 @@ pub async fn run_mode(input: &Input, mode: Mode) -> Result<Outcome, String> {
 pub fn table(input: &Input, outcomes: &[Outcome]) -> String {
     let mut s = String::new();
     let services = split(&input.manifests).map(|(s, _)| s).unwrap_or_default();
-    let ports: Vec<String> = services.iter().map(|x| format!("{} ({} ports)", name(x), x["spec"]["ports"].as_array().map_or(0, Vec::len))).collect();
+    let ports: Vec<String> =
+        services.iter().map(|x| format!("{} ({} ports)", name(x), x["spec"]["ports"].as_array().map_or(0, Vec::len))).collect();
     let _ = writeln!(
         s,
         "lbsim plan: cluster {} ({} {}), controller profile {}, growing by {} of {}",
@@ -413,8 +419,16 @@ pub fn html(input: &Input, outcomes: &[Outcome]) -> String {
     let rules = Chart {
         title: format!("Node-group inbound rules by {}", input.grow.noun()),
         x_labels: x.clone(),
-        series: outcomes.iter().map(|o| Series { label: o.mode.label().into(), values: o.points.iter().map(|p| p.node_rules as f64).collect() }).collect(),
-        limit: outcomes.iter().flat_map(|o| &o.points).flat_map(|p| &p.rows).find(|r| r.quota == "rules-per-security-group").map(|r| (r.limit as f64, format!("quota {}", r.limit))),
+        series: outcomes
+            .iter()
+            .map(|o| Series { label: o.mode.label().into(), values: o.points.iter().map(|p| p.node_rules as f64).collect() })
+            .collect(),
+        limit: outcomes
+            .iter()
+            .flat_map(|o| &o.points)
+            .flat_map(|p| &p.rows)
+            .find(|r| r.quota == "rules-per-security-group")
+            .map(|r| (r.limit as f64, format!("quota {}", r.limit))),
     };
     let share = Chart {
         title: "Share of the quota each mode hits first (%)".into(),
@@ -429,8 +443,16 @@ pub fn html(input: &Input, outcomes: &[Outcome]) -> String {
         limit: Some((100.0, "100%".into())),
     };
     let esc = |t: &str| quick_xml::escape::escape(t).into_owned();
-    let mut out = String::from("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"/><title>lbsim plan</title><style>body{font:14px/1.45 system-ui,sans-serif;margin:20px;color:#1d232b}pre{background:#f6f7f9;padding:10px;border-radius:6px;overflow:auto}.charts{display:flex;flex-wrap:wrap;gap:10px}</style></head><body><h1>lbsim plan</h1>");
-    let _ = write!(out, "<pre>{}</pre><div class=\"charts\">{}{}</div></body></html>\n", esc(&table(input, outcomes)), chart::svg(&rules), chart::svg(&share));
+    let mut out = String::from(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"/><title>lbsim plan</title><style>body{font:14px/1.45 system-ui,sans-serif;margin:20px;color:#1d232b}pre{background:#f6f7f9;padding:10px;border-radius:6px;overflow:auto}.charts{display:flex;flex-wrap:wrap;gap:10px}</style></head><body><h1>lbsim plan</h1>",
+    );
+    let _ = write!(
+        out,
+        "<pre>{}</pre><div class=\"charts\">{}{}</div></body></html>\n",
+        esc(&table(input, outcomes)),
+        chart::svg(&rules),
+        chart::svg(&share)
+    );
     out
 }
 
@@ -444,7 +466,11 @@ pub fn load_fixture(p: &str) -> Result<Fixture, String> {
     }
     let text = std::fs::read_to_string(path).map_err(|e| {
         let names: Vec<&str> = crate::world::fixture::EMBEDDED.iter().map(|(n, _)| *n).collect();
-        format!("cannot read cluster fixture {}: {e} (embedded fixtures: {})", std::path::absolute(path).unwrap_or(path.to_path_buf()).display(), names.join(", "))
+        format!(
+            "cannot read cluster fixture {}: {e} (embedded fixtures: {})",
+            std::path::absolute(path).unwrap_or(path.to_path_buf()).display(),
+            names.join(", ")
+        )
     })?;
     Fixture::parse(&text).map_err(|e| format!("{p}: {e}"))
 }

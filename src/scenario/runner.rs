@@ -13,8 +13,8 @@ use super::env::Env;
 use super::format::{Apply, AwsCall, ChartSeries, FaultStep, Loaded, NodeChange, ObjectRef, Patch, Settle, Step};
 use super::nodes;
 use super::raw;
-use super::samples;
 use super::report::{CheckResult, Failure, ScenarioReport, Status, StepReport};
+use super::samples;
 use crate::cluster::TargetGroupBinding;
 use crate::world::Fixture;
 

@@ -73,7 +73,9 @@ pub fn select<'a>(dump: &'a Value, env: &Env, vars: &Vars, g: &GroupSel) -> Resu
         match g.role.as_deref() {
             Some("node") => all.filter(|x| s(x, "id") == env.sim.loaded.cluster_sg_id).collect(),
             Some("backend") => all
-                .filter(|x| tag(x, "elbv2.k8s.aws/cluster") == Some(cluster.as_str()) && tag(x, "elbv2.k8s.aws/resource") == Some("backend-sg"))
+                .filter(|x| {
+                    tag(x, "elbv2.k8s.aws/cluster") == Some(cluster.as_str()) && tag(x, "elbv2.k8s.aws/resource") == Some("backend-sg")
+                })
                 .collect(),
             Some("frontend") => {
                 let stack = match &g.service {
@@ -130,8 +132,11 @@ pub fn take(env: &Env, vars: &Vars, chart: &[ChartSeries], from_call: usize) -> 
     };
     let loaded = &env.sim.loaded;
     let app = env.sim.world.app.as_ref();
-    let dumped =
-        app.map(|a| a.store.with_region(&loaded.account, &loaded.region, |r| (crate::admin::state_dump::region_json(r), crate::admin::state_dump::region_usage(r))));
+    let dumped = app.map(|a| {
+        a.store.with_region(&loaded.account, &loaded.region, |r| {
+            (crate::admin::state_dump::region_json(r), crate::admin::state_dump::region_usage(r))
+        })
+    });
     if let Some((dump, rows)) = &dumped {
         let count = |sel: GroupSel| select(dump, env, vars, &sel).map(|v| v.len() as u64);
         let role = |r: &str| GroupSel { id: None, name: None, tag: None, role: Some(r.into()), service: None, namespace: "default".into() };

@@ -52,8 +52,9 @@ pub fn svg(c: &Chart) -> String {
     let n = c.series.iter().map(|s| s.values.len()).max().unwrap_or(0).max(c.x_labels.len());
     let top_value = c.series.iter().flat_map(|s| s.values.iter().copied()).chain(c.limit.as_ref().map(|l| l.0)).fold(0.0, f64::max);
     let ymax = nice_max(top_value * 1.05);
-    // The legend takes one row per three series under the x labels.
-    let legend_rows = c.series.len().div_ceil(3).max(1) as f64;
+    // The legend under the x labels: three series a row, or one when the labels are long.
+    let per_row = if c.series.iter().any(|s| s.label.chars().count() > 24) { 1 } else { 3 };
+    let legend_rows = c.series.len().div_ceil(per_row).max(1) as f64;
     let bottom = 22.0 + 14.0 * legend_rows;
     let h = 180.0 + TOP + bottom;
     let (pw, ph) = (W - LEFT - RIGHT, h - TOP - bottom);
@@ -83,7 +84,13 @@ pub fn svg(c: &Chart) -> String {
     // At most ~12 x labels, evenly spaced.
     let every = n.div_ceil(12).max(1);
     for (i, l) in c.x_labels.iter().enumerate().filter(|(i, _)| i % every == 0 || *i + 1 == n) {
-        let _ = write!(out, r##"<text x="{:.1}" y="{:.1}" text-anchor="middle" fill="#67707c">{}</text>"##, x(i), h - bottom + 14.0, escape(l.as_str()));
+        let _ = write!(
+            out,
+            r##"<text x="{:.1}" y="{:.1}" text-anchor="middle" fill="#67707c">{}</text>"##,
+            x(i),
+            h - bottom + 14.0,
+            escape(l.as_str())
+        );
     }
     if let Some((v, label)) = &c.limit {
         let yy = y(*v);
@@ -110,8 +117,8 @@ pub fn svg(c: &Chart) -> String {
             let _ = write!(out, r#"<circle cx="{:.1}" cy="{:.1}" r="2.5" fill="{color}"/>"#, x(s.values.len() - 1), y(*last));
         }
         // The legend, one row per series along the bottom.
-        let lx = LEFT + (k as f64 % 3.0) * 170.0;
-        let ly = h - bottom + 30.0 + 14.0 * (k / 3) as f64;
+        let lx = LEFT + (k % per_row) as f64 * 170.0;
+        let ly = h - bottom + 30.0 + 14.0 * (k / per_row) as f64;
         let _ = write!(
             out,
             r#"<rect x="{lx:.1}" y="{:.1}" width="10" height="3" fill="{color}"/><text x="{:.1}" y="{ly:.1}">{} ({})</text>"#,

@@ -143,11 +143,7 @@ fn quota_label(q: &str) -> &str {
 fn scope_label(scope: &str, names: &BTreeMap<String, String>) -> String {
     let (id, rest) = scope.split_once(' ').unwrap_or((scope, ""));
     // ELBv2 scopes are ARNs: the name is the segment before the id.
-    let name = if id.starts_with("arn:") {
-        id.split('/').rev().nth(1).map(String::from)
-    } else {
-        names.get(id).cloned()
-    };
+    let name = if id.starts_with("arn:") { id.split('/').rev().nth(1).map(String::from) } else { names.get(id).cloned() };
     match (name, rest) {
         (Some(n), "") => format!("{n} ({id})"),
         (Some(n), r) => format!("{n} ({id}) {r}"),
@@ -159,7 +155,17 @@ fn scope_label(scope: &str, names: &BTreeMap<String, String>) -> String {
 fn region(dump: &Value, account: &str, region: &str, rows: Vec<state_dump::UsageRow>, cluster_sgs: &BTreeMap<String, String>) -> Value {
     let groups = list(dump, "security_groups");
     let rule_limit = rows.iter().find(|r| r.quota == "rules-per-security-group").map_or(0, |r| r.limit);
-    let names: BTreeMap<String, String> = groups.iter().map(|g| (s(g, "id").to_string(), s(g, "name").to_string())).collect();
+    let mut names: BTreeMap<String, String> = groups.iter().map(|g| (s(g, "id").to_string(), s(g, "name").to_string())).collect();
+    // Interfaces by what they belong to, for the quota rows counted per interface.
+    for e in list(dump, "network_interfaces") {
+        let owner = match e["attachment"]["instance_id"].as_str() {
+            Some(i) => format!("interface of {i}"),
+            None => s(e, "description").to_string(),
+        };
+        if !owner.is_empty() {
+            names.insert(s(e, "id").to_string(), owner);
+        }
+    }
     let elb = &dump["elbv2"];
     let lbs = list(elb, "load_balancers");
     let tgs_json = list(elb, "target_groups");
@@ -180,7 +186,8 @@ fn region(dump: &Value, account: &str, region: &str, rows: Vec<state_dump::Usage
         node_groups.extend(list(e, "security_groups").iter().filter_map(Value::as_str).map(String::from));
     }
     node_groups.extend(cluster_sgs.keys().cloned());
-    let lb_groups: BTreeSet<String> = lbs.iter().flat_map(|l| list(l, "security_groups")).filter_map(Value::as_str).map(String::from).collect();
+    let lb_groups: BTreeSet<String> =
+        lbs.iter().flat_map(|l| list(l, "security_groups")).filter_map(Value::as_str).map(String::from).collect();
     let role = |g: &Value| -> &'static str {
         let id = s(g, "id");
         match (tag(g, "service.k8s.aws/resource").or(tag(g, "ingress.k8s.aws/resource")), tag(g, "elbv2.k8s.aws/resource")) {
@@ -228,7 +235,10 @@ fn region(dump: &Value, account: &str, region: &str, rows: Vec<state_dump::Usage
                     "group" => pid.clone(),
                     _ => {
                         let key = format!("{kind}:{pid}");
-                        sources.insert(key.clone(), if pid == "0.0.0.0/0" || pid == "::/0" { format!("{pid} (anywhere)") } else { pid.clone() });
+                        sources.insert(
+                            key.clone(),
+                            if pid == "0.0.0.0/0" || pid == "::/0" { format!("{pid} (anywhere)") } else { pid.clone() },
+                        );
                         key
                     }
                 };

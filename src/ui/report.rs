@@ -105,14 +105,27 @@ pub fn scenario_charts(s: &ScenarioReport) -> Vec<Chart> {
     out
 }
 
-/// Every scenario's node-group rules over its steps, in one chart.
+/// Scenarios long enough to show a trend in the comparison chart.
+pub const COMPARISON_MIN_STEPS: usize = 10;
+
+/// The node-group rules of every scenario of at least `COMPARISON_MIN_STEPS` steps that runs
+/// under the most common rule quota (one scale, one quota line), in one chart.
 pub fn comparison_chart(r: &RunReport) -> Option<Chart> {
-    let ss: Vec<Series> =
-        r.scenarios.iter().filter_map(|s| series(&s.steps, &s.name, |m| m.node_rules.map(|v| v as f64))).filter(|x| x.values.len() > 1).collect();
+    let quota_of = |s: &ScenarioReport| s.steps.iter().find_map(|st| st.sample.as_ref()?.rule_quota);
+    let long: Vec<&ScenarioReport> = r.scenarios.iter().filter(|s| s.steps.len() >= COMPARISON_MIN_STEPS).collect();
+    let mut counts: std::collections::BTreeMap<u64, usize> = std::collections::BTreeMap::new();
+    for q in long.iter().filter_map(|s| quota_of(s)) {
+        *counts.entry(q).or_default() += 1;
+    }
+    let quota = counts.iter().max_by_key(|(q, n)| (**n, std::cmp::Reverse(**q))).map(|(q, _)| *q);
+    let ss: Vec<Series> = long
+        .iter()
+        .filter(|s| quota_of(s) == quota)
+        .filter_map(|s| series(&s.steps, &s.name, |m| m.node_rules.map(|v| v as f64)))
+        .collect();
     let n = ss.iter().map(|s| s.values.len()).max()?;
-    let quota = r.scenarios.iter().flat_map(|s| s.steps.iter()).find_map(|st| st.sample.as_ref()?.rule_quota);
     Some(Chart {
-        title: "Node-group inbound rules, every scenario (x: step number)".into(),
+        title: format!("Node-group inbound rules by step (scenarios of {COMPARISON_MIN_STEPS}+ steps)"),
         x_labels: (1..=n).map(|i| i.to_string()).collect(),
         series: ss,
         limit: quota.map(|q| (q as f64, format!("quota {q}"))),
@@ -196,7 +209,8 @@ fn scenario_section(out: &mut String, n: usize, s: &ScenarioReport) {
 
 /// The whole report page.
 pub fn html(r: &RunReport) -> String {
-    let mut out = String::from("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"/><title>lbsim scenario report</title><style>");
+    let mut out =
+        String::from("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"/><title>lbsim scenario report</title><style>");
     out.push_str(STYLE);
     out.push_str("</style></head><body><header><h1>lbsim scenario report</h1>");
     let _ = write!(
@@ -211,7 +225,13 @@ pub fn html(r: &RunReport) -> String {
     );
     out.push_str("<nav>");
     for (n, s) in r.scenarios.iter().enumerate() {
-        let _ = write!(out, r##"<a href="#scenario-{n}"><span class="status {}">{}</span> {}</a> "##, status_class(s.status), esc(s.status.label()), esc(&s.name));
+        let _ = write!(
+            out,
+            r##"<a href="#scenario-{n}"><span class="status {}">{}</span> {}</a> "##,
+            status_class(s.status),
+            esc(s.status.label()),
+            esc(&s.name)
+        );
     }
     out.push_str("</nav>");
     if let Some(c) = comparison_chart(r) {

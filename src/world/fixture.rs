@@ -196,7 +196,10 @@ impl Fixture {
 
     /// An embedded fixture by name (`default`, `worked-example`).
     pub fn embedded(name: &str) -> Option<Fixture> {
-        EMBEDDED.iter().find(|(n, _)| *n == name).map(|(n, text)| Fixture::parse(text).unwrap_or_else(|e| panic!("embedded fixture {n}: {e}")))
+        EMBEDDED
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(n, text)| Fixture::parse(text).unwrap_or_else(|e| panic!("embedded fixture {n}: {e}")))
     }
 
     pub fn cluster_sg_name(&self) -> String {

@@ -107,7 +107,9 @@ function lbCard(lb) {
     h('div', { class: 'sub' }, lb.dns_name),
     h('div', {}, lb.listeners.map((l) => h('span', { class: 'badge' }, l)),
       lb.security_groups.length === 0 ? h('span', { class: 'badge' }, 'no security groups') : null),
-    lb.target_groups.map((t) => h('div', { class: 'sub' }, `→ ${t.name} ${t.protocol}:${t.port} ${t.target_type}, ${t.targets} targets`)));
+    h('div', { class: 'sub', title: lb.target_groups.map((t) => `${t.name} ${t.protocol}:${t.port} ${t.target_type}, ${t.targets} targets`).join('\n') },
+      `→ ${lb.target_groups.length} target group${lb.target_groups.length === 1 ? '' : 's'} (${lb.target_groups.map((t) => t.port).join(', ')}), ` +
+      `${lb.target_groups.reduce((n, t) => n + t.targets, 0)} targets`));
 }
 
 function instanceCard(i) {
@@ -232,13 +234,13 @@ function renderEvents(d) {
   const rows = d.clusters.flatMap((c) => c.events.map((e) => ({ ...e, cluster: c.name })));
   rows.sort((a, b) => (a.last < b.last ? 1 : a.last > b.last ? -1 : 0));
   document.querySelector('#events tbody').replaceChildren(...rows.map((e) => h('tr', { class: e.type === 'Warning' ? 'warning' : '' },
-    h('td', {}, e.last.replace('T', ' ').replace(/\..*$/, '')), h('td', {}, e.cluster), h('td', {}, e.type), h('td', {}, e.reason),
+    h('td', { class: 'nowrap' }, e.last.replace(/^.*T/, '').replace(/\..*$/, '')), h('td', {}, e.cluster), h('td', {}, e.type), h('td', {}, e.reason),
     h('td', {}, `${e.kind} ${e.namespace ? e.namespace + '/' : ''}${e.name}`), h('td', {}, e.count), h('td', {}, e.message))));
 }
 
 function renderRequests(d) {
   document.querySelector('#requests tbody').replaceChildren(...d.requests.map((r) => h('tr', { class: r.status >= 400 ? 'error' : '' },
-    h('td', {}, r.time.replace(/^.*T/, '').replace(/\..*$|\+.*$|Z$/, '')), h('td', {}, r.service || ''), h('td', {}, r.action || ''),
+    h('td', { class: 'nowrap' }, r.time.replace(/^.*T/, '').replace(/\..*$|\+.*$|Z$/, '')), h('td', {}, r.service || ''), h('td', {}, r.action || ''),
     h('td', {}, r.status), h('td', {}, r.error_code || ''), h('td', {}, r.duration_ms.toFixed(1)))));
 }
 

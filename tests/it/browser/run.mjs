@@ -113,7 +113,7 @@ try {
   }, nodeName, { timeout: 60000 }).catch(() => {});
   const barText = await bar.innerText().catch(() => 'no bar');
   check(await bar.evaluate((q) => q.classList.contains('full')).catch(() => false) && barText.includes('60 / 60'),
-    `after the ${count}th legacy Service the node group's rule bar is full`, barText);
+    `after legacy Service #${count} the node group's rule bar is full`, barText);
   const fill = bar.locator('.fill');
   const [width, color, barWidth] = await fill.evaluate((f) => [f.getBoundingClientRect().width, getComputedStyle(f).backgroundColor, f.parentElement.getBoundingClientRect().width]);
   check(Math.abs(width - barWidth) < 1 && color === 'rgb(224, 49, 49)', 'the bar is filled to the end, and red', `width ${width} of ${barWidth}, ${color}`);
