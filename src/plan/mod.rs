@@ -446,9 +446,9 @@ pub fn html(input: &Input, outcomes: &[Outcome]) -> String {
     let mut out = String::from(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"/><title>lbsim plan</title><style>body{font:14px/1.45 system-ui,sans-serif;margin:20px;color:#1d232b}pre{background:#f6f7f9;padding:10px;border-radius:6px;overflow:auto}.charts{display:flex;flex-wrap:wrap;gap:10px}</style></head><body><h1>lbsim plan</h1>",
     );
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "<pre>{}</pre><div class=\"charts\">{}{}</div></body></html>\n",
+        "<pre>{}</pre><div class=\"charts\">{}{}</div></body></html>",
         esc(&table(input, outcomes)),
         chart::svg(&rules),
         chart::svg(&share)

@@ -209,7 +209,7 @@ fn region(dump: &Value, account: &str, region: &str, rows: Vec<state_dump::Usage
             let r = role(g);
             let id = s(g, "id");
             // Default groups nobody uses would only clutter the picture.
-            let used = r != "other" || list(g, "network_interfaces").len() > 0;
+            let used = r != "other" || !list(g, "network_interfaces").is_empty();
             if !used {
                 continue;
             }
