@@ -17,6 +17,9 @@ use crate::world::live::Registry;
 
 pub const PAGE_PATH: &str = "/_lbsim/ui";
 
+/// The dashboard's JSON endpoint as (method, path); openapi.json documents it too.
+pub const ROUTES: &[(&str, &str)] = &[("GET", "/_lbsim/ui/overview")];
+
 const INDEX: &str = include_str!("assets/index.html");
 const SCRIPT: &str = include_str!("assets/app.js");
 const STYLE: &str = include_str!("assets/style.css");

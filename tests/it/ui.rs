@@ -215,3 +215,39 @@ async fn the_dashboard_and_the_report_in_a_real_browser() {
         assert!(len > 10_000, "screenshot {png} was written ({len} bytes)");
     }
 }
+
+/// Without a browser: the page is served to anyone (it holds no state), its JSON only with the
+/// admin token, and a browser's `GET /` is sent to it while AWS calls on `/` pass.
+#[tokio::test]
+async fn the_page_is_open_its_data_behind_the_admin_token() {
+    use axum::body::Body;
+    use axum::http::Request;
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let config = lbsim::config::Config { admin_token: Some("s3cret".into()), ..Default::default() };
+    let app = lbsim::app::App::new(config).unwrap();
+    let live = std::sync::Arc::new(lbsim::world::live::Registry::default());
+    let router = lbsim::admin::router(app.clone())
+        .merge(lbsim::ui::dashboard::router(app, live))
+        .layer(axum::middleware::from_fn(lbsim::ui::dashboard::root_redirect));
+    let get = |path: &str, token: Option<&str>| {
+        let mut b = Request::builder().uri(path);
+        if let Some(t) = token {
+            b = b.header("x-lbsim-admin-token", t);
+        }
+        router.clone().oneshot(b.body(Body::empty()).unwrap())
+    };
+    let page = get("/_lbsim/ui", None).await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    let root = get("/", None).await.unwrap();
+    assert_eq!((root.status().as_u16(), root.headers()["location"].to_str().unwrap()), (303, "/_lbsim/ui"));
+    let aws = get("/?Action=DescribeVpcs&Version=2016-11-15", None).await.unwrap();
+    assert_ne!(aws.status().as_u16(), 303, "an AWS call on / is not redirected");
+    assert_eq!(get("/_lbsim/ui/overview", None).await.unwrap().status(), 403);
+    assert_eq!(get("/_lbsim/ui/overview", Some("wrong")).await.unwrap().status(), 403);
+    let ok = get("/_lbsim/ui/overview", Some("s3cret")).await.unwrap();
+    assert_eq!(ok.status(), 200);
+    let v: serde_json::Value = serde_json::from_slice(&ok.into_body().collect().await.unwrap().to_bytes()).unwrap();
+    assert!(v["regions"].is_array() && v["requests"].is_array() && v["clusters"] == serde_json::json!([]), "{v}");
+}
