@@ -20,6 +20,7 @@ pub mod deploy;
 pub mod discovery;
 pub mod error;
 pub mod finalizer;
+pub mod ingress;
 pub mod memory;
 pub mod model;
 pub mod naming;
