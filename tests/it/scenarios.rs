@@ -190,7 +190,7 @@ async fn a_copy_of_the_library_alone_runs() {
     }
     let tmp = std::env::temp_dir().join(format!("lbsim-vendored-{}", std::process::id()));
     copy(&dir(), &tmp.join("vendored"));
-    for text in std::fs::read_dir(&tmp.join("vendored")).unwrap().filter_map(|e| std::fs::read_to_string(e.unwrap().path()).ok()) {
+    for text in std::fs::read_dir(tmp.join("vendored")).unwrap().filter_map(|e| std::fs::read_to_string(e.unwrap().path()).ok()) {
         assert!(!text.contains("../"), "no scenario reaches outside scenarios/");
     }
     let files: Vec<PathBuf> =
