@@ -655,6 +655,7 @@ fn openapi_document_lists_exactly_the_routes() {
     let served: BTreeSet<(String, String)> = lbsim::admin::routes::ROUTES
         .iter()
         .chain(lbsim::world::k8s_endpoints::ROUTES)
+        .chain(lbsim::ui::dashboard::ROUTES)
         .map(|(m, p)| (m.to_string(), p.to_string()))
         .collect();
     assert_eq!(documented, served, "openapi.json and the routers' ROUTES differ");
