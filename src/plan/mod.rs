@@ -209,7 +209,7 @@ fn group_label(sim: &Sim, id: &str) -> String {
         return format!("the node group {id} (EKS cluster group)");
     }
     let app = sim.app();
-    let tags = app.store.with_region(&sim.loaded.account, &sim.loaded.region, |r| r.tags.get(id).to_vec());
+    let tags = app.store.with_region(&sim.loaded.account, &sim.loaded.region, |r| r.tags().get(id).to_vec());
     let tag = |k: &str| tags.iter().find(|(kk, _)| kk == k).map(|(_, v)| v.clone());
     match (tag("service.k8s.aws/resource").as_deref(), tag("elbv2.k8s.aws/resource").as_deref()) {
         (Some("ManagedLBSecurityGroup"), _) => {
@@ -223,7 +223,7 @@ fn group_label(sim: &Sim, id: &str) -> String {
 fn sample(sim: &Sim, step: u32) -> Point {
     let l = &sim.loaded;
     let (node_rules, rows) = sim.app().store.with_region(&l.account, &l.region, |r| {
-        let n = r.sgs.get(&l.cluster_sg_id).map_or(0, |g| g.rules.iter().filter(|x| !x.egress).count() as u64);
+        let n = r.sgs().get(&l.cluster_sg_id).map_or(0, |g| g.rules.iter().filter(|x| !x.egress).count() as u64);
         (n, crate::admin::state_dump::region_usage(r))
     });
     Point { step, node_rules, limiting_percent: 0.0, rows }
