@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use lbsim::cli::live::{LiveArgs, LiveCmd};
-use lbsim::cli::{self, run::RunArgs, serve::ServeArgs};
+use lbsim::cli::{self, plan::PlanArgs, run::RunArgs, serve::ServeArgs};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -24,6 +24,9 @@ enum Command {
     Serve(ServeArgs),
     /// Replay scenario files (or directories of them) against the controller emulation.
     Run(RunArgs),
+    /// Quota planner: how many more copies of these Services (or ports, or source ranges) fit,
+    /// in legacy and in security-group mode, and which quota stops them.
+    Plan(PlanArgs),
     /// Live mode: apply Kubernetes manifests (files, directories, or - for standard input) to a
     /// running `lbsim serve`, all documents or none (kubectl apply works too: see `kubeconfig`).
     Apply {
@@ -83,6 +86,7 @@ fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Serve(a) => cli::serve::run(a),
         Command::Run(a) => cli::run::run(a),
+        Command::Plan(a) => cli::plan::run(a),
         Command::Apply { files, namespace, live } => cli::live::run(live, LiveCmd::Apply(files, namespace)),
         Command::Delete { kind, name, namespace, live } => cli::live::run(live, LiveCmd::Delete(kind, name, namespace)),
         Command::Get { what, name, namespace, all_namespaces, output, live } => {

@@ -171,21 +171,22 @@ async fn serve(
         tokio::spawn(snapshots_every(app.clone(), secs));
     }
     // Tests and scripts wait for this line to know the server is ready.
-    // Written, not println!: a reader that closed the pipe after this line must not stop lbsim.
-    let mut stdout = std::io::stdout();
-    let _ = writeln!(stdout, "lbsim listening on http://{addr}");
+    // Only that one line on stdout, and written, not println!: callers read it and may close
+    // the pipe, which must not stop lbsim.
+    let _ = writeln!(std::io::stdout(), "lbsim listening on http://{addr}");
     for c in live.list() {
         let n = &c.loaded.name;
-        let _ = writeln!(
-            stdout,
-            "Kubernetes API of cluster {n}: http://{addr}{}/{n} (https://{https_host}{}/{n}; lbsim kubeconfig --cluster {n})",
-            crate::k8s::PREFIX,
-            crate::k8s::PREFIX
-        );
+        let p = crate::k8s::PREFIX;
+        tracing::info!(cluster = %n, http = %format!("http://{addr}{p}/{n}"), https = %format!("https://{https_host}{p}/{n}"), "Kubernetes API (lbsim kubeconfig --cluster {n})");
     }
-    tracing::info!(%addr, https = %https_addr, "lbsim ready");
+    tracing::info!(%addr, https = %https_addr, dashboard = %format!("http://{addr}{}", crate::ui::dashboard::PAGE_PATH), "lbsim ready");
     let k8s = crate::k8s::router(app.clone(), live.clone());
-    let router = k8s.clone().merge(admin::router(app.clone())).merge(crate::world::k8s_endpoints::router(app.clone(), live.clone()));
+    let router = k8s
+        .clone()
+        .merge(admin::router(app.clone()))
+        .merge(crate::world::k8s_endpoints::router(app.clone(), live.clone()))
+        .merge(crate::ui::dashboard::router(app.clone(), live))
+        .layer(axum::middleware::from_fn(crate::ui::dashboard::root_redirect));
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let https_router = k8s.merge(axum::Router::new().fallback(|| async { crate::k8s::status::Status::path_not_found() }));
     let mut stop_https = stop_rx.clone();

@@ -41,7 +41,11 @@ pub async fn start() -> Server {
 }
 
 pub async fn start_with(config: Config) -> Server {
-    let app = App::new(config).expect("config");
+    start_app(App::new(config).expect("config")).await
+}
+
+/// A server for an App the test built itself (for example on a manual clock).
+pub async fn start_app(app: Arc<App>) -> Server {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let url = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = oneshot::channel::<()>();
@@ -202,7 +206,7 @@ pub fn add_rules(s: &Server, sg: &str, n: u8) {
 /// us-east-1), as CreateNetworkInterface would but without its checks; returns its id.
 pub fn attach_eni(s: &Server, vpc: &str, groups: &[&str]) -> String {
     s.app.store.with_region("000000000000", "us-east-1", |r| {
-        let subnet = r.subnets.values().find(|sn| sn.vpc_id == vpc).unwrap().clone();
+        let subnet = r.subnets().values().find(|sn| sn.vpc_id == vpc).unwrap().clone();
         let ip = r.free_ip(&subnet.id, None).unwrap();
         let id = r.ids.ec2("eni");
         let mac = r.new_mac();
