@@ -21,6 +21,7 @@ mod elbv2_tags_limits;
 mod elbv2_target_groups;
 mod elbv2_targets;
 mod garbage;
+mod informer;
 mod kubectl;
 mod layout;
 mod lbc_failures;
