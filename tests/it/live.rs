@@ -73,6 +73,24 @@ async fn apply_get_events_delete() {
     assert_eq!((status, v["error"]["code"].as_str()), (400, Some("BadRequest")), "{v}");
     assert_eq!(v["error"]["message"], "document 1: no matches for kind \"Foo\" in version \"v1\"");
     assert_eq!(call(&app, "DELETE", "/_lbsim/k8s/services/default/nope", "").await.0, 404);
+    // All or nothing: the second document's invalid name refuses the first, valid one too.
+    let two = "apiVersion: v1\nkind: Service\nmetadata: {name: first}\nspec: {ports: [{port: 80}]}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: T_6}\nspec: {ports: [{port: 80}]}\n";
+    let (status, v) = call(&app, "POST", "/_lbsim/k8s/apply", two).await;
+    assert_eq!((status, v["error"]["code"].as_str()), (422, Some("Invalid")), "{v}");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("document 2: Service \"T_6\" is invalid: metadata.name: Invalid value")),
+        "{v}"
+    );
+    let (_, v) = call(&app, "GET", "/_lbsim/k8s/services", "").await;
+    assert_eq!(v["services"], serde_json::json!([]), "the first document was not applied: {v}");
+    // The ALB's kinds go through the same API.
+    let ing = "apiVersion: networking.k8s.io/v1\nkind: IngressClass\nmetadata: {name: alb}\nspec: {controller: ingress.k8s.aws/alb}\n---\napiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: web}\nspec:\n  ingressClassName: alb\n  defaultBackend: {service: {name: web, port: {number: 80}}}\n";
+    let (status, v) = call(&app, "POST", "/_lbsim/k8s/apply", ing).await;
+    assert_eq!(status, 200, "{v}");
+    let lines: Vec<&str> = v["applied"].as_array().unwrap().iter().filter_map(|a| a["line"].as_str()).collect();
+    assert_eq!(lines, ["ingressclass.networking.k8s.io/alb created", "ingress.networking.k8s.io/web created"], "{v}");
     assert_eq!(call(&app, "GET", "/_lbsim/k8s/events?bogus=1", "").await.0, 400);
 }
 
