@@ -265,6 +265,9 @@ pub fn create(
 }
 
 /// Replaces the object `name` (PUT); `status` writes only its status.
+// The last three are the PUT's own flags (subresource, fieldValidation, dryRun), as upstream's
+// handler takes them; a struct for them would be built at its one caller only.
+#[allow(clippy::too_many_arguments)]
 pub fn update(
     s: &mut ClusterStore,
     r: &Resource,
@@ -366,7 +369,7 @@ pub fn patch_object(
     let mut next = current.clone();
     match ct {
         "application/merge-patch+json" => patch::merge(&mut next, &p),
-        "application/json-patch+json" => next = patch::json_patch(&current, &p).map_err(|e| Status::bad_request(e))?,
+        "application/json-patch+json" => next = patch::json_patch(&current, &p).map_err(Status::bad_request)?,
         "application/strategic-merge-patch+json" => {
             if is_crd(r.kind) {
                 return Err(Status::unsupported_media_type(ct));
@@ -460,7 +463,7 @@ pub fn events_view(e: &Value) -> Value {
 }
 
 pub fn selectors(r: &Resource, q: &Query) -> Result<(LabelSelector, FieldSelector), Status> {
-    let labels = LabelSelector::parse(q.get("labelSelector").map(String::as_str).unwrap_or("")).map_err(|e| Status::bad_request(e))?;
+    let labels = LabelSelector::parse(q.get("labelSelector").map(String::as_str).unwrap_or("")).map_err(Status::bad_request)?;
     let kind = if r.events_view { Kind::Event } else { r.kind };
     let mut fq = q.get("fieldSelector").cloned().unwrap_or_default();
     if r.events_view {
