@@ -199,9 +199,15 @@ fn decode(app: &App, method: &Method, uri: &Uri, scope: &Scope, body: Bytes) -> 
     };
     let account = app.config.account_for(scope.access_key.as_deref());
     let region = scope.region.clone().unwrap_or_else(|| app.config.default_region.clone());
-    if !wire::valid_region(&region) {
-        let e = ApiError::invalid(format!("The region '{region}' is not valid"));
-        return Err(early(e, Some(service), Some(action), Some(account), None, Some(params)));
+    // A Region AWS does not have (a typo) or an account past the limit would create a world of
+    // its own; refuse them as AWS refuses a scope it does not serve and a key it does not know.
+    if !app.config.region_allowed(&region) {
+        let shown: String = region.chars().take(64).collect();
+        return Err(early(ApiError::scope_region(&shown), Some(service), Some(action), Some(account), None, Some(params)));
+    }
+    if !app.admit(&account) {
+        let e = ApiError::unknown_access_key(service == Service::Ec2);
+        return Err(early(e, Some(service), Some(action), Some(account), Some(region), Some(params)));
     }
     Ok(Call { service, action, account, region, params })
 }

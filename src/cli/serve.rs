@@ -94,6 +94,10 @@ async fn serve(
     // A corrupt or newer state file stops the start: never a silently empty world.
     let mut restored = false;
     if let Some(path) = app.config.state_file.clone() {
+        let stale = persist::remove_stale(&path);
+        if stale > 0 {
+            tracing::info!(path = %path.display(), removed = stale, "removed temporary snapshot files an earlier run left behind");
+        }
         match persist::load(&path).and_then(|s| s.map(|s| persist::restore(&app, s)).transpose()) {
             Ok(Some(())) => {
                 tracing::info!(path = %path.display(), "state restored");
@@ -130,8 +134,15 @@ async fn serve(
         }
     };
     let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
-    // Tests and scripts wait for this line to know the server is ready.
-    println!("lbsim listening on http://{addr}");
+    // Tests and scripts wait for these lines to know the server is ready ("Ready." is what
+    // LocalStack prints, so tooling that waits for it works too). A closed stdout must not stop
+    // the server, hence no println!.
+    {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        let _ = write!(out, "lbsim listening on http://{addr}\nReady.\n");
+        let _ = out.flush();
+    }
     tracing::info!(%addr, "lbsim ready");
     let router = admin::router(app.clone()).merge(crate::world::k8s_endpoints::router(app.clone(), live));
     if let Err(e) = server::serve(listener, router, server::shutdown_signal()).await {

@@ -6,6 +6,7 @@
 //! their HTTP statuses. May call: `error` and `config` (access key → account). Never touches state.
 
 pub mod params;
+pub mod regions;
 pub mod restjson;
 pub mod xml;
 
