@@ -8,11 +8,12 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 use crate::app::faults::FaultSpec;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
     pub name: String,
@@ -28,6 +29,7 @@ pub struct Scenario {
     /// A fixture path (relative to the scenario file, then to the working directory), the name
     /// `default` (the embedded fixture), or an inline fixture. Default: `default`.
     #[serde(default)]
+    #[schemars(with = "Option<serde_json::Value>")]
     pub cluster: Option<serde_yaml_ng::Value>,
     #[serde(default)]
     pub controller: ControllerSpec,
@@ -36,6 +38,7 @@ pub struct Scenario {
     pub quotas: BTreeMap<String, u64>,
     /// Region settings of the fixture's Region (the config file's `regions.<name>` keys).
     #[serde(default)]
+    #[schemars(with = "Option<serde_json::Value>")]
     pub region_settings: Option<serde_yaml_ng::Value>,
     /// Seeds lbsim's id generator: the same file gives the same ids and the same report.
     #[serde(default = "one")]
@@ -51,12 +54,13 @@ fn one() -> u64 {
 
 /// Controller settings: the profile, any `ControllerConfig` flag, feature gates, and the SDK's
 /// retry count (the controller's `--aws-max-retries`, 10 by default).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ControllerSpec {
     #[serde(default)]
     pub profile: Option<String>,
     #[serde(default)]
+    #[schemars(with = "BTreeMap<String, serde_json::Value>")]
     pub flags: BTreeMap<String, serde_yaml_ng::Value>,
     #[serde(default)]
     pub feature_gates: BTreeMap<String, bool>,
@@ -64,7 +68,7 @@ pub struct ControllerSpec {
     pub aws_max_retries: Option<u32>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Step {
     Apply(Apply),
@@ -103,7 +107,7 @@ impl Step {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Apply {
     /// A manifest file (relative to the scenario file).
@@ -117,7 +121,7 @@ pub struct Apply {
     pub repeat: Option<u32>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ObjectRef {
     #[serde(default = "service_kind")]
@@ -135,7 +139,7 @@ fn default_ns() -> String {
 }
 
 /// A JSON merge patch (RFC 7386) of one object, as `kubectl patch --type merge`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Patch {
     #[serde(default = "service_kind")]
@@ -143,10 +147,11 @@ pub struct Patch {
     pub name: String,
     #[serde(default = "default_ns")]
     pub namespace: String,
+    #[schemars(with = "serde_json::Value")]
     pub merge: serde_yaml_ng::Value,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum NodeChange {
     /// New instances in a node group of the fixture (and their Node objects).
@@ -181,7 +186,7 @@ fn one_u32() -> u32 {
     1
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Settle {
     /// Virtual time the controller may take (default 10m).
@@ -195,7 +200,7 @@ pub struct Settle {
 
 /// `inject` a fault (the admin API's `FaultSpec`, optionally `name`d for a later `clear`), or
 /// `clear` the fault of that name, or every fault (`all`).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FaultStep {
     #[serde(default)]
@@ -208,13 +213,14 @@ pub struct FaultStep {
 
 /// A raw API call (Query protocol: EC2 and ELBv2), with an optional expected error code and
 /// response values saved as template variables.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AwsCall {
     /// `ec2` or `elbv2`.
     pub service: String,
     pub action: String,
     #[serde(default)]
+    #[schemars(with = "BTreeMap<String, serde_json::Value>")]
     pub params: BTreeMap<String, serde_yaml_ng::Value>,
     /// The error code the call must fail with; absent: it must succeed.
     #[serde(default)]
@@ -224,7 +230,7 @@ pub struct AwsCall {
     pub save: BTreeMap<String, String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Repeat {
     pub times: u32,
@@ -232,7 +238,7 @@ pub struct Repeat {
 }
 
 /// One expectation. Exactly one of the fields is set.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Check {
     Events(EventsCheck),
@@ -247,7 +253,7 @@ pub enum Check {
 }
 
 /// Events of an object (or of every TargetGroupBinding of a Service).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EventsCheck {
     /// `Service` (default) or `TargetGroupBinding`.
@@ -273,7 +279,7 @@ pub struct EventsCheck {
     pub min_count: Option<u32>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HostnameCheck {
     pub service: String,
@@ -287,7 +293,7 @@ pub struct HostnameCheck {
     pub absent: bool,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExistsCheck {
     #[serde(default = "service_kind")]
@@ -307,7 +313,7 @@ fn yes() -> bool {
 }
 
 /// How a security group is chosen.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GroupSel {
     #[serde(default)]
@@ -327,7 +333,7 @@ pub struct GroupSel {
     pub namespace: String,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RulesCheck {
     pub group: GroupSel,
@@ -338,7 +344,7 @@ pub struct RulesCheck {
     pub count: u64,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RuleCheck {
     pub group: GroupSel,
@@ -364,7 +370,7 @@ pub struct RuleCheck {
     pub present: bool,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResourcesCheck {
     #[serde(default)]
@@ -383,7 +389,7 @@ pub struct ResourcesCheck {
     pub target_group_bindings: Option<usize>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LbCheck {
     pub service: String,
@@ -402,7 +408,7 @@ pub struct LbCheck {
 }
 
 /// Quota usage from lbsim's usage table (lbsim only).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QuotaCheck {
     /// Quota name as in `GET /_lbsim/usage` (`rules-per-security-group`, …).
@@ -419,7 +425,7 @@ pub struct QuotaCheck {
 }
 
 /// The controller's AWS calls (its request log, lbsim only).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CallsCheck {
     /// Glob over the action name.
@@ -440,6 +446,18 @@ pub struct CallsCheck {
 /// `90s`, `5m`, `1h`, `250ms`, or a number of seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DurationStr(pub Duration);
+
+impl JsonSchema for DurationStr {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Duration".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "250ms, 90s, 5m, 1h, or a number of seconds",
+            "anyOf": [{"type": "number", "minimum": 0}, {"type": "string", "pattern": "^[0-9]+(\\.[0-9]+)?(ms|s|m|h)?$"}]
+        })
+    }
+}
 
 impl<'de> Deserialize<'de> for DurationStr {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {

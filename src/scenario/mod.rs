@@ -6,8 +6,9 @@
 //! (`files`), the world a scenario runs in
 //! (`env`), step execution (`runner`), node changes (`nodes`), raw API calls (`raw`), checks
 //! (`checks`) and reports (`report`).
-//! May call: `sim`-style wiring of `server`, `cluster`, `reconciler`, `sdk`; `admin` (faults,
-//! usage) in process. Must never: change what the controller decides; checks only read.
+//! May call: `world` (the one builder of lbsim + cluster + controller), `client` (SDK clients and
+//! raw calls), `cluster`, `reconciler`, `app` and `admin` (faults, usage) in process. Must never:
+//! change what the controller decides; checks only read.
 
 pub mod checks;
 pub mod env;
@@ -29,12 +30,8 @@ pub async fn run_files(files: &[PathBuf], opts: &Options, out: &mut dyn FnMut(&s
     let mut reports = Vec::new();
     let total = files.len();
     for (n, path) in files.iter().enumerate() {
-        // The typed parse first (its errors carry line and column), then the schema.
-        let loaded = format::load(path).and_then(|l| {
-            let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-            schema::check_text(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-            Ok(l)
-        });
+        // The typed parse is the check (its errors carry line and column); the schema is derived from it.
+        let loaded = format::load(path);
         let report = match loaded {
             Err(e) => ScenarioReport::bad_file(path, e),
             Ok(l) => {

@@ -1,11 +1,13 @@
-//! ELBv2 resources as plain data (aws-api.md §2.5): load balancers, target groups, listeners
-//! (each with its default rule), registered targets, attributes and tags; indexes by ARN and
-//! name; the draining queue; the health and provisioning clocks; the admin dump and quota usage.
+//! ELBv2 resources as plain data (aws-api.md §2.5, lbc-ingress.md §8): Network and Application
+//! Load Balancers, target groups, listeners (each with its default rule), an ALB listener's
+//! rules, registered targets, attributes and tags; indexes by ARN, name and priority; the
+//! draining queue; the health and provisioning clocks; the admin dump and quota usage.
 //!
 //! Invariant: only the methods here (and the `Region` methods at the end, which also touch the
-//! NLB's network interfaces) insert or remove ELBv2 resources, so `lb_by_name`, `tg_by_name`,
-//! `listeners_by_lb`, `tg_listeners`, `rule_listener`, `attached_at` and `draining` always agree
-//! with the data. Nothing here validates requests: actions do that first, then call these.
+//! load balancer's network interfaces) insert or remove ELBv2 resources, so `lb_by_name`,
+//! `tg_by_name`, `listeners_by_lb`, `tg_listeners`, `rule_listener`, `rules_by_listener`,
+//! `attached_at` and `draining` always agree with the data. Nothing here validates requests:
+//! actions do that first, then call these.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -52,9 +54,23 @@ pub struct LoadBalancer {
     #[serde(with = "ordered_pairs")]
     pub attributes: IndexMap<String, String>,
     pub tags: Tags,
+    /// `network` or `application` (snapshots from before ALBs hold NLBs only).
+    #[serde(default = "network")]
+    pub kind: String,
+}
+
+fn network() -> String {
+    "network".into()
 }
 
 impl LoadBalancer {
+    pub fn is_alb(&self) -> bool {
+        self.kind == "application"
+    }
+    /// The ARN segment of the type: `net` or `app`.
+    pub fn arn_kind(&self) -> &'static str {
+        if self.is_alb() { "app" } else { "net" }
+    }
     pub fn azs(&self) -> impl Iterator<Item = &str> {
         self.subnets.iter().map(|s| s.az.as_str())
     }
@@ -101,6 +117,9 @@ pub struct TargetGroup {
     pub vpc_id: String,
     pub target_type: String,
     pub ip_address_type: String,
+    /// HTTP1, HTTP2 or GRPC for HTTP/HTTPS groups; None for the others.
+    #[serde(default)]
+    pub protocol_version: Option<String>,
     pub health: HealthCheck,
     pub created: DateTime<Utc>,
     #[serde(with = "ordered_pairs")]
@@ -113,13 +132,17 @@ pub struct TargetGroup {
 }
 
 impl TargetGroup {
+    /// HTTP and HTTPS groups serve Application Load Balancers, the others Network ones.
+    pub fn for_alb(&self) -> bool {
+        matches!(self.protocol.as_str(), "HTTP" | "HTTPS")
+    }
     pub fn attr(&self, key: &str) -> &str {
         self.attributes.get(key).map(String::as_str).unwrap_or("")
     }
 }
 
-/// A listener action. NLBs serve `forward` only: either a plain target group or a
-/// ForwardConfig with one weighted target group.
+/// A listener or rule action: `forward` (a plain target group or a ForwardConfig with weighted
+/// groups), or on ALBs `redirect` and `fixed-response`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Action {
     pub kind: String,
@@ -129,6 +152,56 @@ pub struct Action {
     /// TargetGroupStickinessConfig (enabled, duration seconds).
     pub stickiness: Option<(bool, Option<i64>)>,
     pub order: Option<i64>,
+    #[serde(default)]
+    pub redirect: Option<Redirect>,
+    #[serde(default)]
+    pub fixed_response: Option<FixedResponse>,
+}
+
+/// A RedirectConfig with AWS's placeholders filled in for the parts not given.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Redirect {
+    pub protocol: String,
+    pub port: String,
+    pub host: String,
+    pub path: String,
+    pub query: String,
+    pub status_code: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FixedResponse {
+    pub status_code: String,
+    pub content_type: Option<String>,
+    pub message_body: Option<String>,
+}
+
+/// One rule condition. `values` holds the values of every field but query-string (whose
+/// key/value pairs are in `query`); `regex_values` the RegexValues of host, path and header.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Condition {
+    pub field: String,
+    pub values: Vec<String>,
+    pub regex_values: Vec<String>,
+    pub header_name: Option<String>,
+    pub query: Vec<(Option<String>, String)>,
+}
+
+/// A non-default listener rule of an Application Load Balancer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rule {
+    pub arn: String,
+    pub listener_arn: String,
+    pub priority: u32,
+    pub conditions: Vec<Condition>,
+    pub actions: Vec<Action>,
+    pub tags: Tags,
+}
+
+impl Rule {
+    pub fn target_groups(&self) -> BTreeSet<&str> {
+        self.actions.iter().flat_map(|a| a.target_groups()).collect()
+    }
 }
 
 impl Action {
@@ -220,6 +293,8 @@ pub struct Elbv2Snapshot {
     pub load_balancers: Vec<LoadBalancer>,
     pub target_groups: Vec<TargetGroup>,
     pub listeners: Vec<Listener>,
+    #[serde(default)]
+    pub rules: Vec<Rule>,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -231,10 +306,14 @@ pub struct Elbv2 {
     pub listeners: IndexMap<String, Listener>,
     /// Load balancer → its listeners, in creation order.
     pub listeners_by_lb: HashMap<String, Vec<String>>,
-    /// Target group → listeners whose default actions forward to it.
+    /// Target group → listeners whose default actions, and rules whose actions, forward to it.
     pub tg_listeners: HashMap<String, BTreeSet<String>>,
     /// Default rule ARN → listener ARN.
     pub rule_listener: HashMap<String, String>,
+    /// Non-default rules by ARN.
+    pub rules: IndexMap<String, Rule>,
+    /// Listener → its non-default rules by priority.
+    pub rules_by_listener: HashMap<String, BTreeMap<u32, String>>,
     /// (due time, target group, target id, port) of draining targets, soonest first.
     draining: BTreeSet<(DateTime<Utc>, String, String, u16)>,
 }
@@ -245,6 +324,7 @@ impl Elbv2 {
             load_balancers: self.lbs.values().cloned().collect(),
             target_groups: self.tgs.values().cloned().collect(),
             listeners: self.listeners.values().cloned().collect(),
+            rules: self.rules.values().cloned().collect(),
         }
     }
 
@@ -266,6 +346,9 @@ impl Elbv2 {
             // Target groups keep their saved attachment time; `link` only fills a missing one.
             e.insert_listener(l, DateTime::UNIX_EPOCH);
         }
+        for rule in s.rules {
+            e.insert_rule(rule, DateTime::UNIX_EPOCH);
+        }
         e
     }
 
@@ -273,13 +356,31 @@ impl Elbv2 {
 
     /// The load balancer a target group is used by (a target group has at most one).
     pub fn tg_lb(&self, tg: &str) -> Option<&str> {
-        let l = self.tg_listeners.get(tg)?.iter().next()?;
-        self.listeners.get(l).map(|l| l.lb_arn.as_str())
+        let user = self.tg_listeners.get(tg)?.iter().next()?;
+        let listener = self.rules.get(user).map_or(user.as_str(), |r| r.listener_arn.as_str());
+        self.listeners.get(listener).map(|l| l.lb_arn.as_str())
     }
 
-    /// Target groups the load balancer's listeners forward to.
+    /// Target groups the load balancer's listeners and rules forward to.
     pub fn lb_tgs(&self, lb: &str) -> BTreeSet<&str> {
-        self.listeners_by_lb.get(lb).into_iter().flatten().filter_map(|l| self.listeners.get(l)).flat_map(|l| l.target_groups()).collect()
+        let mut out = BTreeSet::new();
+        for l in self.lb_listeners(lb) {
+            out.extend(l.target_groups());
+            for r in self.listener_rules(&l.arn) {
+                out.extend(r.target_groups());
+            }
+        }
+        out
+    }
+
+    /// A listener's non-default rules in priority order.
+    pub fn listener_rules(&self, listener: &str) -> impl Iterator<Item = &Rule> {
+        self.rules_by_listener.get(listener).into_iter().flat_map(|m| m.values()).filter_map(|a| self.rules.get(a))
+    }
+
+    /// Non-default rules over all the load balancer's listeners (the ALB rule quota counts these).
+    pub fn lb_rule_count(&self, lb: &str) -> u64 {
+        self.listeners_by_lb.get(lb).into_iter().flatten().map(|l| self.rules_by_listener.get(l).map_or(0, BTreeMap::len) as u64).sum()
     }
 
     pub fn lb_listeners(&self, lb: &str) -> impl Iterator<Item = &Listener> {
@@ -392,6 +493,10 @@ impl Elbv2 {
     }
 
     pub fn remove_listener(&mut self, arn: &str) -> Option<Listener> {
+        for rule in self.rules_by_listener.get(arn).map(|m| m.values().cloned().collect::<Vec<_>>()).unwrap_or_default() {
+            self.remove_rule(&rule);
+        }
+        self.rules_by_listener.remove(arn);
         let l = self.listeners.shift_remove(arn)?;
         if let Some(v) = self.listeners_by_lb.get_mut(&l.lb_arn) {
             v.retain(|x| x != arn);
@@ -415,6 +520,63 @@ impl Elbv2 {
         }
         for tg in new_tgs.iter().filter(|t| !old_tgs.contains(t)) {
             self.link(tg, &arn, now);
+        }
+    }
+
+    // ---- rules -------------------------------------------------------------------------------
+
+    pub fn insert_rule(&mut self, rule: Rule, now: DateTime<Utc>) {
+        self.rules_by_listener.entry(rule.listener_arn.clone()).or_default().insert(rule.priority, rule.arn.clone());
+        let tgs: Vec<String> = rule.target_groups().into_iter().map(String::from).collect();
+        let arn = rule.arn.clone();
+        self.rules.insert(arn.clone(), rule);
+        for tg in tgs {
+            self.link(&tg, &arn, now);
+        }
+    }
+
+    pub fn remove_rule(&mut self, arn: &str) -> Option<Rule> {
+        let rule = self.rules.shift_remove(arn)?;
+        if let Some(m) = self.rules_by_listener.get_mut(&rule.listener_arn) {
+            m.remove(&rule.priority);
+        }
+        for tg in rule.target_groups() {
+            self.unlink(tg, arn);
+        }
+        Some(rule)
+    }
+
+    /// Replaces a rule's conditions and actions (ModifyRule), re-linking its target groups.
+    pub fn replace_rule(&mut self, rule: Rule, now: DateTime<Utc>) {
+        let Some(old) = self.rules.get(&rule.arn) else { return };
+        let old_tgs: Vec<String> = old.target_groups().into_iter().map(String::from).collect();
+        let new_tgs: Vec<String> = rule.target_groups().into_iter().map(String::from).collect();
+        let rule = Rule { priority: old.priority, listener_arn: old.listener_arn.clone(), ..rule };
+        let arn = rule.arn.clone();
+        self.rules.insert(arn.clone(), rule);
+        // Groups the rule keeps stay linked, so their attachment time (and health) carries on.
+        for tg in old_tgs.iter().filter(|t| !new_tgs.contains(t)) {
+            self.unlink(tg, &arn);
+        }
+        for tg in new_tgs.iter().filter(|t| !old_tgs.contains(t)) {
+            self.link(tg, &arn, now);
+        }
+    }
+
+    /// Gives rules new priorities at once (SetRulePriorities; the caller checked the result).
+    pub fn set_priorities(&mut self, changes: &[(String, u32)]) {
+        for (arn, _) in changes {
+            if let Some(r) = self.rules.get(arn)
+                && let Some(m) = self.rules_by_listener.get_mut(&r.listener_arn)
+            {
+                m.remove(&r.priority);
+            }
+        }
+        for (arn, p) in changes {
+            if let Some(r) = self.rules.get_mut(arn) {
+                r.priority = *p;
+                self.rules_by_listener.entry(r.listener_arn.clone()).or_default().insert(*p, arn.clone());
+            }
         }
     }
 
@@ -472,9 +634,11 @@ impl Elbv2 {
     }
 
     /// The per-NLB target limit: with cross-zone load balancing on, the whole NLB gets the
-    /// per-zone limit (aws-api.md §3.2).
+    /// per-zone limit (aws-api.md §3.2). ALBs have one limit (cross-zone is always on there).
     pub fn lb_target_limit(lb: &LoadBalancer, q: &Quotas) -> u64 {
-        if lb.attr("load_balancing.cross_zone.enabled") == "true" {
+        if lb.is_alb() {
+            q.targets_per_application_load_balancer
+        } else if lb.attr("load_balancing.cross_zone.enabled") == "true" {
             q.targets_per_network_load_balancer.min(q.targets_per_availability_zone_per_network_load_balancer)
         } else {
             q.targets_per_network_load_balancer
@@ -494,7 +658,7 @@ impl Elbv2 {
             .values()
             .map(|lb| {
                 json!({
-                    "arn": lb.arn, "name": lb.name, "type": "network", "scheme": lb.scheme, "vpc_id": lb.vpc_id,
+                    "arn": lb.arn, "name": lb.name, "type": lb.kind, "scheme": lb.scheme, "vpc_id": lb.vpc_id,
                     "ip_address_type": lb.ip_address_type, "created": lb.created.to_rfc3339(), "dns_name": lb.dns_name,
                     "canonical_hosted_zone_id": lb.hosted_zone,
                     "subnets": lb.subnets.iter().map(|s| json!({"subnet_id": s.subnet_id, "zone": s.az, "eni_id": s.eni_id, "private_ip": s.private_ip})).collect::<Vec<_>>(),
@@ -510,7 +674,7 @@ impl Elbv2 {
             .map(|tg| {
                 json!({
                     "arn": tg.arn, "name": tg.name, "protocol": tg.protocol, "port": tg.port, "vpc_id": tg.vpc_id,
-                    "target_type": tg.target_type, "ip_address_type": tg.ip_address_type, "created": tg.created.to_rfc3339(),
+                    "target_type": tg.target_type, "ip_address_type": tg.ip_address_type, "protocol_version": tg.protocol_version, "created": tg.created.to_rfc3339(),
                     "load_balancer": self.tg_lb(&tg.arn),
                     "health_check": {
                         "enabled": tg.health.enabled, "protocol": tg.health.protocol, "port": tg.health.port, "path": tg.health.path,
@@ -533,58 +697,101 @@ impl Elbv2 {
                 json!({
                     "arn": l.arn, "load_balancer": l.lb_arn, "port": l.port, "protocol": l.protocol, "ssl_policy": l.ssl_policy,
                     "certificate": l.certificate, "extra_certificates": l.extra_certificates, "alpn_policy": l.alpn,
-                    "default_actions": l.actions.iter().map(|a| json!({
-                        "type": a.kind, "target_group_arn": a.target_group_arn,
-                        "forward": a.forward.as_ref().map(|f| f.iter().map(|(t, w)| json!({"target_group_arn": t, "weight": w})).collect::<Vec<_>>()),
-                    })).collect::<Vec<_>>(),
+                    "default_actions": l.actions.iter().map(action_json).collect::<Vec<_>>(),
                     "default_rule": l.rule_arn, "attributes": attrs(&l.attributes), "tags": tags(&l.tags), "rule_tags": tags(&l.rule_tags),
+                    "rules": self.listener_rules(&l.arn).map(|r| r.arn.clone()).collect::<Vec<_>>(),
                 })
             })
             .collect();
-        json!({ "load_balancers": lbs, "target_groups": tgs, "listeners": listeners })
+        let rules: Vec<Value> = self
+            .rules
+            .values()
+            .map(|r| {
+                json!({
+                    "arn": r.arn, "listener": r.listener_arn, "priority": r.priority,
+                    "conditions": r.conditions.iter().map(|c| json!({
+                        "field": c.field, "values": c.values, "regex_values": c.regex_values, "http_header_name": c.header_name,
+                        "query_string": c.query.iter().map(|(k, v)| json!({"key": k, "value": v})).collect::<Vec<_>>(),
+                    })).collect::<Vec<_>>(),
+                    "actions": r.actions.iter().map(action_json).collect::<Vec<_>>(),
+                    "tags": tags(&r.tags),
+                })
+            })
+            .collect();
+        json!({ "load_balancers": lbs, "target_groups": tgs, "listeners": listeners, "rules": rules })
     }
 
     /// Quota usage as (quota name, scope, used, limit) rows, for the admin API.
     pub fn usage(&self, q: &Quotas) -> Vec<(String, String, u64, u64)> {
+        let albs = self.lbs.values().filter(|l| l.is_alb()).count() as u64;
         let mut rows = vec![
-            ("network-load-balancers".to_string(), "region".to_string(), self.lbs.len() as u64, q.network_load_balancers),
+            ("network-load-balancers".to_string(), "region".to_string(), self.lbs.len() as u64 - albs, q.network_load_balancers),
+            ("application-load-balancers".to_string(), "region".to_string(), albs, q.application_load_balancers),
             ("target-groups".to_string(), "region".to_string(), self.tgs.len() as u64, q.target_groups),
         ];
         for lb in self.lbs.values() {
+            let (alb, kind) = (lb.is_alb(), if lb.is_alb() { "application" } else { "network" });
+            let arn = || lb.arn.clone();
             let n = self.listeners_by_lb.get(&lb.arn).map_or(0, Vec::len) as u64;
-            rows.push(("listeners-per-network-load-balancer".into(), lb.arn.clone(), n, q.listeners_per_network_load_balancer));
+            rows.push((format!("listeners-per-{kind}-load-balancer"), arn(), n, q.listeners_per_lb(alb)));
             let tgs = self.lb_tgs(&lb.arn);
+            let unique = tgs.len() as u64;
             let (total, per_zone, per_id) = self.lb_target_counts(lb, tgs, &[]);
-            rows.push(("targets-per-network-load-balancer".into(), lb.arn.clone(), total, Self::lb_target_limit(lb, q)));
-            for (zone, n) in per_zone {
-                rows.push((
-                    "targets-per-availability-zone-per-network-load-balancer".into(),
-                    format!("{}/{zone}", lb.arn),
-                    n,
-                    q.targets_per_availability_zone_per_network_load_balancer,
-                ));
+            rows.push((format!("targets-per-{kind}-load-balancer"), arn(), total, Self::lb_target_limit(lb, q)));
+            if !alb {
+                for (zone, n) in per_zone {
+                    rows.push((
+                        "targets-per-availability-zone-per-network-load-balancer".into(),
+                        format!("{}/{zone}", lb.arn),
+                        n,
+                        q.targets_per_availability_zone_per_network_load_balancer,
+                    ));
+                }
             }
             let most = per_id.values().copied().max().unwrap_or(0);
-            rows.push((
-                "target-id-registrations-per-network-load-balancer".into(),
-                lb.arn.clone(),
-                most,
-                q.target_id_registrations_per_network_load_balancer,
-            ));
+            rows.push((format!("target-id-registrations-per-{kind}-load-balancer"), arn(), most, q.target_id_registrations_per_lb(alb)));
             let certs = self.lb_listeners(&lb.arn).map(|l| l.extra_certificates.len() as u64).sum();
-            rows.push(("certificates-per-network-load-balancer".into(), lb.arn.clone(), certs, q.certificates_per_network_load_balancer));
+            rows.push((format!("certificates-per-{kind}-load-balancer"), arn(), certs, q.certificates_per_lb(alb)));
             rows.push((
                 "security-groups-per-load-balancer".into(),
-                lb.arn.clone(),
+                arn(),
                 lb.security_groups.len() as u64,
                 q.security_groups_per_load_balancer,
             ));
+            if alb {
+                rows.push((
+                    "rules-per-application-load-balancer".into(),
+                    arn(),
+                    self.lb_rule_count(&lb.arn),
+                    q.rules_per_application_load_balancer,
+                ));
+                rows.push((
+                    "target-groups-per-application-load-balancer".into(),
+                    arn(),
+                    unique,
+                    q.target_groups_per_application_load_balancer,
+                ));
+            }
         }
         for tg in self.tgs.values() {
             rows.push(("targets-per-target-group".into(), tg.arn.clone(), tg.targets.len() as u64, q.targets_per_target_group));
         }
         rows
     }
+}
+
+fn action_json(a: &Action) -> Value {
+    json!({
+        "type": a.kind, "order": a.order, "target_group_arn": a.target_group_arn,
+        "forward": a.forward.as_ref().map(|f| f.iter().map(|(t, w)| json!({"target_group_arn": t, "weight": w})).collect::<Vec<_>>()),
+        "stickiness": a.stickiness.map(|(on, d)| json!({"enabled": on, "duration_seconds": d})),
+        "redirect": a.redirect.as_ref().map(|r| json!({
+            "protocol": r.protocol, "port": r.port, "host": r.host, "path": r.path, "query": r.query, "status_code": r.status_code,
+        })),
+        "fixed_response": a.fixed_response.as_ref().map(|f| json!({
+            "status_code": f.status_code, "content_type": f.content_type, "message_body": f.message_body,
+        })),
+    })
 }
 
 /// `t` plus a configured number of seconds, saturating (a huge setting means "never").
@@ -613,10 +820,19 @@ impl Region {
         self.elb.insert_lb(lb);
     }
 
-    /// Adds interfaces for new subnets and records the new subnet list (SetSubnets).
-    pub fn set_lb_subnets(&mut self, arn: &str, subnets: Vec<LbSubnet>, new_enis: Vec<Eni>) {
+    /// Adds interfaces for new subnets, releases those of removed ones (as DeleteLoadBalancer
+    /// does) and records the new subnet list (SetSubnets).
+    pub fn set_lb_subnets(&mut self, arn: &str, subnets: Vec<LbSubnet>, new_enis: Vec<Eni>, removed: &[String], now: DateTime<Utc>) {
         for e in new_enis {
             self.insert_eni(e);
+        }
+        let delay = self.settings.lb_eni_release_seconds;
+        for e in removed {
+            if delay == 0 {
+                self.remove_eni(e);
+            } else {
+                self.release_eni_at(e, later(now, delay));
+            }
         }
         if let Some(lb) = self.elb.lbs.get_mut(arn) {
             lb.subnets = subnets;
@@ -699,6 +915,7 @@ mod tests {
             vpc_id: "vpc-1".into(),
             target_type: "ip".into(),
             ip_address_type: "ipv4".into(),
+            protocol_version: None,
             health: HealthCheck {
                 enabled: true,
                 protocol: "TCP".into(),
@@ -770,6 +987,7 @@ mod tests {
             hosted_zone: String::new(),
             attributes: IndexMap::new(),
             tags: vec![],
+            kind: "network".into(),
         };
         r.elb.insert_lb(lb);
         let l = Listener {
@@ -787,6 +1005,8 @@ mod tests {
                 forward: None,
                 stickiness: None,
                 order: None,
+                redirect: None,
+                fixed_response: None,
             }],
             attributes: IndexMap::new(),
             tags: vec![],

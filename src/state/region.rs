@@ -33,11 +33,20 @@ pub struct RegionSettings {
     /// Seconds a newly registered target stays `initial` before health checks pass; unset
     /// means the target group's interval × healthy threshold (0: healthy at once).
     pub target_healthy_seconds: Option<u64>,
+    /// A load balancer's security groups must be in its VPC, as AWS enforces; false accepts
+    /// any group of the account (moto's leniency, for running suites written against moto).
+    pub elb_security_group_vpc_check: bool,
 }
 
 impl Default for RegionSettings {
     fn default() -> Self {
-        RegionSettings { nlb_security_groups: true, lb_provisioning_seconds: 0, lb_eni_release_seconds: 0, target_healthy_seconds: None }
+        RegionSettings {
+            nlb_security_groups: true,
+            lb_provisioning_seconds: 0,
+            lb_eni_release_seconds: 0,
+            target_healthy_seconds: None,
+            elb_security_group_vpc_check: true,
+        }
     }
 }
 

@@ -129,14 +129,12 @@ async fn names_types_and_subnets_are_validated() {
     assert_eq!(code(&create("-lead").send().await.unwrap_err()), "ValidationError");
     assert_eq!(code(&create("trail-").send().await.unwrap_err()), "ValidationError");
     assert_eq!(code(&create("internal-x").send().await.unwrap_err()), "ValidationError");
-    for t in [LoadBalancerTypeEnum::Application, LoadBalancerTypeEnum::Gateway] {
-        let e = elb.create_load_balancer().name("x").r#type(t).subnets(&w.subnets[0].0).send().await.unwrap_err();
-        assert_eq!(code(&e), "InvalidConfigurationRequest");
-        assert!(message(&e).contains("lbsim serves Network Load Balancers"), "{}", message(&e));
-    }
-    // Type defaults to application, which lbsim refuses rather than half-serves.
-    let e = elb.create_load_balancer().name("x").subnets(&w.subnets[0].0).send().await.unwrap_err();
+    let e = elb.create_load_balancer().name("x").r#type(LoadBalancerTypeEnum::Gateway).subnets(&w.subnets[0].0).send().await.unwrap_err();
     assert_eq!(code(&e), "InvalidConfigurationRequest");
+    assert!(message(&e).contains("lbsim serves Network and Application Load Balancers"), "{}", message(&e));
+    // Type defaults to application, which needs two zones.
+    let e = elb.create_load_balancer().name("x").subnets(&w.subnets[0].0).send().await.unwrap_err();
+    assert_eq!(code(&e), "ValidationError");
     let e = elb.create_load_balancer().name("x").r#type(LoadBalancerTypeEnum::Network).send().await.unwrap_err();
     assert_eq!(code(&e), "ValidationError");
     let e = create("x").subnets("subnet-0123456789abcdef0").send().await.unwrap_err();

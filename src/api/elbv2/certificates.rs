@@ -13,10 +13,10 @@ use crate::wire::P;
 
 /// Certificate operations exist for secure listeners only [unverified text].
 fn tls_only(l: &Listener) -> ApiResult<()> {
-    if l.protocol != "TLS" {
+    if l.protocol != "TLS" && l.protocol != "HTTPS" {
         return Err(ApiError::new(
             ErrorCode::InvalidConfigurationRequest,
-            format!("Certificates can only be managed on TLS listeners; listener protocol is '{}'", l.protocol),
+            format!("Certificates can only be managed on TLS and HTTPS listeners; listener protocol is '{}'", l.protocol),
         ));
     }
     Ok(())
@@ -84,7 +84,8 @@ impl Action for AddListenerCertificates {
             }
         }
         let used: usize = r.elb.lb_listeners(&l.lb_arn).map(|x| x.extra_certificates.len()).sum();
-        if !new.is_empty() && (used + new.len()) as u64 > r.quotas.certificates_per_network_load_balancer {
+        let alb = l.protocol == "HTTPS";
+        if !new.is_empty() && (used + new.len()) as u64 > r.quotas.certificates_per_lb(alb) {
             return Err(ApiError::too_many_certificates());
         }
         if let Some(l) = r.elb.listeners.get_mut(&self.arn) {

@@ -1,15 +1,18 @@
 //! CreateLoadBalancer, DescribeLoadBalancers, DeleteLoadBalancer, SetSubnets, SetIpAddressType
-//! (aws-api.md §1.7.5, §2.5, §2.7): Network Load Balancers with ARNs `loadbalancer/net/…`, DNS
-//! names and hosted zones as AWS forms them, `provisioning` → `active` on the server clock, one
-//! requester-managed interface per subnet, idempotent creates and the load-balancer quota.
-//! Other types (`application`, `gateway`) are refused, never half-served.
+//! (aws-api.md §1.7.5, §2.5, §2.7, lbc-ingress.md §8.4): Network Load Balancers
+//! (`loadbalancer/net/…`) and Application Load Balancers (`loadbalancer/app/…`, the default
+//! type: subnets in at least two zones, always security groups — the VPC's default group when
+//! none is given — subnets that can be added and removed) with DNS names and hosted zones as AWS
+//! forms them, `provisioning` → `active` on the server clock, one requester-managed interface
+//! per subnet carrying the groups, idempotent creates and each type's quota. Gateway Load
+//! Balancers are refused, never half-served.
 
 use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
 
 use chrono::{DateTime, Utc};
 
-use super::attributes::lb_defaults;
+use super::attributes::{alb_defaults, lb_defaults};
 use super::common::{NameOf, Paging, arn_is, check_name, check_tag_quota, enum_member, find_lb, parse_tags, required};
 use super::security_groups::resolve_groups;
 use crate::api::{Action, Ctx, Empty, Rendered};
@@ -58,6 +61,48 @@ pub fn nlb_hosted_zone(region: &str) -> &'static str {
     }
 }
 
+/// The ALB (and Classic) canonical hosted zone of a Region (ELB-EP). us-east-1/2 and us-west-1
+/// are in aws-api.md §2.7; the rest are from AWS's published table [unverified here].
+pub fn alb_hosted_zone(region: &str) -> &'static str {
+    match region {
+        "us-east-1" => "Z35SXDOTRQ7X7K",
+        "us-east-2" => "Z3AADJGX6KTTL2",
+        "us-west-1" => "Z368ELLRRE2KJ0",
+        "us-west-2" => "Z1H1FL5HABSF5",
+        "af-south-1" => "Z268VQBMOI5EKX",
+        "ap-east-1" => "Z3DQVH9N71FHZ0",
+        "ap-south-1" => "ZP97RAFLXTNZK",
+        "ap-northeast-1" => "Z14GRHDCWA56QT",
+        "ap-northeast-2" => "ZWKZPGTI48KDX",
+        "ap-northeast-3" => "Z5LXEXXYW11ES",
+        "ap-southeast-1" => "Z1LMS91P8CMLE5",
+        "ap-southeast-2" => "Z1GM3OXH4ZPM65",
+        "ca-central-1" => "ZQSVJUPU6J1EY",
+        "eu-central-1" => "Z215JYRZR1TBD5",
+        "eu-west-1" => "Z32O12XQLNTSW2",
+        "eu-west-2" => "ZHURV8PSTC4K8",
+        "eu-west-3" => "Z3Q77PNBQS71R4",
+        "eu-north-1" => "Z23TAZ7KIV4FN",
+        "eu-south-1" => "Z3ULH7SSC9OV64",
+        "me-south-1" => "ZS929ML54UICD",
+        "sa-east-1" => "Z2P70J7HTTTPLU",
+        "cn-north-1" => "Z1GDH35T77C1KE",
+        "cn-northwest-1" => "ZM7IZAIOVVDZF",
+        "us-gov-west-1" => "Z33AYJ8TM3BH4J",
+        "us-gov-east-1" => "Z166TLBEWOO7G0",
+        _ => "Z35SXDOTRQ7X7K",
+    }
+}
+
+/// `<name>-<digits>.<region>.elb.amazonaws.com`, `internal-` first for internal ones (BC-EXM).
+/// The digits are the first 32 bits of the ARN's id, in decimal, so the name is stable.
+pub fn alb_dns_name(r: &Region, name: &str, id: &str, scheme: &str) -> String {
+    let prefix = if scheme == "internal" { "internal-" } else { "" };
+    let suffix = if r.partition == "aws-cn" { ".cn" } else { "" };
+    let digits = u32::from_str_radix(id.get(..8).unwrap_or("0"), 16).unwrap_or(0);
+    format!("{prefix}{name}-{digits}.{}.elb.amazonaws.com{suffix}", r.name)
+}
+
 /// `<name>-<id>.elb.<region>.amazonaws.com` (CLI-NLB). The issue asks for AWS's `internal-`
 /// prefix on internal load balancers; whether NLBs get it is [unverified] (aws-api.md §2.7).
 pub fn nlb_dns_name(r: &Region, name: &str, id: &str, scheme: &str) -> String {
@@ -87,9 +132,9 @@ pub fn write_lb(w: &mut Xml, r: &Region, lb: &LoadBalancer, now: DateTime<Utc>) 
         .leaf("Scheme", &lb.scheme)
         .leaf("VpcId", &lb.vpc_id);
     w.open("State").leaf("Code", r.lb_state(lb, now)).close("State");
-    w.leaf("Type", "network");
+    w.leaf("Type", &lb.kind);
     write_azs(w, lb);
-    if !lb.security_groups.is_empty() {
+    if !lb.security_groups.is_empty() || lb.is_alb() {
         w.strings("SecurityGroups", &lb.security_groups);
     }
     w.leaf("IpAddressType", &lb.ip_address_type);
@@ -137,6 +182,7 @@ pub fn parse_subnets(p: &P) -> ApiResult<Option<Vec<SubnetRequest>>> {
 }
 
 /// A subnet checked against state, before anything is committed.
+#[derive(Clone)]
 pub struct ResolvedSubnet {
     pub subnet_id: String,
     pub az: String,
@@ -206,10 +252,12 @@ fn no_ipv6(subnet: &str) -> ApiError {
     ApiError::new(ErrorCode::InvalidConfigurationRequest, format!("Subnet '{subnet}' does not have an IPv6 CIDR block"))
 }
 
-fn check_ip_type(ip_type: &str, subnets: &[ResolvedSubnet]) -> ApiResult<()> {
+fn check_ip_type(ip_type: &str, subnets: &[ResolvedSubnet], alb: bool) -> ApiResult<()> {
     match ip_type {
         "ipv4" => Ok(()),
         "dualstack" => Err(no_ipv6(subnets.first().map(|s| s.subnet_id.as_str()).unwrap_or(""))),
+        // Both dual-stack types need IPv6 blocks on every subnet.
+        "dualstack-without-public-ipv4" if alb => Err(no_ipv6(subnets.first().map(|s| s.subnet_id.as_str()).unwrap_or(""))),
         // [unverified] text: this type is for Application Load Balancers.
         other => Err(ApiError::validation(format!("IP address type '{other}' is not supported for load balancers of type 'network'"))),
     }
@@ -221,12 +269,12 @@ fn check_ip_type(ip_type: &str, subnets: &[ResolvedSubnet]) -> ApiResult<()> {
 /// [unverified for NLB], which also guarantees `free_ip` succeeds.
 fn plan_enis(
     r: &mut Region,
-    lb_name: &str,
-    lb_id: &str,
+    (lb_name, lb_id, alb): (&str, &str, bool),
     subnets: &[ResolvedSubnet],
     groups: &[String],
     now: DateTime<Utc>,
 ) -> ApiResult<Vec<(LbSubnet, Eni)>> {
+    let kind = if alb { "app" } else { "net" };
     for s in subnets {
         let free = r.subnets.get(&s.subnet_id).map(|x| x.available()).unwrap_or(0);
         if free < 8 {
@@ -246,11 +294,11 @@ fn plan_enis(
             subnet_id: s.subnet_id.clone(),
             vpc_id: s.vpc_id.clone(),
             az: s.az.clone(),
-            description: format!("ELB net/{lb_name}/{lb_id}"),
+            description: format!("ELB {kind}/{lb_name}/{lb_id}"),
             private_ip: ip.to_string(),
             mac_address: r.new_mac(),
             groups: groups.to_vec(),
-            // AWS shows the NLB's interfaces attached by `amazon-elb` [unverified details].
+            // AWS shows the load balancer's interfaces attached by `amazon-elb` [unverified details].
             attachment: Some(EniAttachment {
                 attachment_id,
                 instance_id: None,
@@ -259,7 +307,8 @@ fn plan_enis(
                 delete_on_termination: false,
                 attach_time: now,
             }),
-            interface_type: "network_load_balancer".into(),
+            // ALB interfaces are plain `interface`s (believed); NLB ones have their own type.
+            interface_type: if alb { "interface" } else { "network_load_balancer" }.into(),
             requester_managed: true,
             requester_id: Some("amazon-elb".into()),
             source_dest_check: false,
@@ -273,7 +322,37 @@ fn plan_enis(
     Ok(out)
 }
 
+/// At least two zones for an ALB (BC-ELB doc; the text is the one Terraform users report).
+fn check_alb_zones(subnets: &[ResolvedSubnet]) -> ApiResult<()> {
+    let zones: BTreeSet<&str> = subnets.iter().map(|s| s.az.as_str()).collect();
+    if zones.len() < 2 {
+        return Err(ApiError::validation("At least two subnets in two different Availability Zones must be specified"));
+    }
+    Ok(())
+}
+
+/// ALB subnet mappings take a subnet only [unverified text].
+fn check_alb_mappings(req: &[SubnetRequest]) -> ApiResult<()> {
+    if req.iter().any(|s| s.allocation_id.is_some() || s.private_ip.is_some()) {
+        return Err(ApiError::validation(
+            "Elastic IP addresses and private IPv4 addresses cannot be specified for load balancers of type 'application'",
+        ));
+    }
+    Ok(())
+}
+
+/// The VPC's default security group, which an ALB created without groups gets (lbc-ingress.md
+/// §8.4, OBS).
+fn vpc_default_group(r: &Region, vpc: &str) -> ApiResult<Vec<String>> {
+    match r.sg_id_by_name(vpc, "default") {
+        Some(id) => Ok(vec![id.clone()]),
+        // [unverified] text: a VPC always has its default group on AWS.
+        None => Err(ApiError::new(ErrorCode::InvalidConfigurationRequest, format!("VPC '{vpc}' has no default security group"))),
+    }
+}
+
 pub struct CreateLoadBalancer {
+    alb: bool,
     name: String,
     scheme: String,
     ip_type: String,
@@ -287,11 +366,13 @@ impl Action for CreateLoadBalancer {
     fn from_params(p: &P) -> ApiResult<Self> {
         let name = required(p, "Name")?.to_string();
         check_name(&name, NameOf::LoadBalancer)?;
-        match enum_member(p, "Type", TYPES)?.unwrap_or("application") {
-            "network" => {}
+        let alb = match enum_member(p, "Type", TYPES)?.unwrap_or("application") {
+            "network" => false,
+            "application" => true,
             other => return Err(ApiError::elb_type_not_emulated(&format!("Load balancer type '{other}'"))),
-        }
+        };
         Ok(CreateLoadBalancer {
+            alb,
             name,
             scheme: enum_member(p, "Scheme", SCHEMES)?.unwrap_or("internet-facing").to_string(),
             ip_type: enum_member(p, "IpAddressType", IP_TYPES)?.unwrap_or("ipv4").to_string(),
@@ -306,10 +387,21 @@ impl Action for CreateLoadBalancer {
             // [unverified] text.
             return Err(ApiError::validation("At least one subnet must be specified"));
         };
+        if self.alb {
+            check_alb_mappings(req)?;
+        }
         let subnets = resolve_subnets(r, req, &self.scheme, None, &[])?;
+        if self.alb {
+            check_alb_zones(&subnets)?;
+        }
         let vpc = subnets.first().map(|s| s.vpc_id.clone()).unwrap_or_default();
-        check_ip_type(&self.ip_type, &subnets)?;
-        let groups = if self.groups.is_empty() { Vec::new() } else { resolve_groups(r, &self.groups, &vpc)? };
+        check_ip_type(&self.ip_type, &subnets, self.alb)?;
+        let groups = match (self.groups.is_empty(), self.alb) {
+            (false, _) => resolve_groups(r, &self.groups, &vpc, self.alb)?,
+            (true, true) => vpc_default_group(r, &vpc)?,
+            (true, false) => Vec::new(),
+        };
+        let kind = if self.alb { "application" } else { "network" };
         check_tag_quota(&Vec::new(), &self.tags, r.quotas.elb_tags_per_resource)?;
         // Same name: same settings return the existing load balancer, others are refused.
         if let Some(arn) = r.elb.lb_by_name.get(&self.name) {
@@ -317,34 +409,41 @@ impl Action for CreateLoadBalancer {
             let have: BTreeSet<&str> = lb.subnets.iter().map(|s| s.subnet_id.as_str()).collect();
             let want: BTreeSet<&str> = subnets.iter().map(|s| s.subnet_id.as_str()).collect();
             let same_groups = lb.security_groups.iter().collect::<BTreeSet<_>>() == groups.iter().collect::<BTreeSet<_>>();
-            if lb.scheme == self.scheme && lb.ip_address_type == self.ip_type && have == want && same_groups {
+            if lb.kind == kind && lb.scheme == self.scheme && lb.ip_address_type == self.ip_type && have == want && same_groups {
                 return Ok(Rendered::with(cx, |w| {
                     w.list("LoadBalancers", [lb], |w, lb| write_lb(w, r, lb, cx.now));
                 }));
             }
             return Err(ApiError::duplicate_lb(&self.name));
         }
-        if r.elb.lbs.len() as u64 >= r.quotas.network_load_balancers {
+        if r.elb.lbs.values().filter(|l| l.is_alb() == self.alb).count() as u64 >= r.quotas.load_balancers(self.alb) {
             return Err(ApiError::too_many_lbs(&r.account));
         }
         let id = r.ids.hex16();
-        let planned = plan_enis(r, &self.name, &id, &subnets, &groups, cx.now)?;
-        let arn = r.arn("elasticloadbalancing", &format!("loadbalancer/net/{}/{id}", self.name));
+        let planned = plan_enis(r, (&self.name, &id, self.alb), &subnets, &groups, cx.now)?;
+        let short = if self.alb { "app" } else { "net" };
+        let arn = r.arn("elasticloadbalancing", &format!("loadbalancer/{short}/{}/{id}", self.name));
         let (lb_subnets, enis): (Vec<LbSubnet>, Vec<Eni>) = planned.into_iter().unzip();
+        let (dns_name, hosted_zone) = if self.alb {
+            (alb_dns_name(r, &self.name, &id, &self.scheme), alb_hosted_zone(&r.name))
+        } else {
+            (nlb_dns_name(r, &self.name, &id, &self.scheme), nlb_hosted_zone(&r.name))
+        };
         let lb = LoadBalancer {
             arn: arn.clone(),
-            dns_name: nlb_dns_name(r, &self.name, &id, &self.scheme),
-            hosted_zone: nlb_hosted_zone(&r.name).to_string(),
+            dns_name,
+            hosted_zone: hosted_zone.to_string(),
             name: self.name,
             id,
-            attributes: lb_defaults(&self.scheme),
+            attributes: if self.alb { alb_defaults(&self.scheme) } else { lb_defaults(&self.scheme) },
+            kind: kind.to_string(),
             scheme: self.scheme,
             vpc_id: vpc,
             ip_address_type: self.ip_type,
             created: cx.now,
             subnets: lb_subnets,
             // AWS turns the PrivateLink enforcement on for an NLB created with groups.
-            enforce_private_link: (!groups.is_empty()).then(|| "on".to_string()),
+            enforce_private_link: (!self.alb && !groups.is_empty()).then(|| "on".to_string()),
             security_groups: groups,
             tags: self.tags,
         };
@@ -458,26 +557,39 @@ impl Action for SetSubnets {
         let Some(req) = &self.subnets else {
             return Err(ApiError::validation("At least one subnet must be specified"));
         };
+        if lb.is_alb() {
+            check_alb_mappings(req)?;
+        }
         let wanted = resolve_subnets(r, req, &lb.scheme, Some(&lb.vpc_id), &lb.subnets)?;
-        check_ip_type(self.ip_type.as_deref().unwrap_or(&lb.ip_address_type), &wanted)?;
-        // NLB subnets can be added but not removed or swapped [unverified text].
-        for s in &lb.subnets {
-            if !wanted.iter().any(|w| w.subnet_id == s.subnet_id) {
-                return Err(ApiError::new(
-                    ErrorCode::InvalidConfigurationRequest,
-                    format!("Subnet '{}' cannot be removed from a load balancer of type 'network'", s.subnet_id),
-                ));
+        check_ip_type(self.ip_type.as_deref().unwrap_or(&lb.ip_address_type), &wanted, lb.is_alb())?;
+        if lb.is_alb() {
+            // ALB subnets are replaced as a set, keeping two zones.
+            check_alb_zones(&wanted)?;
+        } else {
+            // NLB subnets can be added but not removed or swapped [unverified text].
+            for s in &lb.subnets {
+                if !wanted.iter().any(|w| w.subnet_id == s.subnet_id) {
+                    return Err(ApiError::new(
+                        ErrorCode::InvalidConfigurationRequest,
+                        format!("Subnet '{}' cannot be removed from a load balancer of type 'network'", s.subnet_id),
+                    ));
+                }
             }
         }
-        let new: Vec<ResolvedSubnet> = wanted.into_iter().filter(|w| !lb.subnets.iter().any(|s| s.subnet_id == w.subnet_id)).collect();
-        let planned = plan_enis(r, &lb.name, &lb.id, &new, &lb.security_groups, cx.now)?;
-        let mut subnets = lb.subnets.clone();
+        let new: Vec<ResolvedSubnet> = wanted.iter().filter(|w| !lb.subnets.iter().any(|s| s.subnet_id == w.subnet_id)).cloned().collect();
+        let planned = plan_enis(r, (&lb.name, &lb.id, lb.is_alb()), &new, &lb.security_groups, cx.now)?;
+        let (kept, removed): (Vec<LbSubnet>, Vec<LbSubnet>) =
+            lb.subnets.iter().cloned().partition(|s| wanted.iter().any(|w| w.subnet_id == s.subnet_id));
+        let mut subnets = kept;
         let mut enis = Vec::new();
         for (s, e) in planned {
             subnets.push(s);
             enis.push(e);
         }
-        r.set_lb_subnets(&self.arn, subnets, enis);
+        // Request order, as AWS lists the zones it was given.
+        subnets.sort_by_key(|s| wanted.iter().position(|w| w.subnet_id == s.subnet_id));
+        let removed: Vec<String> = removed.into_iter().map(|s| s.eni_id).collect();
+        r.set_lb_subnets(&self.arn, subnets, enis, &removed, cx.now);
         let lb = &r.elb.lbs[&self.arn];
         Ok(Rendered::with(cx, |w| {
             write_azs(w, lb);
@@ -506,7 +618,7 @@ impl Action for SetIpAddressType {
             .iter()
             .map(|s| ResolvedSubnet { subnet_id: s.subnet_id.clone(), az: s.az.clone(), vpc_id: lb.vpc_id.clone(), ip: None })
             .collect();
-        check_ip_type(&self.ip_type, &subnets)?;
+        check_ip_type(&self.ip_type, &subnets, lb.is_alb())?;
         if let Some(lb) = r.elb.lbs.get_mut(&self.arn) {
             lb.ip_address_type.clone_from(&self.ip_type);
         }

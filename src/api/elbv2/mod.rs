@@ -1,13 +1,17 @@
-//! ELBv2 actions (Version 2015-12-01, Query protocol; aws-api.md §2.5), one file per resource
-//! family. The table below is the only place an ELBv2 action name is matched. lbsim emulates
-//! Network Load Balancers; other load balancer types are refused with a clear error.
+//! ELBv2 actions (Version 2015-12-01, Query protocol; aws-api.md §2.5, lbc-ingress.md §8), one
+//! file per resource family; rule conditions and actions have their own files. The table below
+//! is the only place an ELBv2 action name is matched. lbsim emulates Network and Application
+//! Load Balancers; Gateway Load Balancers are refused with a clear error.
 
+pub mod actions;
 pub mod attributes;
 pub mod certificates;
 pub mod common;
+pub mod conditions;
 pub mod limits;
 pub mod listeners;
 pub mod load_balancers;
+pub mod rules;
 pub mod security_groups;
 pub mod tags;
 pub mod target_groups;
@@ -40,7 +44,11 @@ pub fn dispatch(cx: &Ctx, action: &str, p: &Params) -> Option<ApiResult<String>>
         "DescribeListeners" => run::<listeners::DescribeListeners>(cx, p),
         "ModifyListener" => run::<listeners::ModifyListener>(cx, p),
         "DeleteListener" => run::<listeners::DeleteListener>(cx, p),
-        "DescribeRules" => run::<listeners::DescribeRules>(cx, p),
+        "DescribeRules" => run::<rules::DescribeRules>(cx, p),
+        "CreateRule" => run::<rules::CreateRule>(cx, p),
+        "ModifyRule" => run::<rules::ModifyRule>(cx, p),
+        "DeleteRule" => run::<rules::DeleteRule>(cx, p),
+        "SetRulePriorities" => run::<rules::SetRulePriorities>(cx, p),
         "DescribeListenerAttributes" => run::<attributes::DescribeListenerAttributes>(cx, p),
         "ModifyListenerAttributes" => run::<attributes::ModifyListenerAttributes>(cx, p),
         "DescribeListenerCertificates" => run::<certificates::DescribeListenerCertificates>(cx, p),

@@ -28,7 +28,7 @@ fn resolve(r: &Region, arn: &str) -> ApiResult<Kind> {
     } else if arn_is(arn, "listener/") {
         (Kind::Listener, r.elb.listeners.contains_key(arn), ApiError::listener_not_found)
     } else if arn_is(arn, "listener-rule/") {
-        (Kind::Rule, r.elb.rule_listener.contains_key(arn), ApiError::elb_rule_not_found)
+        (Kind::Rule, r.elb.rule_listener.contains_key(arn) || r.elb.rules.contains_key(arn), ApiError::elb_rule_not_found)
     } else {
         // [unverified] text.
         return Err(ApiError::validation(format!("'{arn}' is not a valid Elastic Load Balancing resource ARN")));
@@ -42,7 +42,10 @@ fn tags_of<'r>(r: &'r Region, arn: &str, kind: Kind) -> &'r Tags {
         Kind::Lb => r.elb.lbs.get(arn).map(|x| &x.tags),
         Kind::Tg => r.elb.tgs.get(arn).map(|x| &x.tags),
         Kind::Listener => r.elb.listeners.get(arn).map(|x| &x.tags),
-        Kind::Rule => r.elb.rule_listener.get(arn).and_then(|l| r.elb.listeners.get(l)).map(|x| &x.rule_tags),
+        Kind::Rule => match r.elb.rules.get(arn) {
+            Some(rule) => Some(&rule.tags),
+            None => r.elb.rule_listener.get(arn).and_then(|l| r.elb.listeners.get(l)).map(|x| &x.rule_tags),
+        },
     }
     .unwrap_or(&NONE)
 }
@@ -53,6 +56,9 @@ fn tags_mut<'r>(r: &'r mut Region, arn: &str, kind: Kind) -> Option<&'r mut Tags
         Kind::Tg => r.elb.tgs.get_mut(arn).map(|x| &mut x.tags),
         Kind::Listener => r.elb.listeners.get_mut(arn).map(|x| &mut x.tags),
         Kind::Rule => {
+            if r.elb.rules.contains_key(arn) {
+                return r.elb.rules.get_mut(arn).map(|x| &mut x.tags);
+            }
             let l = r.elb.rule_listener.get(arn)?.clone();
             r.elb.listeners.get_mut(&l).map(|x| &mut x.rule_tags)
         }

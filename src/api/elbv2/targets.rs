@@ -169,10 +169,14 @@ pub fn check_lb_targets(r: &Region, lb_arn: &str, tgs: &[&str], extra: &[Target]
     let (t1, z1, i1) = r.elb.lb_target_counts(lb, tgs.iter().copied(), extra);
     let q = &r.quotas;
     // The most specific limit first (which one AWS reports first is [unverified]).
-    if i1.iter().any(|(id, n)| *n > i0.get(id).copied().unwrap_or(0) && *n > q.target_id_registrations_per_network_load_balancer) {
+    let per_id = q.target_id_registrations_per_lb(lb.is_alb());
+    if i1.iter().any(|(id, n)| *n > i0.get(id).copied().unwrap_or(0) && *n > per_id) {
         return Err(ApiError::too_many_registrations());
     }
-    if z1.iter().any(|(z, n)| *n > z0.get(z).copied().unwrap_or(0) && *n > q.targets_per_availability_zone_per_network_load_balancer) {
+    // ALBs have no per-zone target limit.
+    if !lb.is_alb()
+        && z1.iter().any(|(z, n)| *n > z0.get(z).copied().unwrap_or(0) && *n > q.targets_per_availability_zone_per_network_load_balancer)
+    {
         return Err(ApiError::too_many_targets());
     }
     if t1 > t0 && t1 > Elbv2::lb_target_limit(lb, q) {
