@@ -1,6 +1,7 @@
 //! The commands of the `lbsim` binary, one file each: `serve` (the API server, with the
 //! controller emulation on its clusters), `run` (scenario files), `live` (`apply`, `delete`,
-//! `get` against a running server), `health` (exit 0 when a server answers). `main.rs` holds only the clap definitions and calls these.
+//! `get` against a running server), `plan` (the quota planner), `health` (exit 0 when a server
+//! answers). `main.rs` holds only the clap definitions and calls these.
 //!
 //! May call: everything below. Each command returns its exit status: 0 success, 1 a failure of
 //! what was asked (a scenario failed, the server stopped on an error), 2 a usage error (a bad
@@ -8,6 +9,7 @@
 
 pub mod health;
 pub mod live;
+pub mod plan;
 pub mod run;
 pub mod serve;
 

@@ -180,8 +180,11 @@ async fn serve(
         let _ = write!(out, "lbsim listening on http://{addr}\nReady.\n");
         let _ = out.flush();
     }
-    tracing::info!(%addr, max_connections = limits.max_connections, idle_timeout = ?limits.idle_timeout, verify_signatures = app.config.verifies_any(), "lbsim ready");
-    let router = admin::router(app.clone()).merge(crate::world::k8s_endpoints::router(app.clone(), live));
+    tracing::info!(%addr, dashboard = %format!("http://{addr}{}", crate::ui::dashboard::PAGE_PATH), max_connections = limits.max_connections, idle_timeout = ?limits.idle_timeout, verify_signatures = app.config.verifies_any(), "lbsim ready");
+    let router = admin::router(app.clone())
+        .merge(crate::world::k8s_endpoints::router(app.clone(), live.clone()))
+        .merge(crate::ui::dashboard::router(app.clone(), live))
+        .layer(axum::middleware::from_fn(crate::ui::dashboard::root_redirect));
     if let Err(e) = server::serve_with(listener, router, limits, server::shutdown_signal()).await {
         eprintln!("lbsim: {e}");
         return ExitCode::from(1);

@@ -39,6 +39,8 @@ pub fn confined(dir: &Path, rel: &str, what: &str) -> Result<PathBuf, String> {
     if let Some(cwd) = roots.get(1) {
         candidates.push(cwd.join(p));
     }
+    let looked: Vec<String> =
+        candidates.iter().map(|c| std::path::absolute(c).unwrap_or_else(|_| c.clone()).display().to_string()).collect();
     let mut outside = false;
     for c in candidates {
         let Ok(real) = c.canonicalize() else { continue };
@@ -53,7 +55,7 @@ pub fn confined(dir: &Path, rel: &str, what: &str) -> Result<PathBuf, String> {
     if outside {
         Err(format!("{what} '{rel}' is outside the scenario's tree (its folder, or the working directory it lies in)"))
     } else {
-        Err(format!("{what} '{rel}' not found"))
+        Err(format!("{what} '{rel}' not found: no file {}", looked.join(" nor ")))
     }
 }
 
