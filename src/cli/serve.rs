@@ -33,6 +33,25 @@ pub struct ServeArgs {
     /// `x-lbsim-admin-token`); without it the admin API answers loopback peers only.
     #[arg(long, env = "LBSIM_ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<String>,
+    /// Peers that may use the admin API without a token besides loopback (repeatable, or
+    /// comma-separated): in a container the peer of a published port is the bridge gateway.
+    #[arg(long = "admin-allow", value_name = "CIDR", env = "LBSIM_ADMIN_ALLOW", value_delimiter = ',')]
+    pub admin_allow: Vec<String>,
+    /// Host names the admin API answers to besides IP addresses and localhost (repeatable, or
+    /// comma-separated), e.g. the service name other containers use.
+    #[arg(long = "admin-host", value_name = "NAME", env = "LBSIM_ADMIN_HOST", value_delimiter = ',')]
+    pub admin_hosts: Vec<String>,
+    /// Verify every request's SigV4 signature against the secrets under `access_keys` in the
+    /// config (per account: `accounts.<id>.verify_signatures`).
+    #[arg(long, env = "LBSIM_VERIFY_SIGNATURES")]
+    pub verify_signatures: bool,
+    /// Open connections at most (default: 1,024, fewer under a lower open-file limit).
+    #[arg(long, env = "LBSIM_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
+    /// Seconds an idle connection, a trickled request head or body, or an unread response may
+    /// take before the connection is closed.
+    #[arg(long, env = "LBSIM_IDLE_TIMEOUT", default_value_t = 30)]
+    pub idle_timeout: u64,
     /// Recent API calls kept for `GET /_lbsim/requests` (0 turns the log off).
     #[arg(long, env = "LBSIM_REQUEST_LOG_SIZE")]
     pub request_log_size: Option<usize>,
@@ -79,12 +98,29 @@ pub fn run(a: ServeArgs) -> ExitCode {
     if a.state_file.is_some() {
         config.state_file = a.state_file;
     }
+    config.admin_allow.extend(a.admin_allow.into_iter().filter(|c| !c.trim().is_empty()).map(|c| c.trim().to_string()));
+    config.admin_hosts.extend(a.admin_hosts.into_iter().filter(|h| !h.trim().is_empty()).map(|h| h.trim().to_string()));
+    config.verify_signatures |= a.verify_signatures;
+    if let Err(e) = config.check() {
+        return super::usage(e);
+    }
+    let mut limits = server::Limits::default();
+    if let Some(n) = a.max_connections {
+        if n == 0 {
+            return super::usage("--max-connections must be at least 1");
+        }
+        limits.max_connections = n;
+    }
+    if a.idle_timeout == 0 {
+        return super::usage("--idle-timeout must be at least 1 second");
+    }
+    limits.idle_timeout = std::time::Duration::from_secs(a.idle_timeout);
     let rt = match super::runtime() {
         Ok(rt) => rt,
         Err(code) => return code,
     };
     let https = a.https_listen.unwrap_or(SocketAddr::new(a.listen.ip(), 0));
-    rt.block_on(serve(config, fixtures, controller_cfg, a.listen, https, a.snapshot_interval))
+    rt.block_on(serve(config, fixtures, controller_cfg, a.listen, https, a.snapshot_interval, limits))
 }
 
 async fn serve(
@@ -94,6 +130,7 @@ async fn serve(
     listen: SocketAddr,
     https_listen: SocketAddr,
     interval: Option<u64>,
+    limits: server::Limits,
 ) -> ExitCode {
     let app = match App::new(config) {
         Ok(a) => a,
@@ -135,6 +172,10 @@ async fn serve(
     // A corrupt or newer state file stops the start: never a silently empty world.
     let mut restored = false;
     if let Some(path) = app.config.state_file.clone() {
+        let stale = persist::remove_stale(&path);
+        if stale > 0 {
+            tracing::info!(path = %path.display(), removed = stale, "removed temporary snapshot files an earlier run left behind");
+        }
         let snapshot = match persist::load(&path) {
             Ok(s) => s,
             Err(e) => return super::usage(e),
@@ -170,16 +211,22 @@ async fn serve(
     if let Some(secs) = interval.filter(|s| *s > 0) {
         tokio::spawn(snapshots_every(app.clone(), secs));
     }
-    // Tests and scripts wait for this line to know the server is ready.
-    // Only that one line on stdout, and written, not println!: callers read it and may close
-    // the pipe, which must not stop lbsim.
-    let _ = writeln!(std::io::stdout(), "lbsim listening on http://{addr}");
+    // Before the ready line: from then on a SIGTERM must reach the graceful shutdown.
+    let signal = server::shutdown_signal();
+    // Tests and scripts wait for these lines to know the server is ready ("Ready." is what
+    // LocalStack prints, so tooling that waits for it works too). Written, not println!: callers
+    // read them and may close the pipe, which must not stop lbsim.
+    {
+        let mut out = std::io::stdout().lock();
+        let _ = write!(out, "lbsim listening on http://{addr}\nReady.\n");
+        let _ = out.flush();
+    }
     for c in live.list() {
         let n = &c.loaded.name;
         let p = crate::k8s::PREFIX;
         tracing::info!(cluster = %n, http = %format!("http://{addr}{p}/{n}"), https = %format!("https://{https_host}{p}/{n}"), "Kubernetes API (lbsim kubeconfig --cluster {n})");
     }
-    tracing::info!(%addr, https = %https_addr, dashboard = %format!("http://{addr}{}", crate::ui::dashboard::PAGE_PATH), "lbsim ready");
+    tracing::info!(%addr, https = %https_addr, dashboard = %format!("http://{addr}{}", crate::ui::dashboard::PAGE_PATH), max_connections = limits.max_connections, idle_timeout = ?limits.idle_timeout, verify_signatures = app.config.verifies_any(), "lbsim ready");
     let k8s = crate::k8s::router(app.clone(), live.clone());
     let router = k8s
         .clone()
@@ -194,10 +241,10 @@ async fn serve(
         let _ = stop_https.wait_for(|s| *s).await;
     }));
     let shutdown = async move {
-        server::shutdown_signal().await;
+        signal.await;
         let _ = stop_tx.send(true);
     };
-    if let Err(e) = server::serve(listener, router, shutdown).await {
+    if let Err(e) = server::serve_with(listener, router, limits, shutdown).await {
         eprintln!("lbsim: {e}");
         return ExitCode::from(1);
     }

@@ -93,19 +93,17 @@ pub fn json(status: StatusCode, v: &Value) -> Response {
     (status, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response()
 }
 
-/// Who may use the API: loopback peers (and in-process callers) always — kubectl over http
+/// Who may use the API: loopback peers, `--admin-allow` networks (and in-process callers) always — kubectl over http
 /// sends no credentials; other peers only with the admin token as a bearer token when one is
 /// configured (over https, a kubeconfig `token:`), else not at all.
 fn allowed(app: &App, peer: Option<SocketAddr>, headers: &HeaderMap) -> Result<(), Status> {
-    let local = peer.is_none_or(|p| match p.ip() {
-        std::net::IpAddr::V4(v4) => v4.is_loopback(),
-        std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(v6.is_loopback(), |v4| v4.is_loopback()),
-    });
-    if local {
+    // Loopback and the `--admin-allow` networks (a container's published port) need no token:
+    // the admin check without a token decides exactly that.
+    if crate::admin::routes::check_access(None, &app.admin_allow, peer, headers).is_ok() {
         return Ok(());
     }
     match app.admin_token.as_deref() {
-        Some(t) if crate::admin::routes::check_access(Some(t), peer, headers).is_ok() => Ok(()),
+        Some(t) if crate::admin::routes::check_access(Some(t), &app.admin_allow, peer, headers).is_ok() => Ok(()),
         Some(_) => Err(Status::forbidden(
             "lbsim's Kubernetes API needs the admin token from non-loopback clients: a kubeconfig user `token: <admin token>` over https",
         )),
