@@ -60,6 +60,8 @@ pub mod cluster;
 
 pub mod reconciler;
 
+pub mod k8s;
+
 pub mod world;
 
 pub mod scenario;

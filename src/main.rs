@@ -1,5 +1,6 @@
 //! The `lbsim` command line: clap definitions only; each subcommand is a function of
-//! `lbsim::cli` (`serve`, `run`, `health`, live mode's `apply`/`delete`/`get`). The benchmark is a
+//! `lbsim::cli` (`serve`, `run`, `health`, `plan`, live mode's `apply`/`delete`/`get`/`kubeconfig`). The
+//! benchmark is a
 //! separate binary, `lbsim-bench`.
 
 use std::path::PathBuf;
@@ -29,16 +30,21 @@ enum Command {
     /// Quota planner: how many more copies of these Services (or ports, or source ranges) fit,
     /// in legacy and in security-group mode, and which quota stops them.
     Plan(PlanArgs),
-    /// Live mode: apply Kubernetes manifests (Services, Pods, Nodes) to a running `lbsim serve`.
+    /// Live mode: apply Kubernetes manifests (files, directories, or - for standard input) to a
+    /// running `lbsim serve`, all documents or none (kubectl apply works too: see `kubeconfig`).
     Apply {
         #[arg(short = 'f', long = "filename", required = true)]
         files: Vec<PathBuf>,
+        /// Namespace of the objects that name none.
+        #[arg(short = 'n', long, default_value = "default")]
+        namespace: String,
         #[command(flatten)]
         live: LiveArgs,
     },
-    /// Live mode: delete a Service from a running `lbsim serve`.
+    /// Live mode: delete an object (`service web`, `deploy sample-app`) from a running
+    /// `lbsim serve`.
     Delete {
-        /// Only `service` (or `svc`).
+        /// A resource type as kubectl names it (`svc`, `deployments`, `pod`, …).
         kind: String,
         name: String,
         #[arg(short = 'n', long, default_value = "default")]
@@ -46,17 +52,28 @@ enum Command {
         #[command(flatten)]
         live: LiveArgs,
     },
-    /// Live mode: list `services` or `events` of a running `lbsim serve`.
+    /// Live mode: list objects of a running `lbsim serve` as `kubectl get` prints them.
     Get {
-        /// `services` (`svc`) or `events` (`ev`).
+        /// A resource type as kubectl names it (`svc`, `pods`, `events`, `targetgroupbindings`, …).
         what: String,
-        /// Only this object (events).
+        /// Only this object.
         name: Option<String>,
-        #[arg(short = 'n', long)]
-        namespace: Option<String>,
-        /// Print the server's JSON answer.
-        #[arg(short = 'o', long = "output", value_parser = ["json"])]
+        #[arg(short = 'n', long, default_value = "default", conflicts_with = "all_namespaces")]
+        namespace: String,
+        /// Across all namespaces.
+        #[arg(short = 'A', long)]
+        all_namespaces: bool,
+        #[arg(short = 'o', long = "output", value_parser = ["json", "yaml", "wide"])]
         output: Option<String>,
+        #[command(flatten)]
+        live: LiveArgs,
+    },
+    /// Print a kubeconfig for a live cluster's Kubernetes API (plain http on loopback):
+    /// `lbsim kubeconfig > kc && export KUBECONFIG=$PWD/kc`.
+    Kubeconfig {
+        /// Namespace of the context.
+        #[arg(short = 'n', long, default_value = "default")]
+        namespace: String,
         #[command(flatten)]
         live: LiveArgs,
     },
@@ -74,8 +91,11 @@ fn main() -> ExitCode {
         Command::Run(a) => cli::run::run(a),
         Command::Health(a) => cli::health::run(a),
         Command::Plan(a) => cli::plan::run(a),
-        Command::Apply { files, live } => cli::live::run(live, LiveCmd::Apply(files)),
-        Command::Delete { kind, name, namespace, live } => cli::live::run(live, LiveCmd::Delete(kind, namespace, name)),
-        Command::Get { what, name, namespace, output, live } => cli::live::run(live, LiveCmd::Get(what, name, namespace, output.is_some())),
+        Command::Apply { files, namespace, live } => cli::live::run(live, LiveCmd::Apply(files, namespace)),
+        Command::Delete { kind, name, namespace, live } => cli::live::run(live, LiveCmd::Delete(kind, name, namespace)),
+        Command::Get { what, name, namespace, all_namespaces, output, live } => {
+            cli::live::run(live, LiveCmd::Get(what, name, (!all_namespaces).then_some(namespace), output))
+        }
+        Command::Kubeconfig { namespace, live } => cli::live::run(live, LiveCmd::Kubeconfig(namespace)),
     }
 }

@@ -331,12 +331,12 @@ async fn reset(State(app): State<Arc<App>>, uri: Uri, body: Bytes) -> Reply {
             (k, _) => return Err(bad(format!("unknown field '{k}'; reset takes 'account'"))),
         }
     }
-    Ok(ok(app.reset(account.as_deref())))
+    Ok(ok(app.reset_all(account.as_deref()).await))
 }
 
 /// moto's server-mode reset (`moto_api/_internal/responses.py`): POST → 200 `{"status": "ok"}`.
 async fn moto_reset(State(app): State<Arc<App>>) -> Response {
-    app.reset(None);
+    app.reset_all(None).await;
     ok(json!({ "status": "ok" }))
 }
 

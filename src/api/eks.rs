@@ -80,7 +80,8 @@ fn describe(c: &EksCluster) -> serde_json::Value {
         },
         "kubernetesNetworkConfig": { "serviceIpv4Cidr": "172.20.0.0/16", "ipFamily": "ipv4" },
         "status": "ACTIVE",
-        "certificateAuthority": { "data": "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCmxic2ltCi0tLS0tRU5EIENFUlRJRklDQVRFLS0tLS0K" },
+        // Without a Kubernetes API there is no CA: a placeholder in the PEM armour.
+        "certificateAuthority": { "data": c.certificate_authority.clone().unwrap_or_else(|| "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCmxic2ltCi0tLS0tRU5EIENFUlRJRklDQVRFLS0tLS0K".to_string()) },
         "platformVersion": "eks.1",
         "tags": {},
         "accessConfig": { "authenticationMode": "API_AND_CONFIG_MAP" },

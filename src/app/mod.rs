@@ -4,7 +4,8 @@
 //! shared as `Arc<App>` by the HTTP front, the admin API and the in-process SDK connector.
 //!
 //! Owns: `App`, `faults` (injected errors, latency and eventual consistency), `request_log`
-//! (recent API calls), and `reset`. May call: `state`, `config`, `error`, `wire` (service names;
+//! (recent API calls), `reset`, and the [`ClusterHooks`] slot through which the layer that
+//! runs live clusters (`world`) takes part in resets and snapshots without this layer knowing it. May call: `state`, `config`, `error`, `wire` (service names;
 //! injected errors are `ApiError`s), `clock`. Must never: import the server, the admin API or
 //! anything above them — they import this.
 
@@ -22,6 +23,17 @@ use crate::config::Config;
 use crate::state::Store;
 use crate::state::eks::EksClusters;
 
+/// What the owner of live clusters does when the App is reset or snapshotted: registered by
+/// `world` (live mode), called by the admin API and `persist`, so neither imports upward.
+pub trait ClusterHooks: Send + Sync {
+    /// After the Regions of `account` (all when `None`) were reset: the clusters living there
+    /// are removed, or made anew from their fixtures — never left without their VPC. Returns
+    /// what happened, for the reset's answer.
+    fn reset(&self, account: Option<&str>) -> std::pin::Pin<Box<dyn std::future::Future<Output = serde_json::Value> + Send + '_>>;
+    /// The clusters' Kubernetes side and EKS records, for the snapshot's `clusters` section.
+    fn export(&self) -> serde_json::Value;
+}
+
 pub struct App {
     pub store: Store,
     pub config: Config,
@@ -34,6 +46,7 @@ pub struct App {
     pub log: request_log::RequestLog,
     /// When set, protected admin endpoints require it (see `admin::routes::check_access`).
     pub admin_token: Option<String>,
+    cluster_hooks: parking_lot::RwLock<Option<Arc<dyn ClusterHooks>>>,
     /// Peers that may use the admin API without a token besides loopback (`admin_allow`).
     pub admin_allow: Vec<ipnet::IpNet>,
     /// Accounts that hold (or may create) state, bounded by `config.max_accounts`.
@@ -69,7 +82,25 @@ impl App {
             config,
             started: Instant::now(),
             eks: Default::default(),
+            cluster_hooks: Default::default(),
         }))
+    }
+
+    pub fn set_cluster_hooks(&self, hooks: Arc<dyn ClusterHooks>) {
+        *self.cluster_hooks.write() = Some(hooks);
+    }
+
+    pub fn cluster_hooks(&self) -> Option<Arc<dyn ClusterHooks>> {
+        self.cluster_hooks.read().clone()
+    }
+
+    /// [`App::reset`], then the live clusters of what was reset (see [`ClusterHooks::reset`]).
+    pub async fn reset_all(&self, account: Option<&str>) -> serde_json::Value {
+        let mut v = self.reset(account);
+        if let Some(h) = self.cluster_hooks() {
+            v["clusters"] = h.reset(account).await;
+        }
+        v
     }
 
     /// A fresh start for everything (or one account): its Regions, the quotas set at runtime (back

@@ -1,12 +1,16 @@
-//! `lbsim apply`, `lbsim delete`, `lbsim get`: live mode's commands, one admin API request each to
-//! a running `lbsim serve` (`/_lbsim/k8s/…`), printed for a person as kubectl prints.
+//! `lbsim apply`, `lbsim get`, `lbsim delete`: conveniences over a running `lbsim serve` for
+//! people without kubectl. `get` and `delete` speak the cluster's Kubernetes API (`/k8s/…`,
+//! what kubectl uses; `get` prints the server's Table as kubectl does); `apply` sends the
+//! manifests to `POST /_lbsim/k8s/apply`, which checks them with the same validation and
+//! applies all documents or none. `lbsim kubeconfig` prints a kubeconfig for kubectl.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use serde_json::Value;
 
 use crate::client::http::Http;
+use crate::k8s::resources;
 
 /// Where a live-mode command finds the server.
 #[derive(clap::Args, Debug)]
@@ -22,29 +26,43 @@ pub struct LiveArgs {
 }
 
 pub enum LiveCmd {
-    Apply(Vec<PathBuf>),
-    /// kind, namespace, name
+    /// Files, directories or `-` (standard input); the namespace for objects without one.
+    Apply(Vec<PathBuf>, String),
+    /// resource, name, namespace
     Delete(String, String, String),
-    /// what, name, namespace, as JSON
-    Get(String, Option<String>, Option<String>, bool),
+    /// resource, name, namespace (`None`: all namespaces), output (`json`, `yaml`, `wide`)
+    Get(String, Option<String>, Option<String>, Option<String>),
+    /// namespace of the context
+    Kubeconfig(String),
 }
 
-/// Sends `method path` (with a YAML body) to the server's admin API; the status and JSON answer.
-async fn request(live: &LiveArgs, method: &str, path: &str, body: Option<String>) -> Result<(u16, Value), String> {
+struct Reply {
+    status: u16,
+    body: Value,
+}
+
+async fn request(
+    live: &LiveArgs,
+    method: &str,
+    path: &str,
+    body: Option<(&str, String)>,
+    headers: &[(&str, &str)],
+) -> Result<Reply, String> {
     let url = format!("{}{path}", live.endpoint.trim_end_matches('/'));
     let token = live.admin_token.as_deref().filter(|t| !t.is_empty());
-    let headers: Vec<(&str, &str)> = token.map(|t| ("x-lbsim-admin-token", t)).into_iter().collect();
+    let mut h: Vec<(&str, &str)> = token.map(|t| ("x-lbsim-admin-token", t)).into_iter().collect();
+    h.extend_from_slice(headers);
     let reply = Http::new()
-        .request(method, &url, body.map(|b| ("application/yaml", b.into_bytes())), &headers)
+        .request(method, &url, body.map(|(ct, b)| (ct, b.into_bytes())), &h)
         .await
-        .map_err(|e| format!("cannot reach lbsim: {e}"))?;
-    let v = reply.json().map_err(|e| format!("{e} from {url}"))?;
-    Ok((reply.status, v))
+        .map_err(|e| format!("cannot reach lbsim at {}: {e}", live.endpoint))?;
+    let body = reply.json().map_err(|e| format!("{e} from {url}"))?;
+    Ok(Reply { status: reply.status, body })
 }
 
-/// The error text of an admin API error answer.
+/// The error text of an admin API answer or a Kubernetes Status.
 fn error_text(v: &Value) -> String {
-    v["error"]["message"].as_str().map(String::from).unwrap_or_else(|| v.to_string())
+    v["error"]["message"].as_str().or(v["message"].as_str()).map(String::from).unwrap_or_else(|| v.to_string())
 }
 
 pub fn run(live: LiveArgs, cmd: LiveCmd) -> ExitCode {
@@ -57,126 +75,196 @@ pub fn run(live: LiveArgs, cmd: LiveCmd) -> ExitCode {
     };
     match rt.block_on(command(&live, cmd)) {
         Ok(text) => {
-            println!("{text}");
+            if !text.is_empty() {
+                println!("{text}");
+            }
             ExitCode::SUCCESS
         }
-        Err(e) => {
-            eprintln!("lbsim: {e}");
+        Err(Failure::Usage(e)) => super::usage(e),
+        Err(Failure::Server(e)) => {
+            eprintln!("{e}");
             ExitCode::from(1)
         }
     }
 }
 
-/// One request to the server's `/_lbsim/k8s/…`; the text to print.
-async fn command(live: &LiveArgs, cmd: LiveCmd) -> Result<String, String> {
-    let mut query = Vec::new();
-    if let Some(c) = &live.cluster {
-        query.push(format!("cluster={c}"));
+enum Failure {
+    /// A bad argument or an unreadable file (exit 2).
+    Usage(String),
+    /// The server refused or could not be reached (exit 1).
+    Server(String),
+}
+
+/// The cluster to use: `--cluster`, else the first the server runs.
+async fn cluster_name(live: &LiveArgs) -> Result<String, Failure> {
+    let r = request(live, "GET", "/_lbsim/k8s/clusters", None, &[]).await.map_err(Failure::Server)?;
+    if r.status != 200 {
+        return Err(Failure::Server(format!("lbsim: {}", error_text(&r.body))));
     }
-    let q = |extra: &[String]| {
-        let all: Vec<String> = query.iter().chain(extra).cloned().collect();
-        if all.is_empty() { String::new() } else { format!("?{}", all.join("&")) }
+    let names: Vec<String> =
+        r.body["clusters"].as_array().into_iter().flatten().filter_map(|c| c["name"].as_str().map(String::from)).collect();
+    match &live.cluster {
+        Some(c) if names.contains(c) => Ok(c.clone()),
+        Some(c) => Err(Failure::Server(format!(
+            "lbsim: no live cluster '{c}' (live: {})",
+            if names.is_empty() { "none".into() } else { names.join(", ") }
+        ))),
+        None => names
+            .into_iter()
+            .next()
+            .ok_or_else(|| Failure::Server("lbsim: the server runs no cluster (it was started with --no-cluster)".into())),
+    }
+}
+
+/// The manifests of `paths`: files, the YAML/JSON files of directories (sorted), `-` for stdin.
+fn read_manifests(paths: &[PathBuf]) -> Result<String, String> {
+    let mut docs = Vec::new();
+    let read = |p: &Path, docs: &mut Vec<String>| -> Result<(), String> {
+        docs.push(std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?);
+        Ok(())
     };
-    match cmd {
-        LiveCmd::Apply(files) => {
-            let mut out = Vec::new();
+    for p in paths {
+        if p.as_os_str() == "-" {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).map_err(|e| format!("standard input: {e}"))?;
+            docs.push(text);
+        } else if p.is_dir() {
+            let mut files: Vec<PathBuf> = std::fs::read_dir(p)
+                .map_err(|e| format!("{}: {e}", p.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| f.extension().is_some_and(|x| x == "yaml" || x == "yml" || x == "json"))
+                .collect();
+            files.sort();
+            if files.is_empty() {
+                return Err(format!("error: no objects passed to apply (no .yaml, .yml or .json file in {})", p.display()));
+            }
             for f in files {
-                let text = std::fs::read_to_string(&f).map_err(|e| format!("{}: {e}", f.display()))?;
-                let (status, v) = request(live, "POST", &format!("/_lbsim/k8s/apply{}", q(&[])), Some(text)).await?;
-                if status != 200 {
-                    return Err(format!("{}: {}", f.display(), error_text(&v)));
-                }
-                for a in v["applied"].as_array().into_iter().flatten() {
-                    out.push(format!("{} applied", a.as_str().unwrap_or("?").to_lowercase()));
-                }
+                read(&f, &mut docs)?;
             }
-            Ok(out.join("\n"))
+        } else {
+            read(p, &mut docs)?;
         }
-        LiveCmd::Delete(kind, ns, name) => {
-            if !["service", "services", "svc"].contains(&kind.to_lowercase().as_str()) {
-                return Err(format!("cannot delete '{kind}': only services"));
+    }
+    Ok(docs.join("\n---\n"))
+}
+
+async fn command(live: &LiveArgs, cmd: LiveCmd) -> Result<String, Failure> {
+    match cmd {
+        LiveCmd::Apply(paths, namespace) => {
+            let text = read_manifests(&paths).map_err(Failure::Usage)?;
+            let cluster = cluster_name(live).await?;
+            let q: String = form_urlencoded::Serializer::new(String::new())
+                .append_pair("cluster", &cluster)
+                .append_pair("namespace", &namespace)
+                .finish();
+            let r = request(live, "POST", &format!("/_lbsim/k8s/apply?{q}"), Some(("application/yaml", text)), &[])
+                .await
+                .map_err(Failure::Server)?;
+            if r.status != 200 {
+                return Err(Failure::Server(format!(
+                    "Error from server ({}): {}",
+                    r.body["error"]["code"].as_str().unwrap_or("Error"),
+                    error_text(&r.body)
+                )));
             }
-            let (status, v) = request(live, "DELETE", &format!("/_lbsim/k8s/services/{ns}/{name}{}", q(&[])), None).await?;
-            if status != 200 {
-                return Err(error_text(&v));
-            }
-            let fin = if v["finalizing"].as_bool() == Some(true) { " (the controller is removing its load balancer)" } else { "" };
-            Ok(format!("service \"{name}\" deleted{fin}"))
+            Ok(r.body["applied"].as_array().into_iter().flatten().filter_map(|a| a["line"].as_str()).collect::<Vec<_>>().join("\n"))
         }
-        LiveCmd::Get(what, name, ns, json) => {
-            let mut extra = Vec::new();
-            if let Some(n) = &ns {
-                extra.push(format!("namespace={n}"));
+        LiveCmd::Delete(what, name, ns) => {
+            let res = resources::resolve(&what)
+                .ok_or_else(|| Failure::Usage(format!("error: the server doesn't have a resource type {what:?}")))?;
+            let cluster = cluster_name(live).await?;
+            let path = object_path(&cluster, res, Some(&ns), Some(&name));
+            let r = request(live, "DELETE", &path, Some(("application/json", r#"{"propagationPolicy":"Background"}"#.into())), &[])
+                .await
+                .map_err(Failure::Server)?;
+            if r.status != 200 {
+                return Err(Failure::Server(format!(
+                    "Error from server ({}): {}",
+                    r.body["reason"].as_str().unwrap_or("Error"),
+                    error_text(&r.body)
+                )));
             }
-            let path = match what.to_lowercase().as_str() {
-                "services" | "service" | "svc" => "/_lbsim/k8s/services",
-                "events" | "event" | "ev" => {
-                    if let Some(n) = &name {
-                        extra.push(format!("name={n}"));
-                    }
-                    "/_lbsim/k8s/events"
-                }
-                other => return Err(format!("cannot get '{other}': use services or events")),
-            };
-            let (status, v) = request(live, "GET", &format!("{path}{}", q(&extra)), None).await?;
-            if status != 200 {
-                return Err(error_text(&v));
+            let kind = if res.group.is_empty() { res.singular.to_string() } else { format!("{}.{}", res.singular, res.group) };
+            let held = r.body["metadata"]["deletionTimestamp"].is_string();
+            Ok(format!("{kind} {name:?} deleted{}", if held { " (finalizers are still holding it)" } else { "" }))
+        }
+        LiveCmd::Get(what, name, ns, output) => {
+            let res = resources::resolve(&what)
+                .ok_or_else(|| Failure::Usage(format!("error: the server doesn't have a resource type {what:?}")))?;
+            let cluster = cluster_name(live).await?;
+            let ns_for_path = if res.namespaced() { Some(ns.clone()).flatten() } else { None };
+            let path = object_path(&cluster, res, ns_for_path.as_deref(), name.as_deref());
+            let table = !matches!(output.as_deref(), Some("json" | "yaml"));
+            let accept = if table { "application/json;as=Table;v=v1;g=meta.k8s.io,application/json" } else { "application/json" };
+            let r = request(live, "GET", &path, None, &[("accept", accept)]).await.map_err(Failure::Server)?;
+            if r.status != 200 {
+                return Err(Failure::Server(format!(
+                    "Error from server ({}): {}",
+                    r.body["reason"].as_str().unwrap_or("Error"),
+                    error_text(&r.body)
+                )));
             }
-            if json {
-                return Ok(serde_json::to_string_pretty(&v).unwrap_or_default());
+            match output.as_deref() {
+                Some("json") => Ok(serde_json::to_string_pretty(&r.body).unwrap_or_default()),
+                Some("yaml") => Ok(serde_yaml_ng::to_string(&r.body).unwrap_or_default().trim_end().to_string()),
+                _ => Ok(print_table(
+                    &r.body,
+                    output.as_deref() == Some("wide"),
+                    res.namespaced() && ns.is_none(),
+                    ns.as_deref().unwrap_or("default"),
+                )),
             }
-            Ok(if path.ends_with("services") { services_table(&v) } else { events_table(&v) })
+        }
+        LiveCmd::Kubeconfig(namespace) => {
+            let cluster = cluster_name(live).await?;
+            Ok(crate::k8s::kubeconfig::text(&cluster, &crate::k8s::kubeconfig::server_url(&live.endpoint, &cluster), &namespace)
+                .trim_end()
+                .to_string())
         }
     }
 }
 
-/// Columns padded to the widest cell, as kubectl prints.
-fn table(header: &[&str], rows: Vec<Vec<String>>) -> String {
-    let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
-    for r in &rows {
-        for (i, c) in r.iter().enumerate() {
-            widths[i] = widths[i].max(c.chars().count());
-        }
+fn object_path(cluster: &str, r: &resources::Resource, ns: Option<&str>, name: Option<&str>) -> String {
+    let base = if r.group.is_empty() { "/api/v1".to_string() } else { format!("/apis/{}/{}", r.group, r.version) };
+    let ns = if r.namespaced() { ns.map(|n| format!("/namespaces/{n}")).unwrap_or_default() } else { String::new() };
+    let name = name.map(|n| format!("/{n}")).unwrap_or_default();
+    format!("{}/{cluster}{base}{ns}/{}{name}", crate::k8s::PREFIX, r.plural)
+}
+
+/// A Table as kubectl prints it: upper-case headers, priority-0 columns (all with `wide`),
+/// cells padded to the widest, three spaces apart; NAMESPACE first across namespaces.
+fn print_table(t: &Value, wide: bool, all_namespaces: bool, ns: &str) -> String {
+    let cols: Vec<&Value> = t["columnDefinitions"].as_array().into_iter().flatten().collect();
+    let shown: Vec<usize> =
+        cols.iter().enumerate().filter(|(_, c)| wide || c["priority"].as_i64().unwrap_or(0) == 0).map(|(i, _)| i).collect();
+    let rows: Vec<&Value> = t["rows"].as_array().into_iter().flatten().collect();
+    if rows.is_empty() {
+        return if all_namespaces { "No resources found".to_string() } else { format!("No resources found in {ns} namespace.") };
     }
-    let line = |cells: Vec<String>| {
-        cells.iter().enumerate().map(|(i, c)| format!("{c:<w$}", w = widths[i])).collect::<Vec<_>>().join("   ").trim_end().to_string()
+    let mut header: Vec<String> = shown.iter().map(|&i| cols[i]["name"].as_str().unwrap_or("").to_uppercase()).collect();
+    if all_namespaces {
+        header.insert(0, "NAMESPACE".into());
+    }
+    let cell = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
     };
-    let mut out = vec![line(header.iter().map(|h| h.to_string()).collect())];
-    out.extend(rows.into_iter().map(line));
-    out.join("\n")
-}
-
-fn services_table(v: &serde_json::Value) -> String {
-    let s = |x: &serde_json::Value| x.as_str().unwrap_or("<none>").to_string();
-    let rows = v["services"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|r| {
-            let ports: Vec<String> = r["ports"].as_array().into_iter().flatten().map(&s).collect();
-            let host = if r["deleting"].as_bool() == Some(true) { format!("{} (deleting)", s(&r["hostname"])) } else { s(&r["hostname"]) };
-            vec![s(&r["namespace"]), s(&r["name"]), s(&r["type"]), host, ports.join(",")]
+    let mut lines: Vec<Vec<String>> = vec![header];
+    for r in rows {
+        let cells: Vec<Value> = r["cells"].as_array().cloned().unwrap_or_default();
+        let mut line: Vec<String> = shown.iter().map(|&i| cells.get(i).map(cell).unwrap_or_default()).collect();
+        if all_namespaces {
+            line.insert(0, r["object"]["metadata"]["namespace"].as_str().unwrap_or("").to_string());
+        }
+        lines.push(line);
+    }
+    let widths: Vec<usize> = (0..lines[0].len()).map(|i| lines.iter().map(|l| l[i].chars().count()).max().unwrap_or(0)).collect();
+    lines
+        .iter()
+        .map(|l| {
+            l.iter().enumerate().map(|(i, c)| format!("{c:<w$}", w = widths[i])).collect::<Vec<_>>().join("   ").trim_end().to_string()
         })
-        .collect();
-    table(&["NAMESPACE", "NAME", "TYPE", "EXTERNAL-HOSTNAME", "PORT(S)"], rows)
-}
-
-fn events_table(v: &serde_json::Value) -> String {
-    let s = |x: &serde_json::Value| x.as_str().unwrap_or("").to_string();
-    let rows = v["events"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|e| {
-            vec![
-                s(&e["last"]),
-                s(&e["type"]),
-                s(&e["reason"]),
-                format!("{}/{}", s(&e["kind"]).to_lowercase(), s(&e["name"])),
-                e["count"].to_string(),
-                s(&e["message"]),
-            ]
-        })
-        .collect();
-    table(&["LAST SEEN", "TYPE", "REASON", "OBJECT", "COUNT", "MESSAGE"], rows)
+        .collect::<Vec<_>>()
+        .join("\n")
 }

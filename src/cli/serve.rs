@@ -3,6 +3,7 @@
 //! emulation running on it. Loads the state file first (a corrupt one stops the start), writes it
 //! on shutdown and every `--snapshot-interval` seconds.
 
+use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -11,7 +12,7 @@ use std::sync::Arc;
 use crate::app::App;
 use crate::config::Config;
 use crate::reconciler::ControllerConfig;
-use crate::world::live::Registry;
+use crate::world::live::{HttpsApi, Registry};
 use crate::world::{Fixture, World};
 use crate::{admin, persist, server};
 
@@ -20,6 +21,11 @@ pub struct ServeArgs {
     /// Address to listen on (port 0 picks a free port).
     #[arg(long, env = "LBSIM_LISTEN", default_value = "127.0.0.1:4566")]
     pub listen: SocketAddr,
+    /// Address of the https listener of the clusters' Kubernetes API (what EKS's
+    /// DescribeCluster reports, with the CA lbsim makes at start); default: the --listen
+    /// address with a free port.
+    #[arg(long, env = "LBSIM_HTTPS_LISTEN")]
+    pub https_listen: Option<SocketAddr>,
     /// YAML file with accounts, quotas and Region settings.
     #[arg(long, env = "LBSIM_CONFIG")]
     pub config: Option<PathBuf>,
@@ -113,7 +119,8 @@ pub fn run(a: ServeArgs) -> ExitCode {
         Ok(rt) => rt,
         Err(code) => return code,
     };
-    rt.block_on(serve(config, fixtures, controller_cfg, a.listen, a.snapshot_interval, limits))
+    let https = a.https_listen.unwrap_or(SocketAddr::new(a.listen.ip(), 0));
+    rt.block_on(serve(config, fixtures, controller_cfg, a.listen, https, a.snapshot_interval, limits))
 }
 
 async fn serve(
@@ -121,6 +128,7 @@ async fn serve(
     fixtures: Vec<Fixture>,
     controller_cfg: ControllerConfig,
     listen: SocketAddr,
+    https_listen: SocketAddr,
     interval: Option<u64>,
     limits: server::Limits,
 ) -> ExitCode {
@@ -128,6 +136,39 @@ async fn serve(
         Ok(a) => a,
         Err(e) => return super::usage(e),
     };
+    let bind = |addr: SocketAddr| async move {
+        tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+            eprintln!("lbsim: cannot listen on {addr}: {e}");
+            ExitCode::from(1)
+        })
+    };
+    let listener = match bind(listen).await {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    let https_listener = match bind(https_listen).await {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
+    let https_addr = https_listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
+    let tls = match crate::k8s::tls::Tls::generate(&[listen.ip(), https_listen.ip()]) {
+        Ok(t) => Arc::new(t),
+        Err(e) => {
+            eprintln!("lbsim: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let live = Arc::new(Registry::default());
+    let world = World::in_process(app.clone());
+    let https_host = if https_listen.ip().is_unspecified() {
+        format!("127.0.0.1:{}", https_addr.rsplit(':').next().unwrap_or("0"))
+    } else {
+        https_addr.clone()
+    };
+    live.set_https(HttpsApi { base: format!("https://{https_host}"), ca_data: tls.ca_data() });
+    live.set_origin(&world, &fixtures, &controller_cfg);
+    app.set_cluster_hooks(live.clone());
     // A corrupt or newer state file stops the start: never a silently empty world.
     let mut restored = false;
     if let Some(path) = app.config.state_file.clone() {
@@ -135,27 +176,34 @@ async fn serve(
         if stale > 0 {
             tracing::info!(path = %path.display(), removed = stale, "removed temporary snapshot files an earlier run left behind");
         }
-        match persist::load(&path).and_then(|s| s.map(|s| persist::restore(&app, s)).transpose()) {
-            Ok(Some(())) => {
-                tracing::info!(path = %path.display(), "state restored");
-                restored = true;
-            }
-            Ok(None) => tracing::info!(path = %path.display(), "no state file yet; starting fresh"),
+        let snapshot = match persist::load(&path) {
+            Ok(s) => s,
             Err(e) => return super::usage(e),
+        };
+        if let Some(s) = snapshot {
+            let clusters = s.clusters.clone();
+            if let Err(e) = persist::restore(&app, s) {
+                return super::usage(format!("state file {}: {e}", path.display()));
+            }
+            match live.restore(&world, &clusters, &controller_cfg).await {
+                Ok(names) => tracing::info!(path = %path.display(), clusters = ?names, "state restored; controllers restarted"),
+                Err(e) => return super::usage(format!("state file {}: {e}", path.display())),
+            }
+            restored = true;
+        } else {
+            tracing::info!(path = %path.display(), "no state file yet; starting fresh");
         }
     }
-    // A restored state already holds the clusters' AWS side; loading them again would create a
-    // second copy. (Their Kubernetes side is not in snapshots yet.)
+    // A restored state already holds the clusters (both sides); loading them again would
+    // create a second copy.
     if restored && !fixtures.is_empty() {
-        tracing::warn!("state restored from the state file: cluster fixtures are not loaded again");
+        tracing::info!("state restored from the state file: cluster fixtures are not loaded again");
     }
-    let live = Arc::new(Registry::default());
-    let world = World::in_process(app.clone());
     for f in fixtures.iter().filter(|_| !restored) {
         match live.start(&world, f, controller_cfg.clone()).await {
             Ok(c) => {
                 let l = &c.loaded;
-                tracing::info!(cluster = %l.name, account = %l.account, region = %l.region, vpc = %l.vpc_id, nodes = l.nodes.len(), "cluster fixture loaded; controller running")
+                tracing::info!(cluster = %l.name, account = %l.account, region = %l.region, vpc = %l.vpc_id, nodes = l.nodes.len(), "cluster fixture loaded; controllers running")
             }
             Err(e) => return super::usage(format!("cluster {}: {e}", f.name)),
         }
@@ -163,29 +211,40 @@ async fn serve(
     if let Some(secs) = interval.filter(|s| *s > 0) {
         tokio::spawn(snapshots_every(app.clone(), secs));
     }
-    let listener = match tokio::net::TcpListener::bind(listen).await {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("lbsim: cannot listen on {listen}: {e}");
-            return ExitCode::from(1);
-        }
-    };
-    let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
+    // Before the ready line: from then on a SIGTERM must reach the graceful shutdown.
+    let signal = server::shutdown_signal();
     // Tests and scripts wait for these lines to know the server is ready ("Ready." is what
-    // LocalStack prints, so tooling that waits for it works too). A closed stdout must not stop
-    // the server, hence no println!.
+    // LocalStack prints, so tooling that waits for it works too). Written, not println!: callers
+    // read them and may close the pipe, which must not stop lbsim.
     {
-        use std::io::Write;
         let mut out = std::io::stdout().lock();
         let _ = write!(out, "lbsim listening on http://{addr}\nReady.\n");
         let _ = out.flush();
     }
-    tracing::info!(%addr, dashboard = %format!("http://{addr}{}", crate::ui::dashboard::PAGE_PATH), max_connections = limits.max_connections, idle_timeout = ?limits.idle_timeout, verify_signatures = app.config.verifies_any(), "lbsim ready");
-    let router = admin::router(app.clone())
+    for c in live.list() {
+        let n = &c.loaded.name;
+        let p = crate::k8s::PREFIX;
+        tracing::info!(cluster = %n, http = %format!("http://{addr}{p}/{n}"), https = %format!("https://{https_host}{p}/{n}"), "Kubernetes API (lbsim kubeconfig --cluster {n})");
+    }
+    tracing::info!(%addr, https = %https_addr, dashboard = %format!("http://{addr}{}", crate::ui::dashboard::PAGE_PATH), max_connections = limits.max_connections, idle_timeout = ?limits.idle_timeout, verify_signatures = app.config.verifies_any(), "lbsim ready");
+    let k8s = crate::k8s::router(app.clone(), live.clone());
+    let router = k8s
+        .clone()
+        .merge(admin::router(app.clone()))
         .merge(crate::world::k8s_endpoints::router(app.clone(), live.clone()))
         .merge(crate::ui::dashboard::router(app.clone(), live))
         .layer(axum::middleware::from_fn(crate::ui::dashboard::root_redirect));
-    if let Err(e) = server::serve_with(listener, router, limits, server::shutdown_signal()).await {
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let https_router = k8s.merge(axum::Router::new().fallback(|| async { crate::k8s::status::Status::path_not_found() }));
+    let mut stop_https = stop_rx.clone();
+    tokio::spawn(crate::k8s::tls::serve(https_listener, tls, https_router, async move {
+        let _ = stop_https.wait_for(|s| *s).await;
+    }));
+    let shutdown = async move {
+        signal.await;
+        let _ = stop_tx.send(true);
+    };
+    if let Err(e) = server::serve_with(listener, router, limits, shutdown).await {
         eprintln!("lbsim: {e}");
         return ExitCode::from(1);
     }

@@ -133,7 +133,9 @@ pub fn sync(s: &mut ClusterStore) {
                     ports
                         .iter()
                         .map(|(n, port, proto)| discovery::EndpointPort {
-                            name: n.clone(),
+                            // The EndpointSlice controller always writes a name ("" when unnamed);
+                            // kubectl's describe reads it without a check.
+                            name: Some(n.clone().unwrap_or_default()),
                             port: Some(*port),
                             protocol: Some(proto.clone()),
                             ..Default::default()

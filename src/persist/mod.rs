@@ -42,6 +42,9 @@ const CHECKSUM: &str = "sha256";
 pub fn snapshot(app: &App) -> Snapshot {
     let mut s = app.store.snapshot();
     s.faults = app.faults.export();
+    if let Some(h) = app.cluster_hooks() {
+        s.clusters = h.export();
+    }
     s
 }
 

@@ -231,7 +231,8 @@ fn sample(sim: &Sim, step: u32) -> Point {
 
 fn reports(sim: &Sim, from_event: usize, profile: Profile, code: &str) -> Vec<String> {
     let store = sim.cluster.lock();
-    let new = store.events.get(from_event..).unwrap_or(&[]);
+    let all = store.event_records();
+    let new = all.get(from_event..).unwrap_or(&[]);
     let mut out: Vec<String> = new
         .iter()
         .filter(|e| e.type_ == "Warning")

@@ -47,11 +47,7 @@ pub fn pump(ctx: &Ctx) {
                     q.add_tgb(k, now);
                 }
             }
-            Kind::TargetGroupBinding => {
-                if !w.deleted {
-                    q.add_tgb(key, now);
-                }
-            }
+            Kind::TargetGroupBinding if !w.deleted => q.add_tgb(key, now),
             Kind::Endpoints | Kind::EndpointSlice => {
                 let svc = if w.kind == Kind::EndpointSlice { w.name.rsplit_once('-').map(|x| x.0).unwrap_or(&w.name) } else { &w.name };
                 for k in tgbs_of(svc)
@@ -66,7 +62,8 @@ pub fn pump(ctx: &Ctx) {
                     q.add_tgb((t.metadata.namespace.clone().unwrap_or_default(), t.metadata.name.clone().unwrap_or_default()), now);
                 }
             }
-            Kind::Pod => {}
+            // Pods reach the LBC through Endpoints and EndpointSlices; it watches no other kind.
+            _ => {}
         }
     }
 }

@@ -21,6 +21,11 @@ pub struct EksCluster {
     pub created_at: DateTime<Utc>,
     /// The 32-hex-digit id in the API server endpoint host.
     pub endpoint_id: String,
+    /// Where the cluster's Kubernetes API is served (lbsim's https listener), and its CA
+    /// (base64 of the PEM, as EKS reports `certificateAuthority.data`). `None` when no
+    /// Kubernetes API is served: the EKS-shaped host and a placeholder CA are reported.
+    pub api_endpoint: Option<String>,
+    pub certificate_authority: Option<String>,
 }
 
 impl EksCluster {
@@ -28,7 +33,10 @@ impl EksCluster {
         format!("arn:{}:eks:{}:{}:cluster/{}", crate::state::region::partition_of(&self.region), self.region, self.account, self.name)
     }
     pub fn endpoint(&self) -> String {
-        format!("https://{}.gr7.{}.eks.amazonaws.com", self.endpoint_id, self.region)
+        match &self.api_endpoint {
+            Some(e) => e.clone(),
+            None => format!("https://{}.gr7.{}.eks.amazonaws.com", self.endpoint_id, self.region),
+        }
     }
 }
 
@@ -39,6 +47,9 @@ pub struct EksClusters(RwLock<BTreeMap<(String, String, String), EksCluster>>);
 impl EksClusters {
     pub fn register(&self, c: EksCluster) {
         self.0.write().insert((c.account.clone(), c.region.clone(), c.name.clone()), c);
+    }
+    pub fn remove(&self, account: &str, region: &str, name: &str) -> Option<EksCluster> {
+        self.0.write().remove(&(account.to_string(), region.to_string(), name.to_string()))
     }
     pub fn get(&self, account: &str, region: &str, name: &str) -> Option<EksCluster> {
         self.0.read().get(&(account.to_string(), region.to_string(), name.to_string())).cloned()

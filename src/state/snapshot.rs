@@ -34,6 +34,9 @@ pub struct Snapshot {
     /// Faults of the admin API, as it exports them.
     #[serde(default)]
     pub faults: serde_json::Value,
+    /// Live clusters' Kubernetes side and EKS records, as live mode exports them (opaque here).
+    #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
+    pub clusters: serde_json::Value,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -129,6 +132,7 @@ impl Store {
             region_settings,
             regions,
             faults: serde_json::Value::Null,
+            clusters: serde_json::Value::Null,
         }
     }
 

@@ -393,7 +393,7 @@ pub fn build(app: &App, live: &Registry) -> Value {
             let store = c.store.lock();
             let l = &c.loaded;
             let events: Vec<Value> =
-                store.events.iter().rev().take(RECENT).map(|e| serde_json::to_value(e).unwrap_or(Value::Null)).collect();
+                store.event_records().iter().rev().take(RECENT).map(|e| serde_json::to_value(e).unwrap_or(Value::Null)).collect();
             let services: Vec<Value> = store.services.values().map(crate::world::k8s_endpoints::service_row).collect();
             json!({"name": l.name, "account": l.account, "region": l.region, "vpc_id": l.vpc_id,
                    "cluster_security_group_id": l.cluster_sg_id, "nodes": l.nodes.len(), "services": services, "events": events})

@@ -208,7 +208,7 @@ impl Fixture {
 }
 
 /// What loading created on the AWS side.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, Deserialize)]
 pub struct Loaded {
     pub name: String,
     pub account: String,
@@ -395,37 +395,10 @@ pub async fn load(f: &Fixture, aws: &AwsClients, store: &mut ClusterStore) -> Lo
     Ok(out)
 }
 
-/// A pod IP: a secondary address of the node's primary ENI (the VPC CNI's way). Where the
-/// endpoint does not serve AssignPrivateIpAddresses, a separate interface with the node's
-/// groups in the node's subnet stands in (found by the controller's address lookup, §5.1).
+/// A pod IP: a secondary address of the node's primary ENI (the VPC CNI's way), see
+/// [`crate::client::pod_ip`].
 async fn pod_ip(ec2: &aws_sdk_ec2::Client, eni: &str) -> LoadResult<String> {
-    match ec2.assign_private_ip_addresses().network_interface_id(eni).secondary_private_ip_address_count(1).send().await {
-        Ok(r) => r
-            .assigned_private_ip_addresses
-            .and_then(|v| v.into_iter().next())
-            .and_then(|a| a.private_ip_address)
-            .ok_or_else(|| "AssignPrivateIpAddresses returned no address".to_string()),
-        Err(e) if e.as_service_error().and_then(|s| aws_sdk_ec2::error::ProvideErrorMetadata::code(s)) == Some("InvalidAction") => {
-            let node = ec2
-                .describe_network_interfaces()
-                .network_interface_ids(eni)
-                .send()
-                .await
-                .map_err(|e| sdk_err("DescribeNetworkInterfaces", e))?;
-            let n = node.network_interfaces.and_then(|v| v.into_iter().next()).ok_or("node interface not found")?;
-            let groups: Vec<String> = n.groups.unwrap_or_default().into_iter().filter_map(|g| g.group_id).collect();
-            let r = ec2
-                .create_network_interface()
-                .subnet_id(n.subnet_id.unwrap_or_default())
-                .set_groups(Some(groups))
-                .description("lbsim pod address")
-                .send()
-                .await
-                .map_err(|e| sdk_err("CreateNetworkInterface", e))?;
-            r.network_interface.and_then(|i| i.private_ip_address).ok_or_else(|| "CreateNetworkInterface returned no address".to_string())
-        }
-        Err(e) => Err(sdk_err("AssignPrivateIpAddresses", e)),
-    }
+    crate::client::pod_ip::assign(ec2, eni).await.map(|l| l.ip().to_string())
 }
 
 fn node_object(f: &Fixture, ng: &NodeGroup, name: &str, az: &str, instance: &str, ip: &str) -> Node {
@@ -445,7 +418,16 @@ fn node_object(f: &Fixture, ng: &NodeGroup, name: &str, az: &str, instance: &str
         "spec": {"providerID": format!("aws:///{az}/{instance}"), "taints": taints},
         "status": {
             "conditions": [{"type": "Ready", "status": if ng.ready { "True" } else { "False" }, "reason": "KubeletReady"}],
-            "addresses": [{"type": "InternalIP", "address": ip}, {"type": "Hostname", "address": name}],
+            "addresses": [{"type": "InternalIP", "address": ip}, {"type": "Hostname", "address": name}, {"type": "InternalDNS", "address": name}],
+            // What `kubectl get nodes -o wide` shows of an EKS node of the fixture's version.
+            "nodeInfo": {
+                "kubeletVersion": format!("v{}.0-eks-lbsim", f.version), "kubeProxyVersion": format!("v{}.0-eks-lbsim", f.version),
+                "osImage": "Amazon Linux 2023.6.20250107", "kernelVersion": "6.1.119-129.201.amzn2023.x86_64",
+                "containerRuntimeVersion": "containerd://1.7.25", "operatingSystem": "linux", "architecture": "amd64",
+                "machineID": "", "systemUUID": "", "bootID": "",
+            },
+            "capacity": {"cpu": "2", "memory": "7910020Ki", "pods": "29"},
+            "allocatable": {"cpu": "1930m", "memory": "7220868Ki", "pods": "29"},
         }
     });
     serde_json::from_value(v).expect("node object")
@@ -461,6 +443,10 @@ fn pod_object(p: &PodSpec, name: &str, node: &str, ip: &str) -> Pod {
             "podIP": ip,
             "podIPs": [{"ip": ip}],
             "conditions": [{"type": "Ready", "status": if p.ready { "True" } else { "False" }}],
+            "containerStatuses": [{
+                "name": "app", "image": "public.ecr.aws/lbsim/app", "imageID": "", "ready": p.ready, "started": true,
+                "restartCount": 0, "state": {"running": {}},
+            }],
         }
     });
     serde_json::from_value(v).expect("pod object")
@@ -481,6 +467,8 @@ impl Loaded {
             cluster_security_group_id: self.cluster_sg_id.clone(),
             created_at: now,
             endpoint_id: format!("{id}{id}{id}AB").to_ascii_uppercase(),
+            api_endpoint: None,
+            certificate_authority: None,
         }
     }
 }

@@ -102,37 +102,30 @@ async fn clusters(State(live): State<Arc<Registry>>) -> Response {
     reply(StatusCode::OK, json!({ "clusters": v }))
 }
 
-/// Body: multi-document YAML (Services, Pods, Nodes), as `kubectl apply -f`.
+/// Body: multi-document YAML of any kinds the Kubernetes API serves, as `kubectl apply -f`:
+/// every document goes through the API's checks first, and only when all pass are they all
+/// written (all or nothing). `namespace` is where documents without one go (default
+/// `default`).
 async fn apply(State(live): State<Arc<Registry>>, uri: Uri, body: Bytes) -> Reply {
-    let q = params(&uri, &["cluster"])?;
+    let q = params(&uri, &["cluster", "namespace"])?;
     let c = cluster(&live, &q)?;
     let Ok(text) = std::str::from_utf8(&body) else {
         return Err(err(StatusCode::BAD_REQUEST, "BadRequest", "the body must be UTF-8 YAML"));
     };
-    let before: Vec<(String, String)> = c.store.lock().services.keys().cloned().collect();
-    if let Err(e) = crate::cluster::apply_manifests(&mut c.store.lock(), text) {
-        return Err(err(StatusCode::BAD_REQUEST, "InvalidManifest", e));
-    }
+    let ns = q.get("namespace").map(String::as_str).unwrap_or("default");
+    let result = crate::k8s::apply::apply(&mut c.store.lock(), text, ns);
+    let applied = result.map_err(|r| {
+        let status = StatusCode::from_u16(r.status.code).unwrap_or(StatusCode::BAD_REQUEST);
+        err(status, r.status.reason, r.to_string())
+    })?;
     c.wake.notify_one();
-    let names = manifest_names(text);
-    let created = names.iter().filter(|(k, ns, n)| k == "Service" && !before.contains(&(ns.clone(), n.clone()))).count();
-    let applied: Vec<String> =
-        names.iter().map(|(k, ns, n)| if k == "Node" { format!("{k}/{n}") } else { format!("{k}/{ns}/{n}") }).collect();
-    Ok(reply(StatusCode::OK, json!({ "cluster": c.loaded.name, "applied": applied, "services_created": created })))
-}
-
-fn manifest_names(text: &str) -> Vec<(String, String, String)> {
-    use serde::Deserialize;
-    serde_yaml_ng::Deserializer::from_str(text)
-        .filter_map(|d| serde_yaml_ng::Value::deserialize(d).ok())
-        .filter(|v| !v.is_null())
-        .map(|v| {
-            let s = |x: Option<&serde_yaml_ng::Value>| x.and_then(|x| x.as_str()).unwrap_or("").to_string();
-            let meta = v.get("metadata");
-            let ns = s(meta.and_then(|m| m.get("namespace")));
-            (s(v.get("kind")), if ns.is_empty() { "default".into() } else { ns }, s(meta.and_then(|m| m.get("name"))))
-        })
-        .collect()
+    let rows: Vec<Value> = applied
+        .iter()
+        .map(
+            |a| json!({ "kind": a.resource.kind.name(), "namespace": a.namespace, "name": a.name, "outcome": a.outcome, "line": a.line() }),
+        )
+        .collect();
+    Ok(reply(StatusCode::OK, json!({ "cluster": c.loaded.name, "applied": rows })))
 }
 
 /// One Service as `lbsim get services` shows it.
@@ -177,8 +170,9 @@ async fn services(State(live): State<Arc<Registry>>, uri: Uri) -> Reply {
 async fn delete_service(State(live): State<Arc<Registry>>, uri: Uri, Path((namespace, name)): Path<(String, String)>) -> Reply {
     let q = params(&uri, &["cluster"])?;
     let c = cluster(&live, &q)?;
-    if !c.store.lock().delete::<Service>(&namespace, &name) {
-        return Err(err(StatusCode::NOT_FOUND, "NotFound", format!("service {namespace}/{name} not found")));
+    let r = crate::k8s::resources::of_kind(Kind::Service);
+    if let Err(s) = crate::k8s::objects::delete(&mut c.store.lock(), r, Some(&namespace), &name, false, false) {
+        return Err(err(StatusCode::from_u16(s.code).unwrap_or(StatusCode::NOT_FOUND), s.reason, s.message));
     }
     c.wake.notify_one();
     // With the controller's finalizer the Service lingers until its resources are gone.
@@ -197,10 +191,10 @@ async fn events(State(live): State<Arc<Registry>>, uri: Uri) -> Reply {
         Some(k) => return Err(err(StatusCode::BAD_REQUEST, "BadRequest", format!("kind '{k}' is not Service or TargetGroupBinding"))),
     };
     let store = c.store.lock();
-    let list: Vec<&crate::cluster::Event> = store
-        .events
-        .iter()
-        .filter(|e| kind.is_none_or(|k| e.kind == format!("{k:?}")))
+    let list: Vec<crate::cluster::Event> = store
+        .event_records()
+        .into_iter()
+        .filter(|e| kind.is_none_or(|k| e.kind == k.name()))
         .filter(|e| q.get("namespace").is_none_or(|ns| &e.namespace == ns))
         .filter(|e| q.get("name").is_none_or(|n| &e.name == n))
         .collect();

@@ -20,6 +20,8 @@ fn demo() -> EksCluster {
         cluster_security_group_id: "sg-0123456789abcdef0".into(),
         created_at: chrono::Utc::now(),
         endpoint_id: "0123456789ABCDEF0123456789ABCDEF".into(),
+        api_endpoint: None,
+        certificate_authority: None,
     }
 }
 

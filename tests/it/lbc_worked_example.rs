@@ -74,10 +74,10 @@ async fn l1_legacy_the_21st_service_hits_the_rule_quota() {
         }
         // A later update that patches a TGB waits for it in vain (§7.3).
         if profile == Profile::V2_6_0 {
-            let mark = s.ctx().cluster.lock().events.len();
+            let mark = s.ctx().cluster.lock().event_records().len();
             s.apply(&svc(21, "").replace("spec:\n", "spec:\n  loadBalancerSourceRanges: [10.9.0.0/16]\n")).unwrap();
             s.run(Duration::from_secs(70)).await;
-            let ev = s.ctx().cluster.lock().events[mark..].to_vec();
+            let ev = s.ctx().cluster.lock().event_records()[mark..].to_vec();
             let failed = ev.iter().find(|e| e.reason == "FailedDeployModel").expect("FailedDeployModel");
             assert_eq!(failed.message, "Failed deploy model due to timed out waiting for the condition");
         }

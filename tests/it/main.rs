@@ -22,6 +22,8 @@ mod elbv2_target_groups;
 mod elbv2_targets;
 mod fuzz;
 mod garbage;
+mod informer;
+mod kubectl;
 mod layout;
 mod lbc_failures;
 mod lbc_flows;
