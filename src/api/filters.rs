@@ -168,8 +168,8 @@ mod tests {
         for i in 0..10 {
             t.set(&format!("sg-{i}"), &[("all".into(), "yes".into()), ("k".into(), format!("v{}", i % 5))]);
         }
-        let p = Params::parse(b"Filter.1.Name=tag:all&Filter.1.Value.1=yes&Filter.2.Name=tag:k&Filter.2.Value.1=v1", ListStyle::Flat)
-            .unwrap();
+        let p =
+            Params::parse(b"Filter.1.Name=tag:all&Filter.1.Value.1=yes&Filter.2.Name=tag:k&Filter.2.Value.1=v1", ListStyle::Flat).unwrap();
         let f = Filters::parse(&p.root(), &[]).unwrap();
         // The narrower filter's two ids, not all ten.
         let mut hits = f.tagged(&t).unwrap();

@@ -268,7 +268,8 @@ async fn populate(ep: &Endpoint, name: &str, n: u64, p: &Plan, workload: &str) -
         return (Row { note: format!("adding rules: {}", rules.note), ..rules }, pool);
     }
     // The row keeps the creation rate; the note says rules were added too.
-    let note = if created.note.is_empty() { "then 5 ingress rules each".to_string() } else { format!("{}; then 5 rules each", created.note) };
+    let note =
+        if created.note.is_empty() { "then 5 ingress rules each".to_string() } else { format!("{}; then 5 rules each", created.note) };
     (Row { note, ..created }, pool)
 }
 

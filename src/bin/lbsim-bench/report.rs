@@ -180,12 +180,10 @@ pub fn goals(rows: &[Row]) -> Vec<Goal> {
         "a describe returning 100 groups × 6 rules ≤ 0.3 ms",
         hundred.and_then(|r| r.p50_ms).map(|p| (format!("p50 {p:.3} ms (1 connection, client included)"), p <= 0.3)),
     ));
-    out.push(goal(
-        "… at ≥ 500 MB/s of XML",
-        hundred.and_then(|r| r.value).map(|v| (format!("{v:.0} MB/s"), v >= 500.0)),
-    ));
+    out.push(goal("… at ≥ 500 MB/s of XML", hundred.and_then(|r| r.value).map(|v| (format!("{v:.0} MB/s"), v >= 500.0))));
     // Linear in matches: the per-match time of the largest answer within 2× that of 100.
-    let largest = rows.iter().filter(|r| r.workload == "sg-describe-matches" && r.target == "lbsim" && r.p50_ms.is_some()).max_by_key(|r| r.n);
+    let largest =
+        rows.iter().filter(|r| r.workload == "sg-describe-matches" && r.target == "lbsim" && r.p50_ms.is_some()).max_by_key(|r| r.n);
     out.push(goal(
         "filtered describe linear in matches (per-match time at the largest ≤ 2× at 100)",
         match (hundred.and_then(|r| r.p50_ms), largest.and_then(|r| Some((r.n?, r.p50_ms?)))) {
