@@ -377,10 +377,15 @@ mod tests {
         let mut mix = row("lbsim", 6000.0);
         mix.vs_ceiling = Some(0.6);
         mix.p99_ms = Some(7.0);
-        let g = goals(&[mix]);
-        assert_eq!(g[0].met, Some(true));
-        assert_eq!(g[1].met, Some(false));
-        assert_eq!(g[2].met, None);
+        let mut hundred = Row::new("sg-describe-matches", "lbsim", Some(100), Status::Ok, "").value(600.0, "MB/s");
+        hundred.p50_ms = Some(0.25);
+        let mut all = Row::new("sg-describe-matches", "lbsim", Some(10_000), Status::Ok, "");
+        all.p50_ms = Some(60.0);
+        let g = goals(&[mix, hundred, all]);
+        let met: Vec<Option<bool>> = g.iter().map(|g| g.met).collect();
+        // 6,000 req/s < 10,000; 60 % of the ceiling; p99 7 ms; 0.25 ms; 600 MB/s; 2.5 → 6 µs per match.
+        assert_eq!(met[..6], [Some(false), Some(true), Some(false), Some(true), Some(true), Some(false)]);
+        assert_eq!(met[6], None, "no 100,000-group row");
         assert!(table(&[], &g).contains("MISSED"));
     }
 }
