@@ -283,7 +283,7 @@ pub fn table(rows: &[Row], goals: &[Goal]) -> String {
             out.push('\n');
         }
     }
-    out.push_str("\nTargets (issue 7):\n");
+    out.push_str("\nTargets (issues 7 and 14):\n");
     for g in goals {
         let mark = match g.met {
             Some(true) => "met    ",
