@@ -1,6 +1,10 @@
 //! `Filter.N.Name` / `Filter.N.Value.M` for EC2 Describe* calls: parsing, name checking, and
 //! matching (values OR'ed within a filter, filters AND'ed, `*` and `?` wildcards as AWS allows).
 //! Each resource gives its filterable fields through one closure, never one method per filter.
+//!
+//! Indexes only narrow: every candidate is checked against every filter again (`matches`), so a
+//! describe takes the *smallest* index answer ([`Narrowest`]) instead of intersecting sets of
+//! cloned ids — its cost follows the matches of its most selective filter, not the population.
 
 use std::collections::BTreeSet;
 
@@ -26,6 +30,29 @@ where
             idx.dedup();
             idx.into_iter().filter_map(|i| all.get_index(i).map(|(_, v)| (i, v))).collect()
         }
+    }
+}
+
+/// The smallest of several index answers, each a superset of the resources a describe returns.
+/// Offers give their size first (cheap: set lengths), so only the winner is collected, and it
+/// is collected as borrowed ids, never cloned.
+#[derive(Default)]
+pub struct Narrowest<'a> {
+    best: Option<(usize, Vec<&'a str>)>,
+}
+
+impl<'a> Narrowest<'a> {
+    /// Offers an index answer of `size` ids (an upper bound is fine: duplicates are dropped
+    /// later); `ids` runs only when it is the smallest so far.
+    pub fn offer<I: IntoIterator<Item = &'a str>>(&mut self, size: usize, ids: impl FnOnce() -> I) {
+        if self.best.as_ref().is_none_or(|(n, _)| size < *n) {
+            self.best = Some((size, ids().into_iter().collect()));
+        }
+    }
+
+    /// The chosen ids, or `None` when no index applied (scan everything).
+    pub fn ids(self) -> Option<Vec<&'a str>> {
+        self.best.map(|(_, v)| v)
     }
 }
 
@@ -77,27 +104,33 @@ impl Filters {
         self.get(name).filter(|v| !v.iter().any(|x| has_wildcard(x)))
     }
 
-    /// Candidate ids from the tag index, when some `tag:<k>` or `tag-key` filter has exact
-    /// values: intersecting them makes tag filtering cost the matches, not the population.
-    pub fn tag_candidates(&self, tags: &TagStore) -> Option<BTreeSet<String>> {
-        let mut acc: Option<BTreeSet<String>> = None;
+    /// Offers the tag index's answer for every `tag:<k>` or `tag-key` filter with exact values.
+    pub fn offer_tags<'a>(&'a self, tags: &'a TagStore, n: &mut Narrowest<'a>) {
         for f in &self.0 {
-            let set = if let Some(k) = f.name.strip_prefix("tag:") {
+            if let Some(k) = f.name.strip_prefix("tag:") {
                 if f.values.iter().any(|v| has_wildcard(v)) || has_wildcard(k) {
                     continue;
                 }
-                tags.ids_with(k, &f.values)
+                n.offer(tags.count_with(k, &f.values), || tags.with_value(k, &f.values));
             } else if f.name == "tag-key" && !f.values.iter().any(|v| has_wildcard(v)) {
-                f.values.iter().flat_map(|k| tags.ids_with_key(k)).collect()
-            } else {
-                continue;
-            };
-            acc = Some(match acc {
-                None => set,
-                Some(a) => a.intersection(&set).cloned().collect(),
-            });
+                let size = f.values.iter().map(|k| tags.count_with_key(k)).sum();
+                n.offer(size, || f.values.iter().flat_map(|k| tags.with_key(k)));
+            }
         }
-        acc
+    }
+
+    /// Ids from the tag index, when some `tag:<k>` or `tag-key` filter has exact values: the
+    /// smallest such answer, a superset of the resources passing `matches`, borrowed.
+    pub fn tagged<'a>(&'a self, tags: &'a TagStore) -> Option<Vec<&'a str>> {
+        let mut n = Narrowest::default();
+        self.offer_tags(tags, &mut n);
+        n.ids()
+    }
+
+    /// [`Filters::tagged`] as owned, sorted ids, for callers that intersect with other sets.
+    /// A superset: callers check every filter again with `matches`.
+    pub fn tag_candidates(&self, tags: &TagStore) -> Option<BTreeSet<String>> {
+        self.tagged(tags).map(|v| v.into_iter().map(String::from).collect())
     }
 
     /// Whether a resource passes every filter. `field(name)` returns the resource's values for
@@ -131,6 +164,17 @@ mod tests {
         let tags = vec![("env".to_string(), "dev".to_string())];
         assert!(f.matches(&tags, |n| if n == "vpc-id" { vec!["vpc-1".into()] } else { vec![] }));
         assert!(!f.matches(&tags, |_| vec!["vpc-2".into()]));
+        let mut t = TagStore::default();
+        for i in 0..10 {
+            t.set(&format!("sg-{i}"), &[("all".into(), "yes".into()), ("k".into(), format!("v{}", i % 5))]);
+        }
+        let p =
+            Params::parse(b"Filter.1.Name=tag:all&Filter.1.Value.1=yes&Filter.2.Name=tag:k&Filter.2.Value.1=v1", ListStyle::Flat).unwrap();
+        let f = Filters::parse(&p.root(), &[]).unwrap();
+        // The narrower filter's two ids, not all ten.
+        let mut hits = f.tagged(&t).unwrap();
+        hits.sort_unstable();
+        assert_eq!(hits, ["sg-1", "sg-6"]);
         let bad = Params::parse(b"Filter.1.Name=nope&Filter.1.Value.1=x", ListStyle::Flat).unwrap();
         let e = Filters::parse(&bad.root(), &["vpc-id"]).unwrap_err();
         assert_eq!(e.message, "The filter 'nope' is invalid");

@@ -89,6 +89,27 @@ impl TagStore {
         out
     }
 
+    /// How many resources have `key` with one of `values` (set lengths, nothing collected).
+    pub fn count_with(&self, key: &str, values: &[String]) -> usize {
+        self.index.get(key).map(|vals| values.iter().filter_map(|v| vals.get(v)).map(BTreeSet::len).sum()).unwrap_or(0)
+    }
+
+    /// Resources that have `key` with one of `values`, borrowed from the index.
+    pub fn with_value<'a>(&'a self, key: &str, values: &'a [String]) -> impl Iterator<Item = &'a str> + use<'a> {
+        let vals = self.index.get(key);
+        values.iter().filter_map(move |v| vals?.get(v)).flatten().map(String::as_str)
+    }
+
+    /// How many resources have `key` at all.
+    pub fn count_with_key(&self, key: &str) -> usize {
+        self.index.get(key).map(|vals| vals.values().map(BTreeSet::len).sum()).unwrap_or(0)
+    }
+
+    /// Resources that have `key` at all, borrowed from the index.
+    pub fn with_key<'a>(&'a self, key: &str) -> impl Iterator<Item = &'a str> + use<'a> {
+        self.index.get(key).into_iter().flat_map(|vals| vals.values().flatten().map(String::as_str))
+    }
+
     /// Resources that have `key` at all.
     pub fn ids_with_key(&self, key: &str) -> BTreeSet<String> {
         self.index.get(key).map(|vals| vals.values().flatten().cloned().collect()).unwrap_or_default()
@@ -122,5 +143,8 @@ mod tests {
         assert_eq!(t.get("sg-1").len(), 1);
         t.clear("sg-1");
         assert_eq!(t.ids_with_key("env").len(), 1);
+        assert_eq!((t.count_with_key("env"), t.with_key("env").collect::<Vec<_>>()), (1, vec!["sg-2"]));
+        assert_eq!(t.count_with("env", &["dev".into(), "prod".into()]), 1);
+        assert_eq!(t.with_value("env", &["dev".into()]).collect::<Vec<_>>(), ["sg-2"]);
     }
 }

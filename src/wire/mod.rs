@@ -164,14 +164,49 @@ fn xml_response(status: u16, request_id: &str, body: String) -> Response {
 /// `<OpResult>` and adds `ResponseMetadata/RequestId` (aws-api.md §1.4).
 pub fn respond(service: Service, action: &str, request_id: &str, members: &str) -> Response {
     let ns = service.namespace();
-    let body = match service.list_style() {
-        ListStyle::Flat => {
-            format!("{XML_DECL}\n<{action}Response xmlns=\"{ns}\"><requestId>{request_id}</requestId>{members}</{action}Response>")
-        }
-        ListStyle::Member => format!(
-            "<{action}Response xmlns=\"{ns}\"><{action}Result>{members}</{action}Result><ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata></{action}Response>"
+    // One buffer of the final size, filled by plain pushes: a describe's members can be
+    // megabytes, copied once here and never through fmt.
+    let mut body = String::with_capacity(members.len() + 4 * action.len() + ns.len() + request_id.len() + 160);
+    let push = |b: &mut String, parts: &[&str]| parts.iter().for_each(|p| b.push_str(p));
+    match service.list_style() {
+        ListStyle::Flat => push(
+            &mut body,
+            &[
+                XML_DECL,
+                "\n<",
+                action,
+                "Response xmlns=\"",
+                ns,
+                "\"><requestId>",
+                request_id,
+                "</requestId>",
+                members,
+                "</",
+                action,
+                "Response>",
+            ],
         ),
-    };
+        ListStyle::Member => push(
+            &mut body,
+            &[
+                "<",
+                action,
+                "Response xmlns=\"",
+                ns,
+                "\"><",
+                action,
+                "Result>",
+                members,
+                "</",
+                action,
+                "Result><ResponseMetadata><RequestId>",
+                request_id,
+                "</RequestId></ResponseMetadata></",
+                action,
+                "Response>",
+            ],
+        ),
+    }
     xml_response(200, request_id, body)
 }
 

@@ -27,6 +27,11 @@ impl Xml {
         self.buf
     }
 
+    /// Room for `additional` more bytes, so a large answer grows its buffer once, not ~20 times.
+    pub fn reserve(&mut self, additional: usize) {
+        self.buf.reserve(additional);
+    }
+
     // Every element of every response goes through these: plain pushes, no fmt machinery.
     pub fn open(&mut self, name: &str) -> &mut Self {
         self.buf.push('<');
@@ -56,26 +61,49 @@ impl Xml {
         self
     }
 
+    /// `<name>value</name>` for a value whose `Display` needs no escaping (numbers, CIDRs,
+    /// addresses): formatted straight into the buffer, no `String` in between.
     pub fn num(&mut self, name: &str, value: impl std::fmt::Display) -> &mut Self {
-        let _ = write!(self.buf, "<{name}>{value}</{name}>");
-        self
+        self.open(name);
+        let _ = write!(self.buf, "{value}");
+        self.close(name)
+    }
+
+    /// An integer element through `itoa` (no fmt machinery): ports, counts, codes.
+    pub fn int(&mut self, name: &str, value: impl itoa::Integer) -> &mut Self {
+        self.open(name);
+        self.buf.push_str(itoa::Buffer::new().format(value));
+        self.close(name)
     }
 
     pub fn bool(&mut self, name: &str, value: bool) -> &mut Self {
-        self.num(name, value)
+        self.open(name);
+        self.buf.push_str(if value { "true" } else { "false" });
+        self.close(name)
+    }
+
+    /// `<name>` + the concatenation of `parts`, each escaped, + `</name>`: an ARN or other
+    /// composed value without building it as a `String` first.
+    pub fn leaf_parts(&mut self, name: &str, parts: &[&str]) -> &mut Self {
+        self.open(name);
+        for p in parts {
+            self.buf.push_str(&text(p));
+        }
+        self.close(name)
     }
 
     /// ISO-8601 with milliseconds and `Z`, as AWS sends timestamps.
     pub fn time(&mut self, name: &str, t: DateTime<Utc>) -> &mut Self {
-        let s = t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
-        self.leaf(name, s)
+        self.num(name, t.format("%Y-%m-%dT%H:%M:%S%.3fZ"))
     }
 
     /// A list of structures: `<name><item>…</item></name>`, or `<name/>` when empty.
     pub fn list<T>(&mut self, name: &str, items: impl IntoIterator<Item = T>, mut f: impl FnMut(&mut Xml, T)) -> &mut Self {
         let mut it = items.into_iter().peekable();
         if it.peek().is_none() {
-            let _ = write!(self.buf, "<{name}/>");
+            self.buf.push('<');
+            self.buf.push_str(name);
+            self.buf.push_str("/>");
             return self;
         }
         self.open(name);
@@ -127,7 +155,11 @@ mod tests {
     fn lists_and_escaping() {
         let mut w = Xml::new(ListStyle::Flat);
         w.leaf("a", "x<&>").list("groups", Vec::<u8>::new(), |_, _| {}).strings("s", ["1", "2"]);
-        assert_eq!(w.into_string(), "<a>x&lt;&amp;&gt;</a><groups/><s><item>1</item><item>2</item></s>");
+        w.int("p", -1).num("n", 2.5).bool("b", false).leaf_parts("arn", &["arn:", "a&b", ":x"]);
+        assert_eq!(
+            w.into_string(),
+            "<a>x&lt;&amp;&gt;</a><groups/><s><item>1</item><item>2</item></s><p>-1</p><n>2.5</n><b>false</b><arn>arn:a&amp;b:x</arn>"
+        );
         let mut w = Xml::new(ListStyle::Member);
         w.strings("SecurityGroups", ["sg-1"]);
         assert_eq!(w.into_string(), "<SecurityGroups><member>sg-1</member></SecurityGroups>");

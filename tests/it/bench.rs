@@ -44,6 +44,8 @@ fn short_run_against_lbsim() {
         "200",
         "--reconciler-services",
         "3",
+        "--scaling-groups",
+        "100",
         "--connections",
         "4",
         "--lbsim-bin",
@@ -57,14 +59,23 @@ fn short_run_against_lbsim() {
     assert!(vpc["vs_moto"].is_null(), "no moto in this run");
 
     // Every action the workloads use is served: each must run, without errors.
-    for w in ["sg-populate", "sg-describe-by-tag", "sg-mix", "elbv2-mix", "memory"] {
+    for w in ["sg-populate", "sg-describe-by-tag", "sg-describe-by-2-tags", "sg-mix", "sg-populate-scaling", "elbv2-mix", "memory"] {
         let r = row(&v, w);
         assert_eq!((r["status"].as_str(), r["errors"].as_u64()), (Some("ok"), Some(0)), "{w}: {r}");
     }
     let startup = row(&v, "startup");
     assert_eq!(startup["status"], "ok", "{startup}");
     assert!(startup["p50_ms"].as_f64().unwrap() > 0.0);
-    let rec = row(&v, "reconciler-100");
+    // The scaling series: 10 matches and all 100, each answer carrying its groups' XML.
+    let scaling: Vec<&Value> = v["rows"].as_array().unwrap().iter().filter(|r| r["workload"] == "sg-describe-matches").collect();
+    assert_eq!(scaling.iter().map(|r| r["n"].as_u64().unwrap()).collect::<Vec<_>>(), [10, 100], "{v:#}");
+    for r in &scaling {
+        assert_eq!((r["status"].as_str(), r["errors"].as_u64()), (Some("ok"), Some(0)), "{r}");
+        assert!(r["value"].as_f64().unwrap() > 0.0 && r["unit"] == "MB/s", "{r}");
+    }
+    let kb = |r: &Value| r["note"].as_str().unwrap().split(", ").nth(1).unwrap().trim_end_matches(" KB per answer").parse::<f64>().unwrap();
+    assert!(kb(scaling[1]) > 5.0 * kb(scaling[0]), "100 matches carry far more XML than 10: {scaling:?}");
+    let rec = row(&v, "reconciler");
     assert_eq!(rec["status"], "ok", "{rec}");
     assert!(rec["note"].as_str().unwrap().starts_with("3 Services → 3 NLBs"), "{rec}");
     assert!(v["goals"].as_array().unwrap().iter().any(|g| g["goal"].as_str().unwrap().contains("start-up") && !g["met"].is_null()));
@@ -82,9 +93,11 @@ fn sg_and_elbv2_workloads_run_against_the_ceiling() {
         [
             ("sg-populate", Some(100)),
             ("sg-describe-by-tag", Some(100)),
+            ("sg-describe-by-2-tags", Some(100)),
             ("sg-mix", Some(100)),
             ("sg-populate", Some(1000)),
             ("sg-describe-by-tag", Some(1000)),
+            ("sg-describe-by-2-tags", Some(1000)),
             ("sg-mix", Some(1000)),
             ("elbv2-mix", None)
         ]
@@ -93,5 +106,15 @@ fn sg_and_elbv2_workloads_run_against_the_ceiling() {
         assert_eq!((r["status"].as_str(), r["errors"].as_u64()), (Some("ok"), Some(0)), "{r}");
         assert!(r["req_per_s"].as_f64().unwrap() > 0.0, "{r}");
     }
-    assert_eq!(rows[3]["requests"], 1000, "populate sends exactly N creates");
+    assert_eq!(rows[4]["requests"], 1000, "populate sends exactly N creates");
+}
+
+/// fakecloud is measured when its binary exists; a missing one is "not available", with the
+/// reason, never a failed run.
+#[test]
+fn a_missing_fakecloud_is_reported_not_available() {
+    let v = bench(&["--targets", "fakecloud", "--fakecloud-bin", "/nonexistent/fakecloud", "--only", "sg", "--duration", "100ms"]);
+    let r = row(&v, "(all)");
+    assert_eq!((r["target"].as_str(), r["status"].as_str()), (Some("fakecloud"), Some("not-available")), "{r}");
+    assert!(r["note"].as_str().unwrap().contains("/nonexistent/fakecloud"), "{r}");
 }

@@ -2,7 +2,6 @@
 //! ModifyNetworkInterfaceAttribute (aws-api.md §2.4, quotas §3.1), and what the instance actions
 //! share with them: interface lookup, group resolution and the `groupSet` / interface rendering.
 
-use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
 
 use super::subnets::find_subnet;
@@ -313,12 +312,13 @@ impl Action for DescribeNetworkInterfaces {
             return Err(ApiError::dry_run());
         }
         // Narrow the population with an index when one applies: ids, then groups, then tags.
-        let indexed: Option<BTreeSet<String>> = if !self.ids.is_empty() {
-            Some(self.ids.iter().cloned().collect())
+        // Borrowed ids, never cloned; every filter is checked again below.
+        let indexed: Option<Vec<&str>> = if !self.ids.is_empty() {
+            Some(self.ids.iter().map(String::as_str).collect())
         } else if let Some(groups) = self.filters.exact("group-id") {
-            Some(groups.iter().flat_map(|g| r.enis_with_sg(g)).cloned().collect())
+            Some(groups.iter().flat_map(|g| r.enis_with_sg(g)).map(String::as_str).collect())
         } else {
-            self.filters.tag_candidates(r.tags())
+            self.filters.tagged(r.tags())
         };
         let candidates: Vec<(usize, &Eni)> = indexed_in_order(r.enis(), indexed);
         let matched: Vec<(usize, &Eni)> =

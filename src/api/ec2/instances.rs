@@ -7,7 +7,6 @@
 //! TerminateInstances answers `shutting-down`; Describe shows `terminated` afterwards, and the
 //! instance disappears an hour later (`Region::expire`).
 
-use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
 
 use super::enis::{check_eni_quota, find_eni, parse_ip, private_dns, resolve_groups, write_group_set};
@@ -663,18 +662,19 @@ impl Action for DescribeInstances {
         // Narrow with an index when one applies: ids, then group ids (through the interfaces
         // carrying them), then tags.
         let group_filter = ["instance.group-id", "group-id", "network-interface.group-id"].iter().find_map(|n| self.filters.exact(n));
-        let indexed: Option<BTreeSet<String>> = if !self.ids.is_empty() {
-            Some(self.ids.iter().cloned().collect())
+        // Borrowed ids, never cloned; every filter is checked again below.
+        let indexed: Option<Vec<&str>> = if !self.ids.is_empty() {
+            Some(self.ids.iter().map(String::as_str).collect())
         } else if let Some(groups) = group_filter {
             Some(
                 groups
                     .iter()
                     .flat_map(|g| r.enis_with_sg(g))
-                    .filter_map(|e| r.enis().get(e)?.attachment.as_ref()?.instance_id.clone())
+                    .filter_map(|e| r.enis().get(e)?.attachment.as_ref()?.instance_id.as_deref())
                     .collect(),
             )
         } else {
-            self.filters.tag_candidates(r.tags())
+            self.filters.tagged(r.tags())
         };
         let candidates: Vec<(usize, &Instance)> = indexed_in_order(r.instances(), indexed);
         let matched: Vec<(usize, &Instance)> =

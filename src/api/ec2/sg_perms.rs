@@ -3,7 +3,6 @@
 //! the legacy flat ingress form, resolving peers against the Region, AWS's duplicate-rule text,
 //! and the writers for `SecurityGroupRule`, revoked rules and regrouped `IpPermission` lists.
 
-use indexmap::IndexMap;
 use ipnet::{Ipv4Net, Ipv6Net};
 
 use crate::api::tags::write_tag_set;
@@ -364,36 +363,75 @@ pub fn write_revoked(w: &mut Xml, group_id: &str, rule: &Rule) {
     w.opt("description", rule.description.as_ref());
 }
 
+/// One rule's content, borrowed, as the `IpPermission` writer reads it (from a stored `Rule`
+/// or a request's `Body`): rendering a group clones nothing.
+#[derive(Debug, Clone, Copy)]
+pub struct Perm<'a> {
+    pub protocol: &'a str,
+    pub from: Option<i32>,
+    pub to: Option<i32>,
+    pub peer: &'a Peer,
+    pub description: Option<&'a str>,
+}
+
+impl<'a> From<&'a Rule> for Perm<'a> {
+    fn from(r: &'a Rule) -> Perm<'a> {
+        Perm { protocol: &r.protocol, from: r.from_port, to: r.to_port, peer: &r.peer, description: r.description.as_deref() }
+    }
+}
+
+impl<'a> From<&'a Body> for Perm<'a> {
+    fn from(b: &'a Body) -> Perm<'a> {
+        Perm { protocol: &b.protocol, from: b.from, to: b.to, peer: &b.peer, description: b.description.as_deref() }
+    }
+}
+
 /// A list of `IpPermission`s: rules regrouped by (protocol, from, to) in first-seen order, each
 /// with all four source lists (empty ones as empty elements, as AWS sends them).
-pub fn write_permissions<'a>(w: &mut Xml, name: &str, bodies: impl IntoIterator<Item = &'a Body>) {
+pub fn write_permissions<'a, T: Into<Perm<'a>>>(w: &mut Xml, name: &str, rules: impl IntoIterator<Item = T>) {
     type Key<'k> = (&'k str, Option<i32>, Option<i32>);
-    let mut groups: IndexMap<Key, Vec<&Body>> = IndexMap::new();
-    for b in bodies {
-        groups.entry((b.protocol.as_str(), b.from, b.to)).or_default().push(b);
+    let key = |p: &Perm<'a>| -> Key<'a> { (p.protocol, p.from, p.to) };
+    let all: Vec<Perm<'a>> = rules.into_iter().map(Into::into).collect();
+    // Distinct keys in first-seen order; a linear scan, as a group has few distinct ones.
+    let mut keys: Vec<Key<'a>> = Vec::new();
+    for p in &all {
+        if !keys.contains(&key(p)) {
+            keys.push(key(p));
+        }
     }
-    w.list(name, groups, |w, ((proto, from, to), items)| {
+    w.list(name, keys, |w, k| {
+        let (proto, from, to) = k;
+        let items = || all.iter().filter(move |&p| key(p) == k);
         w.leaf("ipProtocol", proto);
         if let Some(f) = from {
-            w.num("fromPort", f);
+            w.int("fromPort", f);
         }
         if let Some(t) = to {
-            w.num("toPort", t);
+            w.int("toPort", t);
         }
-        w.list("groups", items.iter().filter(|b| matches!(b.peer, Peer::Group { .. })), |w, b| {
-            if let Peer::Group { group_id, user_id } = &b.peer {
+        w.list("groups", items().filter(|p| matches!(p.peer, Peer::Group { .. })), |w, p| {
+            if let Peer::Group { group_id, user_id } = p.peer {
                 w.leaf("userId", user_id).leaf("groupId", group_id);
             }
-            w.opt("description", b.description.as_ref());
+            w.opt("description", p.description);
         });
-        w.list("ipRanges", items.iter().filter(|b| matches!(b.peer, Peer::Cidr4(_))), |w, b| {
-            w.leaf("cidrIp", b.peer.text()).opt("description", b.description.as_ref());
+        w.list("ipRanges", items().filter(|p| matches!(p.peer, Peer::Cidr4(_))), |w, p| {
+            if let Peer::Cidr4(n) = p.peer {
+                w.num("cidrIp", n);
+            }
+            w.opt("description", p.description);
         });
-        w.list("ipv6Ranges", items.iter().filter(|b| matches!(b.peer, Peer::Cidr6(_))), |w, b| {
-            w.leaf("cidrIpv6", b.peer.text()).opt("description", b.description.as_ref());
+        w.list("ipv6Ranges", items().filter(|p| matches!(p.peer, Peer::Cidr6(_))), |w, p| {
+            if let Peer::Cidr6(n) = p.peer {
+                w.num("cidrIpv6", n);
+            }
+            w.opt("description", p.description);
         });
-        w.list("prefixListIds", items.iter().filter(|b| matches!(b.peer, Peer::PrefixList(_))), |w, b| {
-            w.leaf("prefixListId", b.peer.text()).opt("description", b.description.as_ref());
+        w.list("prefixListIds", items().filter(|p| matches!(p.peer, Peer::PrefixList(_))), |w, p| {
+            if let Peer::PrefixList(id) = p.peer {
+                w.leaf("prefixListId", id);
+            }
+            w.opt("description", p.description);
         });
     });
 }

@@ -32,7 +32,7 @@ use std::time::Duration;
 use loadgen::{Call, Conn, Endpoint, SetupError, Stop, Svc};
 use report::{Meta, Report, Row, Status};
 use targets::{Kind, Target};
-use workloads::{DescribeByTag, Pool, Populate, SgMix, VpcMix, VpcSeed};
+use workloads::{DescribeByTag, DescribeMatches, FiveRules, Pool, Populate, SgMix, VpcMix, VpcSeed};
 
 #[derive(clap::Parser, Debug, Clone)]
 #[command(name = "lbsim-bench", version, about = "Benchmark lbsim against moto and an HTTP ceiling (docs/performance.md)")]
@@ -40,10 +40,13 @@ pub struct BenchArgs {
     /// CI mode: 100 and 1,000 groups, 1 s per timed run, 3 start-ups; well under a minute.
     #[arg(long)]
     pub short: bool,
-    /// Targets to measure, comma-separated: lbsim, moto, ceiling.
-    #[arg(long, value_delimiter = ',', default_value = "lbsim,moto,ceiling")]
+    /// Targets to measure, comma-separated: lbsim, moto, fakecloud, ceiling.
+    #[arg(long, value_delimiter = ',', default_value = "lbsim,moto,fakecloud,ceiling")]
     pub targets: Vec<String>,
-    /// Workload groups to run (default all): vpc, sg, elbv2, startup, memory, reconciler.
+    /// fakecloud binary (default: `fakecloud` on the PATH; not available when neither exists).
+    #[arg(long)]
+    pub fakecloud_bin: Option<PathBuf>,
+    /// Workload groups to run (default all): vpc, sg, scaling, elbv2, startup, memory, reconciler.
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
     /// Group counts for every target, up to --moto-max for moto (default: 100,1000 short;
@@ -76,9 +79,14 @@ pub struct BenchArgs {
     /// Groups (× 10 rules) created before reading resident memory.
     #[arg(long, default_value_t = 5000)]
     pub memory_groups: u64,
-    /// Services in the reconciler replay (the target is for 100).
-    #[arg(long, default_value_t = 100)]
-    pub reconciler_services: u64,
+    /// Groups in the scaling series' Region (describes matching 10, 100, 1,000 and all of
+    /// them; default 1,000 short, 10,000 full).
+    #[arg(long)]
+    pub scaling_groups: Option<u64>,
+    /// Services in each reconciler replay, comma-separated (default: 100 short; 100,1000 full;
+    /// the target is for 100).
+    #[arg(long, value_delimiter = ',')]
+    pub reconciler_services: Vec<u64>,
     /// lbsim binary for start-up and memory (default: the `lbsim` beside this executable).
     #[arg(long)]
     pub lbsim_bin: Option<PathBuf>,
@@ -108,6 +116,7 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 const SIZE_REGIONS: &[&str] =
     &["us-east-2", "us-west-1", "us-west-2", "eu-west-1", "eu-west-2", "eu-west-3", "eu-north-1", "ap-northeast-1"];
 const VPC_REGION: &str = "ap-south-1";
+const SCALING_REGION: &str = "sa-east-1";
 const ELB_REGION: &str = "ca-central-1";
 
 /// The resolved plan.
@@ -124,24 +133,27 @@ struct Plan {
     budget: Duration,
     startup_runs: usize,
     memory_groups: u64,
-    reconciler_services: u64,
+    scaling_groups: u64,
+    reconciler_services: Vec<u64>,
     bin: Option<PathBuf>,
+    fakecloud_bin: Option<PathBuf>,
 }
 
 impl Plan {
     fn new(a: &BenchArgs) -> Result<Plan, String> {
         let mut targets = Vec::new();
         for t in &a.targets {
-            targets.push(Kind::parse(t).ok_or_else(|| format!("unknown target '{t}' (lbsim, moto, ceiling)"))?);
+            targets.push(Kind::parse(t).ok_or_else(|| format!("unknown target '{t}' (lbsim, moto, fakecloud, ceiling)"))?);
         }
         // The ceiling first, moto last: the slowest target never delays the fast ones' numbers.
         targets.sort_by_key(|k| match k {
             Kind::Ceiling => 0,
             Kind::Lbsim => 1,
-            Kind::Moto => 2,
+            Kind::Fakecloud => 2,
+            Kind::Moto => 3,
         });
         targets.dedup();
-        const GROUPS: &[&str] = &["vpc", "sg", "elbv2", "startup", "memory", "reconciler"];
+        const GROUPS: &[&str] = &["vpc", "sg", "scaling", "elbv2", "startup", "memory", "reconciler"];
         for g in &a.only {
             if !GROUPS.contains(&g.as_str()) {
                 return Err(format!("unknown workload group '{g}' ({})", GROUPS.join(", ")));
@@ -176,8 +188,16 @@ impl Plan {
             budget: a.budget.unwrap_or(Duration::from_secs(if short { 20 } else { 600 })),
             startup_runs: a.startup_runs.unwrap_or(if short { 3 } else { 20 }).max(1),
             memory_groups: a.memory_groups,
-            reconciler_services: a.reconciler_services,
+            scaling_groups: a.scaling_groups.unwrap_or(if short { 1000 } else { 10_000 }).max(10),
+            reconciler_services: if !a.reconciler_services.is_empty() {
+                a.reconciler_services.clone()
+            } else if short {
+                vec![100]
+            } else {
+                vec![100, 1000]
+            },
             bin,
+            fakecloud_bin: a.fakecloud_bin.clone(),
         })
     }
 
@@ -188,7 +208,7 @@ impl Plan {
     /// Sizes for one target: the common ones, plus the lbsim-only ones for lbsim and the ceiling.
     fn sizes_for(&self, k: Kind) -> Vec<u64> {
         let mut v = self.sizes.clone();
-        if k == Kind::Moto {
+        if matches!(k, Kind::Moto | Kind::Fakecloud) {
             v.retain(|n| *n <= self.moto_max);
         } else {
             v.extend(&self.lbsim_sizes);
@@ -229,6 +249,30 @@ async fn vpc_mix(t: &Target, p: &Plan) -> Row {
     }
 }
 
+/// Populates `n` groups (three tags... see `workloads`) and gives each five ingress rules:
+/// the populate row, and the pool of ids, or the row that stopped it.
+async fn populate(ep: &Endpoint, name: &str, n: u64, p: &Plan, workload: &str) -> (Row, Arc<Pool>) {
+    let pool = Arc::new(Pool::default());
+    let created = match loadgen::run(ep, Arc::new(Populate { pool: pool.clone() }), p.conns, Stop::Count { n, budget: p.budget }).await {
+        Ok(o) => Row::from_outcome(workload, name, Some(n), o),
+        Err(e) => Row::new(workload, name, Some(n), Status::Failed, e),
+    };
+    if created.status != Status::Ok {
+        return (created, pool);
+    }
+    let rules = match loadgen::run(ep, Arc::new(FiveRules { pool: pool.clone() }), p.conns, Stop::Count { n, budget: p.budget }).await {
+        Ok(o) => Row::from_outcome(workload, name, Some(n), o),
+        Err(e) => Row::new(workload, name, Some(n), Status::Failed, e),
+    };
+    if rules.status != Status::Ok {
+        return (Row { note: format!("adding rules: {}", rules.note), ..rules }, pool);
+    }
+    // The row keeps the creation rate; the note says rules were added too.
+    let note =
+        if created.note.is_empty() { "then 5 ingress rules each".to_string() } else { format!("{}; then 5 rules each", created.note) };
+    (Row { note, ..created }, pool)
+}
+
 /// (a), (b) and describe-by-tag at every size, each size in a fresh Region.
 async fn sg_series(t: &Target, p: &Plan) -> Vec<Row> {
     let name = t.kind.name();
@@ -242,20 +286,15 @@ async fn sg_series(t: &Target, p: &Plan) -> Vec<Row> {
             rows.push(Row::new("sg-populate", name, Some(n), Status::Failed, e));
             break;
         }
-        progress(format!("{name}: populating {n} groups"));
-        let pool = Arc::new(Pool::default());
-        let populate =
-            match loadgen::run(&ep, Arc::new(Populate { pool: pool.clone() }), p.conns, Stop::Count { n, budget: p.budget }).await {
-                Ok(o) => Row::from_outcome("sg-populate", name, Some(n), o),
-                Err(e) => Row::new("sg-populate", name, Some(n), Status::Failed, e),
-            };
+        progress(format!("{name}: populating {n} groups × 6 rules"));
+        let (populate, pool) = populate(&ep, name, n, p, "sg-populate").await;
         let status = populate.status;
         let note = populate.note.clone();
         rows.push(populate);
         match status {
             Status::Ok => {}
             Status::NotAvailable => {
-                for w in ["sg-describe-by-tag", "sg-mix"] {
+                for w in ["sg-describe-by-tag", "sg-describe-by-2-tags", "sg-mix"] {
                     rows.push(Row::new(w, name, None, Status::NotAvailable, note.clone()));
                 }
                 return rows;
@@ -268,16 +307,18 @@ async fn sg_series(t: &Target, p: &Plan) -> Vec<Row> {
             }
         }
         if let Some(why) = &too_slow {
-            for w in ["sg-describe-by-tag", "sg-mix"] {
+            for w in ["sg-describe-by-tag", "sg-describe-by-2-tags", "sg-mix"] {
                 rows.push(Row::new(w, name, Some(n), Status::Skipped, why.clone()));
             }
             continue;
         }
-        progress(format!("{name}: describe-by-tag over {n} groups for {:?}", p.duration));
-        rows.push(match loadgen::run(&ep, Arc::new(DescribeByTag { n }), p.conns, Stop::For(p.duration)).await {
-            Ok(o) => Row::from_outcome("sg-describe-by-tag", name, Some(n), o),
-            Err(e) => Row::new("sg-describe-by-tag", name, Some(n), Status::Failed, e),
-        });
+        for (w, two) in [("sg-describe-by-tag", false), ("sg-describe-by-2-tags", true)] {
+            progress(format!("{name}: {w} over {n} groups for {:?}", p.duration));
+            rows.push(match loadgen::run(&ep, Arc::new(DescribeByTag { n, two }), p.conns, Stop::For(p.duration)).await {
+                Ok(o) => Row::from_outcome(w, name, Some(n), o),
+                Err(e) => Row::new(w, name, Some(n), Status::Failed, e),
+            });
+        }
         progress(format!("{name}: sg-mix over {n} groups for {:?}", p.duration));
         let mix = Arc::new(SgMix { pool, n, authorized: AtomicU64::new(0) });
         rows.push(match loadgen::run(&ep, mix, p.conns, Stop::For(p.duration)).await {
@@ -285,7 +326,7 @@ async fn sg_series(t: &Target, p: &Plan) -> Vec<Row> {
             Err(e) => Row::new("sg-mix", name, Some(n), Status::Failed, e),
         });
         let limit_ms = p.slow_limit.as_secs_f64() * 1000.0;
-        if let Some(slow) = rows.iter().rev().take(2).find(|r| r.p50_ms.is_some_and(|m| m > limit_ms)) {
+        if let Some(slow) = rows.iter().rev().take(3).find(|r| r.p50_ms.is_some_and(|m| m > limit_ms)) {
             too_slow = Some(format!(
                 "{} at {n} groups had p50 {:.1} s (over --slow-limit {:?}); larger sizes only populate",
                 slow.workload,
@@ -293,6 +334,66 @@ async fn sg_series(t: &Target, p: &Plan) -> Vec<Row> {
                 p.slow_limit
             ));
         }
+    }
+    rows
+}
+
+/// The per-match series: one Region of `scaling_groups` groups × 6 rules, describes matching
+/// 10, 100, 1,000 and all of them, on one connection so p50 is one request's time; `value` is
+/// the XML rate (bytes of one answer × answers per second).
+async fn scaling(t: &Target, p: &Plan) -> Vec<Row> {
+    const W: &str = "sg-describe-matches";
+    let name = t.kind.name();
+    let n = p.scaling_groups;
+    let ep = t.endpoint(SCALING_REGION);
+    if let Err(e) = prime(&ep).await {
+        return vec![Row::new(W, name, None, Status::Failed, e)];
+    }
+    progress(format!("{name}: populating {n} groups × 6 rules for the scaling series"));
+    let (populated, _) = populate(&ep, name, n, p, "sg-populate-scaling").await;
+    if populated.status != Status::Ok {
+        return vec![populated];
+    }
+    let mut rows = vec![populated];
+    let mut series: Vec<u64> = [10, 100, 1000].into_iter().filter(|m| *m < n).collect();
+    series.push(n);
+    for m in series {
+        let w = Arc::new(DescribeMatches { n, matches: m });
+        let bytes = match Conn::open(&ep).await {
+            Ok(mut c) => match c.call(&w.call(0)).await {
+                Ok(r) if r.ok() => r.body.len(),
+                Ok(r) => {
+                    rows.push(Row::new(W, name, Some(m), Status::Failed, format!("HTTP {}", r.status)));
+                    continue;
+                }
+                Err(e) => {
+                    rows.push(Row::new(W, name, Some(m), Status::Failed, e));
+                    continue;
+                }
+            },
+            Err(e) => {
+                rows.push(Row::new(W, name, Some(m), Status::Failed, e));
+                continue;
+            }
+        };
+        progress(format!("{name}: describe matching {m} of {n} groups for {:?}", p.duration));
+        let row = match loadgen::run(&ep, w, 1, Stop::For(p.duration)).await {
+            Ok(o) => Row::from_outcome(W, name, Some(m), o),
+            Err(e) => Row::new(W, name, Some(m), Status::Failed, e),
+        };
+        let mb_s = row.req_per_s.map(|r| r * bytes as f64 / 1e6);
+        let per_match = row.p50_ms.map(|ms| ms * 1000.0 / m as f64);
+        let note = format!(
+            "of {n} groups, {:.0} KB per answer, 1 connection{}{}",
+            bytes as f64 / 1000.0,
+            per_match.map(|us| format!(", {us:.1} µs per match")).unwrap_or_default(),
+            if row.note.is_empty() { String::new() } else { format!("; {}", row.note) }
+        );
+        let row = Row { note, ..row };
+        rows.push(match mb_s {
+            Some(v) => row.value(v, "MB/s"),
+            None => row,
+        });
     }
     rows
 }
@@ -383,10 +484,11 @@ async fn memory_row(p: &Plan) -> Row {
     }
 }
 
-async fn start(kind: Kind) -> Result<Target, String> {
+async fn start(kind: Kind, p: &Plan) -> Result<Target, String> {
     match kind {
         Kind::Lbsim => targets::lbsim().await,
         Kind::Moto => targets::moto().await,
+        Kind::Fakecloud => targets::fakecloud(p.fakecloud_bin.as_deref()).await,
         Kind::Ceiling => targets::ceiling().await,
     }
 }
@@ -397,11 +499,11 @@ pub async fn run(args: &BenchArgs) -> Result<Report, String> {
     let mut rows = Vec::new();
     let mut about = Vec::new();
     for &kind in &p.targets {
-        if !(p.wants("vpc") || p.wants("sg") || p.wants("elbv2")) {
+        if !(p.wants("vpc") || p.wants("sg") || p.wants("scaling") || p.wants("elbv2")) {
             break;
         }
         progress(format!("starting {}", kind.name()));
-        let t = match start(kind).await {
+        let t = match start(kind, &p).await {
             Ok(t) => t,
             Err(e) => {
                 progress(format!("{} not available: {e}", kind.name()));
@@ -416,6 +518,10 @@ pub async fn run(args: &BenchArgs) -> Result<Report, String> {
         if p.wants("sg") {
             rows.extend(sg_series(&t, &p).await);
         }
+        // The ceiling's fixed answer says nothing about per-match cost.
+        if p.wants("scaling") && kind != Kind::Ceiling {
+            rows.extend(scaling(&t, &p).await);
+        }
         if p.wants("elbv2") {
             rows.push(elb_mix(&t, &p).await);
         }
@@ -427,8 +533,10 @@ pub async fn run(args: &BenchArgs) -> Result<Report, String> {
         rows.push(memory_row(&p).await);
     }
     if p.wants("reconciler") {
-        progress(format!("reconciler: {} Services on the demo cluster", p.reconciler_services));
-        rows.push(reconciler::row(p.reconciler_services).await);
+        for &n in &p.reconciler_services {
+            progress(format!("reconciler: {n} Services on the demo cluster"));
+            rows.push(reconciler::row(n).await);
+        }
     }
     report::fill_ratios(&mut rows);
     let goals = report::goals(&rows);
@@ -527,7 +635,9 @@ mod tests {
         assert_eq!(full.sizes_for(Kind::Moto), vec![100, 1000, 5000]);
         let capped = Plan::new(&BenchArgs::parse_from(["bench", "--moto-max", "1000"])).unwrap();
         assert_eq!(capped.sizes_for(Kind::Moto), vec![100, 1000]);
-        assert_eq!(full.targets, vec![Kind::Ceiling, Kind::Lbsim, Kind::Moto]);
+        assert_eq!(full.targets, vec![Kind::Ceiling, Kind::Lbsim, Kind::Fakecloud, Kind::Moto]);
+        assert_eq!(full.sizes_for(Kind::Fakecloud), vec![100, 1000, 5000]);
+        assert_eq!((full.scaling_groups, full.reconciler_services.clone()), (10_000, vec![100, 1000]));
         let short = Plan::new(&BenchArgs::parse_from(["bench", "--short", "--targets", "lbsim"])).unwrap();
         assert_eq!(short.sizes_for(Kind::Lbsim), vec![100, 1000]);
         assert_eq!(short.sizes_for(Kind::Moto), vec![100]);

@@ -1,4 +1,4 @@
-//! Workload (f): replay time of a 100-Service controller scenario — the demo cluster, N
+//! Workload (f): replay time of an N-Service controller scenario (100 and 1,000) — the demo cluster, N
 //! internet-facing instance-target Services applied at once, the controller run until idle on
 //! the virtual clock (waits cost nothing; what is measured is the work). Checks the outcome
 //! (one NLB per Service) so a fast wrong answer never counts.
@@ -27,25 +27,25 @@ pub async fn row(n: u64) -> Row {
     config.quotas.insert("network-load-balancers".into(), n.max(50) * 2);
     let sim = match Sim::start(config, &Fixture::default_cluster(), ControllerConfig::default()).await {
         Ok(s) => s,
-        Err(e) => return Row::new("reconciler-100", "lbsim", Some(n), Status::Failed, e),
+        Err(e) => return Row::new("reconciler", "lbsim", Some(n), Status::Failed, e),
     };
     for i in 0..n {
         if let Err(e) = sim.apply(&service(i)) {
-            return Row::new("reconciler-100", "lbsim", Some(n), Status::Failed, e);
+            return Row::new("reconciler", "lbsim", Some(n), Status::Failed, e);
         }
     }
     let stats = sim.settle().await;
     let secs = started.elapsed().as_secs_f64();
     let lbs = match sim.aws().elbv2.describe_load_balancers().send().await {
         Ok(o) => o.load_balancers().len() as u64,
-        Err(e) => return Row::new("reconciler-100", "lbsim", Some(n), Status::Failed, format!("DescribeLoadBalancers: {e}")),
+        Err(e) => return Row::new("reconciler", "lbsim", Some(n), Status::Failed, format!("DescribeLoadBalancers: {e}")),
     };
     if lbs < n {
-        return Row::new("reconciler-100", "lbsim", Some(n), Status::Failed, format!("{lbs} NLBs after settling, expected {n}"));
+        return Row::new("reconciler", "lbsim", Some(n), Status::Failed, format!("{lbs} NLBs after settling, expected {n}"));
     }
     let calls = sim.aws().log.len();
     Row::new(
-        "reconciler-100",
+        "reconciler",
         "lbsim",
         Some(n),
         Status::Ok,

@@ -1,5 +1,6 @@
 //! The servers a benchmark run measures, all on 127.0.0.1: lbsim in this process (port 0), moto's
-//! server as a child process when `python3 -m moto.server` can be imported, and the ceiling — a
+//! server as a child process when `python3 -m moto.server` can be imported, fakecloud as a child
+//! when its binary is on the PATH or given with `--fakecloud-bin`, and the ceiling — a
 //! bare axum server answering one fixed XML body, i.e. the most this machine, HTTP stack and load
 //! generator can do. lbsim and the ceiling share this process and runtime with the load
 //! generator, so their ratio compares like with like.
@@ -23,6 +24,7 @@ use lbsim::server;
 pub enum Kind {
     Lbsim,
     Moto,
+    Fakecloud,
     Ceiling,
 }
 
@@ -31,11 +33,12 @@ impl Kind {
         match self {
             Kind::Lbsim => "lbsim",
             Kind::Moto => "moto",
+            Kind::Fakecloud => "fakecloud",
             Kind::Ceiling => "ceiling",
         }
     }
     pub fn parse(s: &str) -> Option<Kind> {
-        [Kind::Lbsim, Kind::Moto, Kind::Ceiling].into_iter().find(|k| k.name() == s)
+        [Kind::Lbsim, Kind::Moto, Kind::Fakecloud, Kind::Ceiling].into_iter().find(|k| k.name() == s)
     }
 }
 
@@ -157,6 +160,10 @@ pub async fn ceiling() -> Result<Target, String> {
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let (tx, rx) = oneshot::channel::<()>();
     let router = Router::new().fallback(ceiling_reply);
+    // TCP_NODELAY as lbsim's server sets it, so the two differ only in the work behind the answer.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     tokio::spawn(async move {
         let _ = axum::serve(listener, router)
             .with_graceful_shutdown(async {
@@ -198,6 +205,48 @@ pub async fn moto() -> Result<Target, String> {
         guard: Guard::Child(child),
     };
     wait_ready(&mut t, Duration::from_secs(60)).await?;
+    Ok(t)
+}
+
+/// The binary `fakecloud` names: an explicit path, else the first `fakecloud` on the PATH.
+fn find_fakecloud(explicit: Option<&std::path::Path>) -> Option<std::path::PathBuf> {
+    if let Some(p) = explicit {
+        return p.is_file().then(|| p.to_path_buf());
+    }
+    std::env::split_paths(&std::env::var_os("PATH")?).map(|d| d.join("fakecloud")).find(|p| p.is_file())
+}
+
+/// fakecloud (github.com/faiscadev/fakecloud, one Rust binary) as a child process, or why it
+/// cannot run here. Actions it does not serve show as "not available", as for moto.
+pub async fn fakecloud(bin: Option<&std::path::Path>) -> Result<Target, String> {
+    let path = find_fakecloud(bin).ok_or(match bin {
+        Some(p) => format!("no fakecloud binary at {} (docs/performance.md says how to get one)", p.display()),
+        None => "no fakecloud on the PATH (docs/performance.md says how to get one; or pass --fakecloud-bin)".to_string(),
+    })?;
+    let version = Command::new(&path)
+        .arg("--version")
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| "fakecloud (version unknown)".into());
+    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map_err(|e| format!("bind: {e}"))?.port();
+    let child = Command::new(&path)
+        .args(["--addr", &format!("127.0.0.1:{port}"), "--log-level", "warn"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", path.display()))?;
+    let mut t = Target {
+        kind: Kind::Fakecloud,
+        addr: SocketAddr::from(([127, 0, 0, 1], port)),
+        about: format!("{version} ({})", path.display()),
+        guard: Guard::Child(child),
+    };
+    wait_ready(&mut t, Duration::from_secs(30)).await?;
     Ok(t)
 }
 

@@ -1,10 +1,12 @@
 //! The request mixes (issue 7 a, b, e and the VPC self-test): what each call sends and how
 //! created ids are remembered for later calls. No timing here; `loadgen` runs them.
 //!
-//! Tags: every populated group `i` carries `Name=p-<i>`, `bench=sg` and `bucket=b<i/10>`, so a
-//! `tag:bucket` filter matches exactly 10 groups whatever N is — describe-by-tag cost should then
-//! stay flat as N grows (an indexed lookup), which is what the benchmark shows. Groups created
-//! during the mix use `bucket=x<…>` so they never join a `b` bucket.
+//! Tags: every populated group `i` carries `Name=p-<i>`, `bench=sg` (all of them),
+//! `bucket=b<i/100>`, `m10=t<i/10>` and `m1000=k<i/1000>`, so a `tag:bucket` filter matches
+//! exactly 100 groups whatever N is (what a controller's tag describe returns in a large account),
+//! `tag:bench` matches all N, and the scaling series finds 10, 100, 1,000 or N matches. Groups
+//! created during the mix use `bucket=x<…>` so they never join a `b` bucket. After creation each
+//! group gets five ingress rules ([`FiveRules`]): six rules with its default egress one.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -49,6 +51,15 @@ fn create_group(name: String, bucket: String) -> Call {
         .p("TagSpecification.1.Tag.3.Value", bucket)
 }
 
+/// A populated group: [`create_group`] plus the scaling series' `m10` and `m1000` tags.
+fn populate_group(seq: u64) -> Call {
+    create_group(format!("p-{seq}"), format!("b{}", seq / 100))
+        .p("TagSpecification.1.Tag.4.Key", "m10")
+        .p("TagSpecification.1.Tag.4.Value", format!("t{}", seq / 10))
+        .p("TagSpecification.1.Tag.5.Key", "m1000")
+        .p("TagSpecification.1.Tag.5.Value", format!("k{}", seq / 1000))
+}
+
 fn record_group(pool: &Pool, call: &Call, reply: &Reply) {
     if call.kind == CREATE
         && let Some(id) = reply.first("groupId")
@@ -65,9 +76,14 @@ fn describe_by_tag(bucket: u64) -> Call {
     Call::new(Svc::Ec2, "DescribeSecurityGroups").p("Filter.1.Name", "tag:bucket").p("Filter.1.Value.1", format!("b{bucket}"))
 }
 
-/// Number of `b` buckets among `n` populated groups.
+/// The issue's form: the 100-group bucket and a second filter every group matches.
+fn describe_by_two_tags(bucket: u64) -> Call {
+    describe_by_tag(bucket).p("Filter.2.Name", "tag:bench").p("Filter.2.Value.1", "sg")
+}
+
+/// Number of `b` buckets (100 groups each) among `n` populated groups.
 pub fn buckets(n: u64) -> u64 {
-    n.div_ceil(10).max(1)
+    n.div_ceil(100).max(1)
 }
 
 /// (a) CreateSecurityGroup with three tags, one call per group, `seq` = group number.
@@ -77,7 +93,7 @@ pub struct Populate {
 
 impl Workload for Populate {
     fn next(&self, seq: u64, _: &mut Rng) -> Call {
-        create_group(format!("p-{seq}"), format!("b{}", seq / 10))
+        populate_group(seq)
     }
     fn record(&self, call: &Call, reply: &Reply) {
         record_group(&self.pool, call, reply);
@@ -95,8 +111,27 @@ fn authorize_one(group: String, k: u64) -> Call {
         .p("IpPermissions.1.IpRanges.1.CidrIp", format!("10.{}.{}.0/24", (k >> 8) & 255, k & 255))
 }
 
-/// (b) 10 % create, 20 % authorize, 40 % describe by id, 30 % describe by tag, over a
-/// populated pool of `n` groups.
+/// Five ingress rules in one call (tcp 443 from five /16s) on group `seq` of the pool.
+pub struct FiveRules {
+    pub pool: std::sync::Arc<Pool>,
+}
+
+impl Workload for FiveRules {
+    fn next(&self, seq: u64, _: &mut Rng) -> Call {
+        let mut c = Call::new(Svc::Ec2, "AuthorizeSecurityGroupIngress")
+            .p("GroupId", self.pool.get(seq).unwrap_or_default())
+            .p("IpPermissions.1.IpProtocol", "tcp")
+            .p("IpPermissions.1.FromPort", "443")
+            .p("IpPermissions.1.ToPort", "443");
+        for j in 1..=5u64 {
+            c = c.p(format!("IpPermissions.1.IpRanges.{j}.CidrIp"), format!("10.{}.0.0/16", 200 + j));
+        }
+        c
+    }
+}
+
+/// (b) 10 % create, 20 % authorize, 40 % describe by id, 30 % describe by two tag filters
+/// (100 matches), over a populated pool of `n` groups.
 pub struct SgMix {
     pub pool: std::sync::Arc<Pool>,
     pub n: u64,
@@ -115,7 +150,7 @@ impl Workload for SgMix {
                 authorize_one(g, k)
             }
             (30..70, Some(id)) => describe_by_id(id),
-            _ => describe_by_tag(rng.below(buckets(self.n))),
+            _ => describe_by_two_tags(rng.below(buckets(self.n))),
         }
     }
     fn record(&self, call: &Call, reply: &Reply) {
@@ -123,14 +158,44 @@ impl Workload for SgMix {
     }
 }
 
-/// Describe by tag filter only, over `n` populated groups (10 matches each).
+/// Describe by tag filter only, over `n` populated groups (100 matches each); `two` adds the
+/// `tag:bench=sg` filter every group matches.
 pub struct DescribeByTag {
     pub n: u64,
+    pub two: bool,
 }
 
 impl Workload for DescribeByTag {
     fn next(&self, _: u64, rng: &mut Rng) -> Call {
-        describe_by_tag(rng.below(buckets(self.n)))
+        let b = rng.below(buckets(self.n));
+        if self.two { describe_by_two_tags(b) } else { describe_by_tag(b) }
+    }
+}
+
+/// The scaling series: describes matching `matches` (10, 100, 1,000, or all `n`) groups.
+pub struct DescribeMatches {
+    pub n: u64,
+    pub matches: u64,
+}
+
+impl DescribeMatches {
+    pub fn call(&self, pick: u64) -> Call {
+        let (key, prefix) = match self.matches {
+            10 => ("m10", "t"),
+            100 => ("bucket", "b"),
+            1000 => ("m1000", "k"),
+            _ => return Call::new(Svc::Ec2, "DescribeSecurityGroups").p("Filter.1.Name", "tag:bench").p("Filter.1.Value.1", "sg"),
+        };
+        let values = (self.n / self.matches).max(1);
+        Call::new(Svc::Ec2, "DescribeSecurityGroups")
+            .p("Filter.1.Name", format!("tag:{key}"))
+            .p("Filter.1.Value.1", format!("{prefix}{}", pick % values))
+    }
+}
+
+impl Workload for DescribeMatches {
+    fn next(&self, _: u64, rng: &mut Rng) -> Call {
+        self.call(rng.next_u64())
     }
 }
 
@@ -217,15 +282,21 @@ mod tests {
     }
 
     #[test]
-    fn populate_tags_ten_groups_per_bucket() {
+    fn populate_tags_a_hundred_groups_per_bucket() {
         let p = Populate { pool: Arc::new(Pool::default()) };
         let mut rng = Rng::new(1);
         assert_eq!(param(&p.next(0, &mut rng), "TagSpecification.1.Tag.3.Value"), Some("b0"));
-        assert_eq!(param(&p.next(9, &mut rng), "TagSpecification.1.Tag.3.Value"), Some("b0"));
-        assert_eq!(param(&p.next(10, &mut rng), "TagSpecification.1.Tag.3.Value"), Some("b1"));
-        assert_eq!(buckets(100), 10);
-        assert_eq!(buckets(105), 11);
+        assert_eq!(param(&p.next(99, &mut rng), "TagSpecification.1.Tag.3.Value"), Some("b0"));
+        assert_eq!(param(&p.next(100, &mut rng), "TagSpecification.1.Tag.3.Value"), Some("b1"));
+        assert_eq!(param(&p.next(1234, &mut rng), "TagSpecification.1.Tag.4.Value"), Some("t123"));
+        assert_eq!(param(&p.next(1234, &mut rng), "TagSpecification.1.Tag.5.Value"), Some("k1"));
+        assert_eq!(buckets(1000), 10);
+        assert_eq!(buckets(1005), 11);
         assert_eq!(buckets(0), 1);
+        let d = DescribeMatches { n: 10_000, matches: 10 };
+        assert_eq!(param(&d.call(1003), "Filter.1.Value.1"), Some("t3"));
+        let all = DescribeMatches { n: 10_000, matches: 10_000 };
+        assert_eq!(param(&all.call(5), "Filter.1.Name"), Some("tag:bench"));
     }
 
     #[test]
@@ -240,7 +311,12 @@ mod tests {
         for s in 0..10_000 {
             let c = m.next(s, &mut rng);
             let key = if c.action == "DescribeSecurityGroups" {
-                if param(&c, "GroupId.1").is_some() { "by-id" } else { "by-tag" }
+                if param(&c, "GroupId.1").is_some() {
+                    "by-id"
+                } else {
+                    assert_eq!(param(&c, "Filter.2.Name"), Some("tag:bench"));
+                    "by-tag"
+                }
             } else {
                 c.action
             };
