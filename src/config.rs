@@ -21,6 +21,9 @@ pub struct Config {
     pub default_region: String,
     /// Access key id → account id.
     pub access_keys: HashMap<String, String>,
+    /// Access keys that sign as an AWS service, not a customer: calls only AWS services may make
+    /// (ValidateSecurityGroupQuotasForInterface) are evaluated for them and refused for others.
+    pub service_access_keys: Vec<String>,
     /// Quota overrides for every account, by quota name (`rules-per-security-group: 10`).
     pub quotas: BTreeMap<String, u64>,
     /// Which bucket group-reference rules count in: both (default), ipv4 or ipv6.
@@ -52,6 +55,7 @@ impl Default for Config {
             default_account: "000000000000".into(),
             default_region: "us-east-1".into(),
             access_keys: HashMap::new(),
+            service_access_keys: Vec::new(),
             quotas: BTreeMap::new(),
             group_reference_bucket: None,
             accounts: HashMap::new(),
@@ -83,6 +87,11 @@ impl Config {
             Some(k) => self.access_keys.get(k).cloned().unwrap_or_else(|| self.default_account.clone()),
             None => self.default_account.clone(),
         }
+    }
+
+    /// Whether a caller signs as an AWS service (`service_access_keys`).
+    pub fn is_service(&self, access_key: Option<&str>) -> bool {
+        access_key.is_some_and(|k| self.service_access_keys.iter().any(|s| s == k))
     }
 
     pub fn base_quotas(&self) -> Result<Quotas, String> {

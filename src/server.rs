@@ -250,6 +250,7 @@ fn execute(app: &App, call: &Call, scope: &Scope, request_id: &str) -> Result<St
         account: call.account.clone(),
         region: call.region.clone(),
         access_key: scope.access_key.clone(),
+        aws_service: app.config.is_service(scope.access_key.as_deref()),
         request_id: request_id.to_string(),
         now: app.store.now(),
     };

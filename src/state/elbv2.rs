@@ -214,12 +214,23 @@ mod targets_list {
     }
 }
 
+/// A load balancer's minimum capacity (ModifyCapacityReservation): the units asked for, when,
+/// and the decreases of the last day (AWS limits those).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CapacityReservation {
+    pub units: u64,
+    pub modified: DateTime<Utc>,
+    pub decreases: Vec<DateTime<Utc>>,
+}
+
 /// The ELBv2 part of a snapshot: resources only; `Elbv2::from_snapshot` rebuilds the indexes.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Elbv2Snapshot {
     pub load_balancers: Vec<LoadBalancer>,
     pub target_groups: Vec<TargetGroup>,
     pub listeners: Vec<Listener>,
+    #[serde(default)]
+    pub capacity: BTreeMap<String, CapacityReservation>,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -237,6 +248,8 @@ pub struct Elbv2 {
     pub rule_listener: HashMap<String, String>,
     /// (due time, target group, target id, port) of draining targets, soonest first.
     draining: BTreeSet<(DateTime<Utc>, String, String, u16)>,
+    /// Load balancer → its capacity reservation, for those that have one.
+    pub capacity: BTreeMap<String, CapacityReservation>,
 }
 
 impl Elbv2 {
@@ -245,6 +258,7 @@ impl Elbv2 {
             load_balancers: self.lbs.values().cloned().collect(),
             target_groups: self.tgs.values().cloned().collect(),
             listeners: self.listeners.values().cloned().collect(),
+            capacity: self.capacity.clone(),
         }
     }
 
@@ -266,6 +280,7 @@ impl Elbv2 {
             // Target groups keep their saved attachment time; `link` only fills a missing one.
             e.insert_listener(l, DateTime::UNIX_EPOCH);
         }
+        e.capacity = s.capacity.into_iter().filter(|(arn, _)| e.lbs.contains_key(arn)).collect();
         e
     }
 
@@ -300,6 +315,7 @@ impl Elbv2 {
             self.remove_listener(&l);
         }
         self.listeners_by_lb.remove(arn);
+        self.capacity.remove(arn);
         let lb = self.lbs.shift_remove(arn)?;
         self.lb_by_name.remove(&lb.name);
         Some(lb)

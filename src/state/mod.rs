@@ -12,6 +12,7 @@ pub mod ids;
 pub mod netser;
 pub mod quotas;
 pub mod region;
+pub mod routing;
 pub mod snapshot;
 pub mod tags;
 
@@ -23,7 +24,7 @@ use dashmap::DashMap;
 use parking_lot::{Mutex, RwLock};
 
 pub use quotas::Quotas;
-pub use region::{Region, RegionSettings};
+pub use region::{InternetFacingCheck, Region, RegionSettings};
 
 /// The time source: the wall clock when serving, a manual clock for deterministic replays.
 pub trait Clock: Send + Sync {

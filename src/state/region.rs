@@ -32,11 +32,39 @@ pub struct RegionSettings {
     /// Seconds a newly registered target stays `initial` before health checks pass; unset
     /// means the target group's interval × healthy threshold (0: healthy at once).
     pub target_healthy_seconds: Option<u64>,
+    /// The ELB service validates the security groups of CreateLoadBalancer and SetSecurityGroups
+    /// against the interface quotas before anything is created (it calls
+    /// ValidateSecurityGroupQuotasForInterface on the caller's behalf, since September 2026).
+    /// false replays the time before: the load balancer's interfaces may then break the quotas.
+    pub elb_validates_sg_quotas: bool,
+    /// The ELBv2 error code that check answers with [unverified: AWS's code is not documented].
+    pub elb_sg_quota_error: String,
+    /// What an internet-facing load balancer needs of its subnets: `vpc-gateway` (AWS's observed
+    /// check: the VPC has an attached internet gateway), `subnet-route` (also each subnet's route
+    /// table routes to it [unverified: the console only warns]) or `none`.
+    pub internet_facing_requires: InternetFacingCheck,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum InternetFacingCheck {
+    #[default]
+    VpcGateway,
+    SubnetRoute,
+    None,
 }
 
 impl Default for RegionSettings {
     fn default() -> Self {
-        RegionSettings { nlb_security_groups: true, lb_provisioning_seconds: 0, lb_eni_release_seconds: 0, target_healthy_seconds: None }
+        RegionSettings {
+            nlb_security_groups: true,
+            lb_provisioning_seconds: 0,
+            lb_eni_release_seconds: 0,
+            target_healthy_seconds: None,
+            elb_validates_sg_quotas: true,
+            elb_sg_quota_error: "InvalidConfigurationRequest".into(),
+            internet_facing_requires: InternetFacingCheck::VpcGateway,
+        }
     }
 }
 
@@ -54,6 +82,14 @@ pub struct Region {
     pub instances: IndexMap<String, Instance>,
     pub enis: IndexMap<String, Eni>,
     pub prefix_lists: IndexMap<String, PrefixList>,
+    pub route_tables: IndexMap<String, RouteTable>,
+    pub igws: IndexMap<String, InternetGateway>,
+    /// Indexes of routing.rs: association id → table, subnet → its explicitly associated table,
+    /// VPC → main table, VPC → attached internet gateway.
+    pub rt_by_assoc: HashMap<String, String>,
+    pub rt_by_subnet: HashMap<String, String>,
+    pub main_rt: HashMap<String, String>,
+    pub igw_by_vpc: HashMap<String, String>,
     pub tags: TagStore,
     pub elb: Elbv2,
     /// (vpc id, lower-cased name) → group id; names are unique per VPC, case-insensitively.
@@ -135,6 +171,20 @@ impl Region {
             };
             r.prefix_lists.insert(id, pl);
         }
+        // The default VPC is public: an attached internet gateway and a default route to it in
+        // the main table, which the default subnets use (aws-api.md §2.7).
+        let igw = r.create_igw();
+        r.attach_igw(&igw, &vpc);
+        if let Some(main) = r.main_rt.get(&vpc).cloned() {
+            r.add_route(
+                &main,
+                Route {
+                    destination: "0.0.0.0/0".parse().expect("static"),
+                    target: RouteTarget::Gateway(igw),
+                    origin: "CreateRoute".into(),
+                },
+            );
+        }
         let _ = now;
         r
     }
@@ -155,6 +205,12 @@ impl Region {
             instances: IndexMap::new(),
             enis: IndexMap::new(),
             prefix_lists: IndexMap::new(),
+            route_tables: IndexMap::new(),
+            igws: IndexMap::new(),
+            rt_by_assoc: HashMap::new(),
+            rt_by_subnet: HashMap::new(),
+            main_rt: HashMap::new(),
+            igw_by_vpc: HashMap::new(),
             tags: TagStore::default(),
             elb: Elbv2::default(),
             sg_by_name: HashMap::new(),
@@ -189,6 +245,10 @@ impl Region {
             instance_tenancy: "default".into(),
             dhcp_options_id: self.ids.ec2("dopt"),
             default_sg: sg_id.clone(),
+            enable_dns_support: true,
+            // AWS turns DNS hostnames on for the default VPC only.
+            enable_dns_hostnames: is_default,
+            enable_network_address_usage_metrics: false,
         };
         self.vpcs.insert(id.clone(), vpc);
         let owner = self.account.clone();
@@ -203,6 +263,8 @@ impl Region {
         let ingress = self.new_rule(false, "-1", None, None, Peer::Group { group_id: sg_id.clone(), user_id: owner }, None);
         let egress = self.new_rule(true, "-1", None, None, Peer::Cidr4("0.0.0.0/0".parse().expect("static")), None);
         self.add_rules(&sg_id, vec![ingress, egress]);
+        // Every VPC gets a main route table with the local route (AWS does the same).
+        self.create_route_table(&id, true);
         id
     }
 
@@ -507,6 +569,31 @@ impl Region {
             .unwrap_or(0);
         if largest * groups.len() as u64 > self.quotas.rules_times_groups_per_interface {
             return Err(too_many());
+        }
+        Ok(())
+    }
+
+    /// ValidateSecurityGroupQuotasForInterface: the quotas one interface carrying exactly these
+    /// (existing, de-duplicated) groups would meet, as lbsim counts them everywhere else — groups
+    /// per interface, rules per group in each direction and address family (prefix lists weigh
+    /// their MaxEntries), and groups × the largest bucket. Unlike `check_rule_quota` this judges
+    /// the state as it is: a group already over a lowered quota fails.
+    pub fn validate_interface_groups(&self, groups: &[String]) -> ApiResult<()> {
+        let max = self.quotas.security_groups_per_interface;
+        if groups.len() as u64 > max {
+            return Err(ApiError::sgs_per_interface(max as u32));
+        }
+        let mut largest = 0;
+        for g in groups {
+            let usage = self.sgs.get(g).map(|sg| self.bucket_usage(&sg.rules)).unwrap_or([0; 4]);
+            let top = usage.into_iter().max().unwrap_or(0);
+            if top > self.quotas.rules_per_security_group {
+                return Err(ApiError::rule_limit());
+            }
+            largest = largest.max(top);
+        }
+        if largest * groups.len() as u64 > self.quotas.rules_times_groups_per_interface {
+            return Err(ApiError::sgs_per_interface(max as u32));
         }
         Ok(())
     }

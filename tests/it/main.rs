@@ -8,6 +8,7 @@ mod admin;
 mod bench;
 mod ec2_enis;
 mod ec2_instances;
+mod ec2_routing;
 mod ec2_security_groups;
 mod ec2_sg_rules;
 mod ec2_tags;

@@ -477,7 +477,7 @@ impl RunInstances {
     }
 }
 
-const INSTANCE_FILTERS: &[&str] = &[
+pub const INSTANCE_FILTERS: &[&str] = &[
     "architecture",
     "availability-zone",
     "group-id",
@@ -590,7 +590,7 @@ impl Action for DescribeInstances {
         }
         Ok(DescribeInstances {
             ids,
-            filters: Filters::parse(p, INSTANCE_FILTERS)?,
+            filters: Filters::parse(p, "DescribeInstances", INSTANCE_FILTERS)?,
             max,
             token: p.str("NextToken").map(String::from),
             dry_run: p.dry_run()?,

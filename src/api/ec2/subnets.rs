@@ -109,16 +109,12 @@ impl Action for CreateSubnet {
     }
 }
 
-const SUBNET_FILTERS: &[&str] = &[
+pub const SUBNET_FILTERS: &[&str] = &[
     "availability-zone",
-    "availabilityZone",
     "availability-zone-id",
     "available-ip-address-count",
-    "cidr",
     "cidr-block",
-    "cidrBlock",
     "default-for-az",
-    "defaultForAz",
     "map-public-ip-on-launch",
     "owner-id",
     "state",
@@ -139,7 +135,7 @@ impl Action for DescribeSubnets {
     fn from_params(p: &P) -> ApiResult<Self> {
         Ok(DescribeSubnets {
             ids: p.strings("SubnetId")?.into_iter().map(String::from).collect(),
-            filters: Filters::parse(p, SUBNET_FILTERS)?,
+            filters: Filters::parse(p, "DescribeSubnets", SUBNET_FILTERS)?,
             max: p.int("MaxResults")?,
             token: p.str("NextToken").map(String::from),
         })
@@ -155,11 +151,11 @@ impl Action for DescribeSubnets {
             .into_iter()
             .filter(|s| {
                 self.filters.matches(r.tags.get(&s.id), |name| match name {
-                    "availability-zone" | "availabilityZone" => vec![s.az.clone()],
+                    "availability-zone" => vec![s.az.clone()],
                     "availability-zone-id" => vec![s.az_id.clone()],
                     "available-ip-address-count" => vec![s.available().to_string()],
-                    "cidr" | "cidr-block" | "cidrBlock" => vec![s.cidr.to_string()],
-                    "default-for-az" | "defaultForAz" => vec![s.default_for_az.to_string()],
+                    "cidr-block" => vec![s.cidr.to_string()],
+                    "default-for-az" => vec![s.default_for_az.to_string()],
                     "map-public-ip-on-launch" => vec![s.map_public_ip_on_launch.to_string()],
                     "owner-id" => vec![r.account.clone()],
                     "state" => vec!["available".into()],
@@ -200,8 +196,7 @@ impl Action for DeleteSubnet {
         if self.dry_run {
             return Err(ApiError::dry_run());
         }
-        r.subnets.shift_remove(&self.id);
-        r.tags.clear(&self.id);
+        r.remove_subnet(&self.id);
         Ok(ReturnTrue)
     }
 }

@@ -82,7 +82,7 @@ impl Action for CreateVpc {
     }
 }
 
-const VPC_FILTERS: &[&str] = &[
+pub const VPC_FILTERS: &[&str] = &[
     "vpc-id",
     "cidr",
     "cidr-block-association.cidr-block",
@@ -92,7 +92,6 @@ const VPC_FILTERS: &[&str] = &[
     "is-default",
     "owner-id",
     "state",
-    "instance-tenancy",
 ];
 
 pub struct DescribeVpcs {
@@ -107,7 +106,7 @@ impl Action for DescribeVpcs {
     fn from_params(p: &P) -> ApiResult<Self> {
         Ok(DescribeVpcs {
             ids: p.strings("VpcId")?.into_iter().map(String::from).collect(),
-            filters: Filters::parse(p, VPC_FILTERS)?,
+            filters: Filters::parse(p, "DescribeVpcs", VPC_FILTERS)?,
             max: p.int("MaxResults")?,
             token: p.str("NextToken").map(String::from),
         })
@@ -131,7 +130,6 @@ impl Action for DescribeVpcs {
                     "is-default" => vec![v.is_default.to_string()],
                     "owner-id" => vec![r.account.clone()],
                     "state" => vec!["available".into()],
-                    "instance-tenancy" => vec![v.instance_tenancy.clone()],
                     _ => vec![],
                 })
             })
@@ -160,7 +158,10 @@ impl Action for DeleteVpc {
         let has_subnets = r.subnets.values().any(|s| s.vpc_id == self.id);
         let has_groups = r.sgs_by_vpc.get(&self.id).is_some_and(|s| s.iter().any(|g| *g != default_sg));
         let has_lbs = r.elb_uses_vpc(&self.id);
-        if has_subnets || has_groups || has_lbs {
+        // An attached gateway or a table other than the main one keeps the VPC (AWS: detach and
+        // delete them first).
+        let has_routing = r.igw_by_vpc.contains_key(&self.id) || r.route_tables.values().any(|t| t.vpc_id == self.id && !t.is_main());
+        if has_subnets || has_groups || has_lbs || has_routing {
             return Err(ApiError::new(
                 ErrorCode::DependencyViolation,
                 format!("The vpc '{}' has dependencies and cannot be deleted.", self.id),
@@ -170,6 +171,9 @@ impl Action for DeleteVpc {
             return Err(ApiError::dry_run());
         }
         r.remove_sg(&default_sg);
+        if let Some(main) = r.main_rt.get(&self.id).cloned() {
+            r.remove_route_table(&main);
+        }
         r.vpcs.shift_remove(&self.id);
         r.sgs_by_vpc.remove(&self.id);
         r.tags.clear(&self.id);
