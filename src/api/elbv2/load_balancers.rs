@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use super::attributes::lb_defaults;
 use super::common::{NameOf, Paging, arn_is, check_name, check_tag_quota, enum_member, find_lb, parse_tags, required};
 use super::security_groups::resolve_groups;
+use super::service_checks;
 use crate::api::{Action, Ctx, Empty, Rendered};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::state::Region;
@@ -311,6 +312,9 @@ impl Action for CreateLoadBalancer {
         check_ip_type(&self.ip_type, &subnets)?;
         let groups = if self.groups.is_empty() { Vec::new() } else { resolve_groups(r, &self.groups, &vpc)? };
         check_tag_quota(&Vec::new(), &self.tags, r.quotas.elb_tags_per_resource)?;
+        let subnet_ids: Vec<&str> = subnets.iter().map(|s| s.subnet_id.as_str()).collect();
+        service_checks::check_internet_facing(r, &self.scheme, &vpc, &subnet_ids)?;
+        service_checks::check_sg_quotas(r, &groups)?;
         // Same name: same settings return the existing load balancer, others are refused.
         if let Some(arn) = r.elb.lb_by_name.get(&self.name) {
             let lb = &r.elb.lbs[arn];
@@ -470,6 +474,8 @@ impl Action for SetSubnets {
             }
         }
         let new: Vec<ResolvedSubnet> = wanted.into_iter().filter(|w| !lb.subnets.iter().any(|s| s.subnet_id == w.subnet_id)).collect();
+        let new_ids: Vec<&str> = new.iter().map(|s| s.subnet_id.as_str()).collect();
+        service_checks::check_internet_facing(r, &lb.scheme, &lb.vpc_id, &new_ids)?;
         let planned = plan_enis(r, &lb.name, &lb.id, &new, &lb.security_groups, cx.now)?;
         let mut subnets = lb.subnets.clone();
         let mut enis = Vec::new();

@@ -3,15 +3,20 @@
 //! Network Load Balancers; other load balancer types are refused with a clear error.
 
 pub mod attributes;
+pub mod capacity;
 pub mod certificates;
 pub mod common;
+pub mod ip_pools;
 pub mod limits;
 pub mod listeners;
 pub mod load_balancers;
 pub mod security_groups;
+pub mod service_checks;
+pub mod ssl_policies;
 pub mod tags;
 pub mod target_groups;
 pub mod targets;
+pub mod trust_stores;
 
 use crate::api::{Ctx, run};
 use crate::error::ApiResult;
@@ -50,6 +55,11 @@ pub fn dispatch(cx: &Ctx, action: &str, p: &Params) -> Option<ApiResult<String>>
         "RemoveTags" => run::<tags::RemoveTags>(cx, p),
         "DescribeTags" => run::<tags::DescribeTags>(cx, p),
         "DescribeAccountLimits" => run::<limits::DescribeAccountLimits>(cx, p),
+        "DescribeSSLPolicies" => run::<ssl_policies::DescribeSSLPolicies>(cx, p),
+        "DescribeTrustStores" => run::<trust_stores::DescribeTrustStores>(cx, p),
+        "DescribeCapacityReservation" => run::<capacity::DescribeCapacityReservation>(cx, p),
+        "ModifyCapacityReservation" => run::<capacity::ModifyCapacityReservation>(cx, p),
+        "ModifyIpPools" => run::<ip_pools::ModifyIpPools>(cx, p),
         _ => return None,
     })
 }

@@ -70,6 +70,7 @@ impl Action for SetSecurityGroups {
             return Err(ApiError::cannot_remove_all_sgs());
         }
         let groups = resolve_groups(r, &self.groups, &lb.vpc_id)?;
+        super::service_checks::check_sg_quotas(r, &groups)?;
         r.set_lb_groups(&self.arn, groups, self.enforce);
         let lb = &r.elb.lbs[&self.arn];
         Ok(Rendered::with(cx, |w| {
