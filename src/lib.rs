@@ -1,37 +1,64 @@
 //! lbsim: a local EKS/ELB/EC2 simulator.
 //!
 //! # Layout
+//! Every module imports only the modules listed above it (docs/architecture.md; a test checks
+//! it), so the crate reads top-down from here.
 //! ```text
 //! SDK / CLI ──HTTP──▶ server ─▶ wire ─▶ api (one action) ─▶ state (one Region, locked)
+//! scenario / live mode ─▶ world ─▶ reconciler ─▶ client (AWS SDK) ─▶ the same router, in process
 //! ```
-//! - [`server`]: axum front, body limit, tracing, shutdown.
-//! - [`wire`]: the only code that knows the EC2 and Query formats (requests, envelopes, errors).
-//! - [`api`]: one action per file or small family: `from_params` → `apply` → `write_xml`.
-//! - [`state`]: plain data, invariants, quotas; one `Mutex<Region>` per (account, region).
+//! The core, bottom up:
 //! - [`error`]: the one `ApiError` and the table of AWS codes, statuses and messages.
+//! - [`clock`]: the wall or virtual clock that the Store, the clusters and the controller share.
+//! - [`wire`]: the only code that knows the EC2 and Query formats (requests, envelopes, errors).
+//! - [`state`]: plain data, invariants, quotas; one `Mutex<Region>` per (account, region).
 //! - [`config`]: accounts, quotas and Region settings from YAML.
-//! - [`sdk`]: AWS SDK clients for lbsim's own client code (in-process connector, call log).
-//! - [`admin`]: the JSON admin API under `/_lbsim/` (health, reset, state, quotas, usage,
-//!   request log, faults, snapshots) beside the AWS APIs on the same listener.
-//! - [`persist`]: the state file: loading, and atomic snapshot writes.
-//! - [`live`]: live mode — the clusters `lbsim serve` loads, with the controller running.
-//! - [`scenario`]: `lbsim run`, scenario files replayed against the controller emulation.
-//! - [`bench`]: `lbsim bench`, the benchmark against moto and an HTTP ceiling (over HTTP only).
+//! - [`api`]: one action per file or small family: `from_params` → `apply` → `write_xml`.
 //!
-//! Flow is one-way: nothing in `state` knows HTTP or XML, and nothing in `api` builds envelopes.
+//! The floors above it:
+//! - [`app`]: `App` — the Store, the config, the EKS records, the fault table and the request log.
+//! - [`server`]: the AWS handler and the listener loop with graceful shutdown.
+//! - [`persist`]: the state file: loading, and atomic snapshot writes.
+//! - [`admin`]: the JSON admin API under `/_lbsim/` in front of the AWS handler.
+//! - [`client`]: lbsim as an AWS client — SDK clients, the in-process connector and its call
+//!   log, one signed HTTP helper.
+//! - [`cluster`]: the Kubernetes side of a cluster: objects, manifests, Events, endpoints.
+//! - [`reconciler`]: the AWS Load Balancer Controller emulation (Service → NLB).
+//! - [`world`]: the one builder of lbsim + cluster fixtures + controllers (virtual or wall
+//!   clock), and live mode's clusters and their admin endpoints.
+//! - [`scenario`]: `lbsim run`, scenario files replayed against the controller emulation.
+//! - [`cli`]: the commands of the `lbsim` binary (`main.rs` is only their clap definitions).
+//!
+//! The benchmark is a separate binary (`src/bin/lbsim-bench`), not part of this library.
+
+pub mod error;
+
+pub mod clock;
+
+pub mod wire;
+
+pub mod state;
+
+pub mod config;
+
+pub mod api;
+
+pub mod app;
+
+pub mod server;
+
+pub mod persist;
 
 pub mod admin;
-pub mod api;
-pub mod bench;
+
+pub mod client;
+
 pub mod cluster;
-pub mod config;
-pub mod error;
-pub mod live;
-pub mod persist;
+
 pub mod reconciler;
+
+pub mod world;
+
 pub mod scenario;
-pub mod sdk;
-pub mod server;
-pub mod sim;
-pub mod state;
-pub mod wire;
+
+pub mod cli;

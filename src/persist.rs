@@ -7,13 +7,13 @@
 use std::io::Write;
 use std::path::Path;
 
-use crate::server::App;
+use crate::app::App;
 use crate::state::snapshot::{Snapshot, check_header};
 
 /// The whole of an App as a snapshot: the Store plus the admin API's faults.
 pub fn snapshot(app: &App) -> Snapshot {
     let mut s = app.store.snapshot();
-    s.faults = app.admin.faults.export();
+    s.faults = app.faults.export();
     s
 }
 
@@ -22,10 +22,10 @@ pub fn restore(app: &App, s: Snapshot) -> Result<(), String> {
     check_header(&s.format, s.version)?;
     let faults = s.faults.clone();
     // Check the faults before touching the store, so a refusal leaves everything as it was.
-    let probe = crate::admin::faults::Faults::default();
+    let probe = crate::app::faults::Faults::default();
     probe.import(&faults)?;
     app.store.restore(s)?;
-    app.admin.faults.import(&faults)
+    app.faults.import(&faults)
 }
 
 /// Reads a state file. `Ok(None)` when it does not exist (a first start); a corrupt file or one

@@ -1,8 +1,10 @@
-//! The HTTP front: one axum `Router` answering AWS API calls on any path (SDKs send `POST /`),
-//! the body limit, per-request tracing, and graceful shutdown.
+//! The HTTP front: the AWS handler (any path; SDKs send `POST /`) with its body limit, fault
+//! consultation and request-log entry, and `serve` — the listener loop with graceful shutdown,
+//! for whatever router the caller composed (`admin::router`, plus live clusters above it).
 //!
-//! May call: `wire` (decode, envelopes), `api::dispatch`, `state::Store`, `admin` (routes, faults,
-//! request log). Holds no lock itself across an `.await`.
+//! May call: `app` (the App, its fault table and request log), `wire` (decode, envelopes),
+//! `api::dispatch`. Must never: import the admin API or anything above it. Holds no lock across
+//! an `.await`.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -13,58 +15,20 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Method, Uri};
 use axum::response::Response;
 
-use crate::admin::request_log::{self, Entry};
-use crate::admin::{self, Admin, faults};
 use crate::api::{self, Ctx};
-use crate::config::Config;
+use crate::app::App;
+use crate::app::faults;
+use crate::app::request_log::{self, Entry};
 use crate::error::{ApiError, ErrorCode};
-use crate::state::{Clock, Store, SystemClock};
 use crate::wire::{self, ListStyle, Params, Scope, Service};
 
 /// Largest request body accepted; larger ones get `RequestEntityTooLarge` (413).
 pub const MAX_BODY: usize = 1 << 20;
 
-pub struct App {
-    pub store: Store,
-    pub config: Config,
-    pub started: Instant,
-    /// EKS clusters loaded from fixtures (DescribeCluster / ListClusters).
-    pub eks: crate::state::eks::EksClusters,
-    /// Faults, request log and access token of the admin API.
-    pub admin: Admin,
-    /// Live clusters (`lbsim serve`): their Kubernetes side and running controllers.
-    pub live: crate::live::Registry,
-}
-
-impl App {
-    pub fn new(config: Config) -> Result<Arc<App>, String> {
-        Self::with_clock(config, Arc::new(SystemClock))
-    }
-
-    pub fn with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<Arc<App>, String> {
-        let seed = config.seed.unwrap_or_else(rand_seed);
-        let store = Store::new(config.base_quotas()?, seed, clock);
-        for account in config.accounts.keys() {
-            store.set_quotas(account, config.account_quotas(account)?);
-        }
-        for (region, s) in &config.regions {
-            store.set_region_settings(region, s.clone());
-        }
-        let admin = Admin::new(&config);
-        Ok(Arc::new(App { store, config, started: Instant::now(), admin, eks: Default::default(), live: Default::default() }))
-    }
-}
-
-fn rand_seed() -> u64 {
-    let u = uuid::Uuid::new_v4();
-    let b = u.as_bytes();
-    u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])
-}
-
-/// The admin routes (`/_lbsim/…`, `/_localstack/health`, `/moto-api/reset`) first; every other
-/// request is an AWS API call.
-pub fn router(app: Arc<App>) -> Router {
-    admin::routes::router(app.clone()).fallback(aws).with_state(app)
+/// Every request as an AWS API call, on any path (SDKs send `POST /`). The admin API puts its
+/// routes in front of this one (`admin::router`); the in-process SDK connector uses it alone.
+pub fn aws_router(app: Arc<App>) -> Router {
+    Router::new().fallback(aws).with_state(app)
 }
 
 /// One AWS call after decoding: which service, action, account and Region, and its parameters.
@@ -119,7 +83,7 @@ async fn aws(State(app): State<Arc<App>>, method: Method, uri: Uri, headers: Hea
                 time: time.to_rfc3339(),
                 account: e.account,
                 region: e.region,
-                service: e.service.map(admin::service_label),
+                service: e.service.map(Service::label),
                 action: e.action,
                 params: e.params.map(|p| request_log::key_params(p.iter())).unwrap_or_default(),
                 status: resp.status().as_u16(),
@@ -128,19 +92,19 @@ async fn aws(State(app): State<Arc<App>>, method: Method, uri: Uri, headers: Hea
                 fault: None,
                 duration_ms: started.elapsed().as_secs_f64() * 1000.0,
             };
-            app.admin.log.record(entry);
+            app.log.record(entry);
             return resp;
         }
     };
     let fc = faults::Call { service: call.service, action: &call.action, account: &call.account, region: &call.region };
-    let plan = app.admin.faults.plan(&fc);
+    let plan = app.faults.plan(&fc);
     if !plan.delay.is_zero() {
         tokio::time::sleep(plan.delay).await;
     }
     let mut fault = plan.fault;
     let result = match plan.error {
         Some(e) => Err(e),
-        None => match app.admin.faults.hidden_error(&fc, call.params.iter(), app.store.now()) {
+        None => match app.faults.hidden_error(&fc, call.params.iter(), app.store.now()) {
             Some((e, id)) => {
                 fault = Some(id);
                 Err(e)
@@ -150,7 +114,7 @@ async fn aws(State(app): State<Arc<App>>, method: Method, uri: Uri, headers: Hea
     };
     let resp = match &result {
         Ok(members) => {
-            app.admin.faults.record_created(&fc, members, app.store.now());
+            app.faults.record_created(&fc, members, app.store.now());
             wire::respond(call.service, &call.action, &request_id, members)
         }
         Err(e) => {
@@ -171,12 +135,12 @@ async fn aws(State(app): State<Arc<App>>, method: Method, uri: Uri, headers: Hea
         micros,
         "request"
     );
-    app.admin.log.record(Entry {
+    app.log.record(Entry {
         seq: 0,
         time: time.to_rfc3339(),
         account: Some(call.account),
         region: Some(call.region),
-        service: Some(admin::service_label(call.service)),
+        service: Some(call.service.label()),
         action: Some(call.action),
         params: request_log::key_params(call.params.iter()),
         status,
@@ -301,12 +265,12 @@ pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(1
 /// address (port 0 picks a free one).
 pub async fn serve(
     listener: tokio::net::TcpListener,
-    app: Arc<App>,
+    router: Router,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
     // The peer address lets the admin API tell loopback callers from others.
-    let service = router(app).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
     let graceful = axum::serve(listener, service).with_graceful_shutdown(async move {
         shutdown.await;
         let _ = stopping_tx.send(());

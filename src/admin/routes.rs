@@ -20,11 +20,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, any, on};
 use serde_json::{Value, json};
 
-use super::faults::FaultSpec;
-use super::request_log::Query;
-use super::{parse_service, service_label, state_dump, valid_account};
-use crate::server::App;
+use super::state_dump;
+use crate::app::App;
+use crate::app::faults::FaultSpec;
+use crate::app::request_log::Query;
 use crate::state::Quotas;
+use crate::wire::{Service, valid_account};
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -65,20 +66,20 @@ const OPEN: &[&str] = &["/_lbsim/health", "/_localstack/health", "/_lbsim/openap
 /// The admin routes, guarded; the server adds the AWS fallback after them.
 pub fn router(app: Arc<App>) -> Router<Arc<App>> {
     endpoints()
-        .merge(super::k8s::endpoints())
         // Unknown admin paths get a JSON 404, never the AWS fallback.
         .route("/_lbsim/{*rest}", any(unknown))
         .route_layer(middleware::from_fn_with_state(app, guard))
 }
 
-async fn guard(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
+/// The access rule as middleware; upper layers put their admin routes behind it too.
+pub async fn guard(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
     if OPEN.contains(&req.uri().path()) {
         return next.run(req).await;
     }
     let (mut parts, body) = req.into_parts();
     // Also finds axum's MockConnectInfo, which tests use to play a remote peer.
     let peer = ConnectInfo::<SocketAddr>::from_request_parts(&mut parts, &app).await.ok().map(|c| c.0);
-    if let Err(msg) = check_access(app.admin.token.as_deref(), peer, &parts.headers) {
+    if let Err(msg) = check_access(app.admin_token.as_deref(), peer, &parts.headers) {
         return error(StatusCode::FORBIDDEN, "Forbidden", msg).into_response();
     }
     next.run(Request::from_parts(parts, body)).await
@@ -185,7 +186,7 @@ fn json_body(body: &Bytes) -> Result<serde_json::Map<String, Value>, AdminError>
 }
 
 fn services_running() -> Value {
-    Value::Object(super::SERVICES.iter().map(|s| (service_label(*s).to_string(), Value::from("running"))).collect())
+    Value::Object(Service::ALL.iter().map(|s| (s.label().to_string(), Value::from("running"))).collect())
 }
 
 // ---- health and reset ------------------------------------------------------------------------
@@ -220,12 +221,12 @@ async fn reset(State(app): State<Arc<App>>, uri: Uri, body: Bytes) -> Reply {
             (k, _) => return Err(bad(format!("unknown field '{k}'; reset takes 'account'"))),
         }
     }
-    Ok(ok(super::reset(&app, account.as_deref())))
+    Ok(ok(app.reset(account.as_deref())))
 }
 
 /// moto's server-mode reset (`moto_api/_internal/responses.py`): POST → 200 `{"status": "ok"}`.
 async fn moto_reset(State(app): State<Arc<App>>) -> Response {
-    super::reset(&app, None);
+    app.reset(None);
     ok(json!({ "status": "ok" }))
 }
 
@@ -318,7 +319,7 @@ async fn requests(State(app): State<Arc<App>>, uri: Uri) -> Reply {
     let q = query(&uri, &["since", "action", "service", "account", "region", "errors", "limit"])?;
     let service = match q.get("service") {
         None => None,
-        Some(s) => Some(service_label(parse_service(s).ok_or_else(|| bad(format!("unknown service '{s}'; use ec2, elbv2 or sts")))?)),
+        Some(s) => Some(Service::from_label(s).ok_or_else(|| bad(format!("unknown service '{s}'; use ec2, elbv2 or sts")))?.label()),
     };
     let errors_only = match q.get("errors").map(String::as_str) {
         None | Some("false") => false,
@@ -334,24 +335,24 @@ async fn requests(State(app): State<Arc<App>>, uri: Uri) -> Reply {
         errors_only,
         limit: number::<usize>(&q, "limit")?,
     };
-    let (entries, last_seq, dropped) = app.admin.log.query(&lq);
-    Ok(ok(json!({ "capacity": app.admin.log.capacity(), "last_seq": last_seq, "dropped": dropped, "requests": entries })))
+    let (entries, last_seq, dropped) = app.log.query(&lq);
+    Ok(ok(json!({ "capacity": app.log.capacity(), "last_seq": last_seq, "dropped": dropped, "requests": entries })))
 }
 
 // ---- faults ----------------------------------------------------------------------------------
 
 async fn add_fault(State(app): State<Arc<App>>, body: Bytes) -> Reply {
     let spec: FaultSpec = serde_json::from_slice(&body).map_err(|e| bad(format!("not a fault: {e}")))?;
-    let f = app.admin.faults.add(spec).map_err(bad)?;
+    let f = app.faults.add(spec).map_err(bad)?;
     Ok(json_response(StatusCode::CREATED, f))
 }
 
 async fn list_faults(State(app): State<Arc<App>>) -> Response {
-    ok(json!({ "faults": app.admin.faults.list() }))
+    ok(json!({ "faults": app.faults.list() }))
 }
 
 async fn clear_faults(State(app): State<Arc<App>>) -> Response {
-    ok(json!({ "deleted": app.admin.faults.clear(None) }))
+    ok(json!({ "deleted": app.faults.clear(None) }))
 }
 
 fn no_fault(id: &str) -> AdminError {
@@ -359,11 +360,11 @@ fn no_fault(id: &str) -> AdminError {
 }
 
 async fn get_fault(State(app): State<Arc<App>>, Path(id): Path<String>) -> Reply {
-    app.admin.faults.get(&id).map(ok).ok_or_else(|| no_fault(&id))
+    app.faults.get(&id).map(ok).ok_or_else(|| no_fault(&id))
 }
 
 async fn delete_fault(State(app): State<Arc<App>>, Path(id): Path<String>) -> Reply {
-    if app.admin.faults.remove(&id) { Ok(ok(json!({ "deleted": 1 }))) } else { Err(no_fault(&id)) }
+    if app.faults.remove(&id) { Ok(ok(json!({ "deleted": 1 }))) } else { Err(no_fault(&id)) }
 }
 
 // ---- the rest --------------------------------------------------------------------------------

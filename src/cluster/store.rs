@@ -5,7 +5,6 @@
 //! bump generation, NodePort allocation for Services, and a watch feed the controllers drain.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::{Endpoints, Node, Pod, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
@@ -14,7 +13,7 @@ use serde::Serialize;
 
 use super::events::Event;
 use super::tgb::TargetGroupBinding;
-use crate::state::Clock;
+use crate::clock::Clock;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub enum Kind {
@@ -108,7 +107,7 @@ pub struct ClusterStore {
     rv: u64,
     uids: u64,
     feed: Vec<Watch>,
-    clock: Arc<dyn Clock>,
+    clock: Clock,
 }
 
 pub fn key(namespace: &str, name: &str) -> (String, String) {
@@ -124,7 +123,7 @@ pub fn time(t: chrono::DateTime<chrono::Utc>) -> Time {
 }
 
 impl ClusterStore {
-    pub fn new(cluster_name: &str, clock: Arc<dyn Clock>) -> ClusterStore {
+    pub fn new(cluster_name: &str, clock: Clock) -> ClusterStore {
         ClusterStore {
             cluster_name: cluster_name.to_string(),
             services: BTreeMap::new(),
@@ -399,7 +398,6 @@ fn relevant_change<T: Object>(old: &T, new: &T) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::state::SystemClock;
 
     fn svc(name: &str, ports: &[i32]) -> Service {
         serde_yaml_ng::from_str(&format!(
@@ -411,7 +409,7 @@ mod tests {
 
     #[test]
     fn generation_resource_version_and_node_ports() {
-        let mut s = ClusterStore::new("c", Arc::new(SystemClock));
+        let mut s = ClusterStore::new("c", Clock::Wall);
         let a = s.apply(svc("a", &[80, 443]));
         let spec = a.spec.clone().unwrap();
         assert_eq!(a.metadata.generation, Some(1));
@@ -432,7 +430,7 @@ mod tests {
 
     #[test]
     fn finalizers_hold_deletion_and_status_patches_do_not_bump_generation() {
-        let mut s = ClusterStore::new("c", Arc::new(SystemClock));
+        let mut s = ClusterStore::new("c", Clock::Wall);
         s.apply(svc("a", &[80]));
         s.drain_watch();
         s.add_finalizer::<Service>("default", "a", "service.k8s.aws/resources");
@@ -450,7 +448,7 @@ mod tests {
 
     #[test]
     fn events_fold_repeats() {
-        let mut s = ClusterStore::new("c", Arc::new(SystemClock));
+        let mut s = ClusterStore::new("c", Clock::Wall);
         let a = s.apply(svc("a", &[80]));
         s.record(&a, "Warning", "FailedDeployModel", "boom");
         s.record(&a, "Warning", "FailedDeployModel", "boom");

@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use parking_lot::Mutex;
@@ -14,41 +13,9 @@ use super::config::ControllerConfig;
 use super::runtime::Queues;
 use super::sg_rules::SgCache;
 use super::tgb_networking::NetManager;
+use crate::client::AwsClients;
+use crate::clock::Clock;
 use crate::cluster::ClusterStore;
-use crate::sdk::AwsClients;
-use crate::state::{Clock, ManualClock};
-
-/// The controller's clock. Virtual (a `ManualClock` shared with an in-process lbsim, so NLB
-/// interfaces age as the controller waits) or the wall clock for remote endpoints.
-#[derive(Clone)]
-pub enum VClock {
-    Virtual(Arc<ManualClock>),
-    Wall,
-}
-
-impl VClock {
-    pub fn now(&self) -> DateTime<Utc> {
-        match self {
-            VClock::Virtual(c) => c.now(),
-            VClock::Wall => Utc::now(),
-        }
-    }
-    pub async fn sleep(&self, d: Duration) {
-        match self {
-            VClock::Virtual(c) => c.advance(chrono::Duration::from_std(d).unwrap_or_default()),
-            VClock::Wall => tokio::time::sleep(d).await,
-        }
-    }
-    /// Moves a virtual clock forward to `t` (no-op for the wall clock or a past `t`).
-    pub fn advance_to(&self, t: DateTime<Utc>) {
-        if let VClock::Virtual(c) = self {
-            let now = c.now();
-            if t > now {
-                c.advance(t - now);
-            }
-        }
-    }
-}
 
 /// Primary-ENI facts of a node (cached per node name + uid for 10 minutes, §5.1).
 #[derive(Debug, Clone)]
@@ -66,7 +33,7 @@ pub struct Ctx {
     pub cfg: ControllerConfig,
     pub aws: AwsClients,
     pub cluster: Arc<Mutex<ClusterStore>>,
-    pub clock: VClock,
+    pub clock: Clock,
     pub backend: Mutex<backend_sg::State>,
     pub sg_cache: Mutex<SgCache>,
     pub eni_cache: Mutex<EniCache>,
@@ -75,7 +42,7 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    pub fn new(cfg: ControllerConfig, aws: AwsClients, cluster: Arc<Mutex<ClusterStore>>, clock: VClock) -> Ctx {
+    pub fn new(cfg: ControllerConfig, aws: AwsClients, cluster: Arc<Mutex<ClusterStore>>, clock: Clock) -> Ctx {
         Ctx {
             cfg,
             aws,

@@ -7,9 +7,9 @@
 //! backend group's lifetime (`backend_sg`), the synthesizers (`deploy/*`), the Service
 //! reconciler (`service`), the TargetGroupBinding controller and its networking
 //! (`tgb_controller`, `tgb_networking`), and the queues on a virtual clock (`runtime`).
-//! May call: `sdk` clients (every AWS call goes over the wire through aws-sdk-ec2 /
-//! aws-sdk-elasticloadbalancingv2) and `cluster` (the Kubernetes objects). Must never touch
-//! `state` or `api` directly.
+//! May call: `client` (SDK clients: every AWS call goes over the wire through aws-sdk-ec2 /
+//! aws-sdk-elasticloadbalancingv2), `cluster` (the Kubernetes objects) and `clock`. Must never
+//! touch `state`, `api` or `app` directly.
 
 pub mod annotations;
 pub mod aws;
@@ -29,5 +29,5 @@ pub mod tgb_controller;
 pub mod tgb_networking;
 
 pub use config::{ControllerConfig, Profile};
-pub use ctx::{Ctx, VClock};
+pub use ctx::Ctx;
 pub use runtime::Controller;

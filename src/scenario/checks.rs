@@ -44,13 +44,13 @@ pub async fn check(r: &Runner<'_>, c: &Check) -> CheckResult {
         Check::Resources(x) => resources(r, x).await,
         Check::LoadBalancer(x) => load_balancer(r, x).await,
         Check::Quota(q) => {
-            if r.env.app.is_none() {
+            if r.env.sim.world.app.is_none() {
                 return skipped(name, "quota usage is lbsim only");
             }
             quota(r, q).await
         }
         Check::Calls(x) => {
-            if r.env.app.is_none() {
+            if r.env.sim.world.app.is_none() {
                 return skipped(name, "the request log is lbsim only");
             }
             calls(r, x)
@@ -139,7 +139,7 @@ fn count_ok(n: u64, count: Option<u64>, min: Option<u64>) -> (String, bool) {
 
 fn events(r: &Runner<'_>, e: &EventsCheck) -> Outcome {
     let name = r.vars.expand(&e.name)?;
-    let store = r.env.cluster.lock();
+    let store = r.env.sim.cluster.lock();
     let objects: Vec<(Kind, String)> = match e.kind.as_str() {
         "Service" => vec![(Kind::Service, name.clone())],
         "TargetGroupBinding" => {
@@ -174,7 +174,7 @@ fn events(r: &Runner<'_>, e: &EventsCheck) -> Outcome {
 
 fn hostname(r: &Runner<'_>, h: &HostnameCheck) -> Outcome {
     let name = r.vars.expand(&h.service)?;
-    let svc: Option<Service> = r.env.cluster.lock().get(&h.namespace, &name);
+    let svc: Option<Service> = r.env.sim.cluster.lock().get(&h.namespace, &name);
     let host = svc
         .and_then(|s| s.status?.load_balancer?.ingress)
         .and_then(|i| i.into_iter().next())
@@ -191,7 +191,7 @@ fn hostname(r: &Runner<'_>, h: &HostnameCheck) -> Outcome {
 
 fn exists(r: &Runner<'_>, e: &ExistsCheck) -> Outcome {
     let name = r.vars.expand(&e.name)?;
-    let store = r.env.cluster.lock();
+    let store = r.env.sim.cluster.lock();
     let meta = match e.kind.as_str() {
         "Service" => store.get::<Service>(&e.namespace, &name).map(|s| s.metadata),
         "TargetGroupBinding" => store.get::<TargetGroupBinding>(&e.namespace, &name).map(|s| s.metadata),
@@ -227,7 +227,7 @@ fn exists(r: &Runner<'_>, e: &ExistsCheck) -> Outcome {
 /// The groups a selector names (in the fixture's VPC).
 async fn groups(r: &Runner<'_>, g: &GroupSel) -> Result<Vec<SecurityGroup>, String> {
     let ec2 = &r.env.inspect.ec2;
-    let vpc = Filter::builder().name("vpc-id").values(&r.env.loaded.vpc_id).build();
+    let vpc = Filter::builder().name("vpc-id").values(&r.env.sim.loaded.vpc_id).build();
     let filt = |n: &str, v: &str| Filter::builder().name(n).values(v).build();
     let req = ec2.describe_security_groups();
     let req = if let Some(id) = &g.id {
@@ -242,7 +242,7 @@ async fn groups(r: &Runner<'_>, g: &GroupSel) -> Result<Vec<SecurityGroup>, Stri
         }
     } else {
         match g.role.as_deref() {
-            Some("node") => req.group_ids(&r.env.loaded.cluster_sg_id),
+            Some("node") => req.group_ids(&r.env.sim.loaded.cluster_sg_id),
             Some("backend") => req
                 .filters(vpc)
                 .filters(filt("tag:elbv2.k8s.aws/cluster", &r.env.ctx().cfg.cluster_name))
@@ -384,7 +384,7 @@ async fn resources(r: &Runner<'_>, x: &ResourcesCheck) -> Outcome {
         };
         cmp("security_groups", x.security_groups, groups(r, &sel).await?.len());
     }
-    cmp("target_group_bindings", x.target_group_bindings, r.env.cluster.lock().tgbs.len());
+    cmp("target_group_bindings", x.target_group_bindings, r.env.sim.cluster.lock().tgbs.len());
     Ok((expected.join(", "), actual.join(", "), ok))
 }
 
@@ -440,12 +440,12 @@ async fn load_balancer(r: &Runner<'_>, x: &LbCheck) -> Outcome {
 }
 
 async fn quota(r: &Runner<'_>, q: &QuotaCheck) -> Outcome {
-    let app = r.env.app.as_ref().ok_or("lbsim only")?;
+    let app = r.env.sim.world.app.as_ref().ok_or("lbsim only")?;
     let scope = match &q.group {
         Some(g) => Some(one_group(r, g).await?.and_then(|g| g.group_id).ok_or_else(|| format!("group {} not found", sel_text(g)))?),
         None => None,
     };
-    let rows = app.store.with_region(&r.env.loaded.account, &r.env.loaded.region, |g| crate::admin::state_dump::region_usage(g));
+    let rows = app.store.with_region(&r.env.sim.loaded.account, &r.env.sim.loaded.region, |g| crate::admin::state_dump::region_usage(g));
     let used = rows
         .iter()
         .filter(|row| row.quota == q.name)

@@ -4,39 +4,26 @@
 //! and the template variables the fixture defines.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
-use std::time::Duration;
-
-use aws_config::retry::RetryConfig;
-use parking_lot::Mutex;
 
 use super::format::{ControllerSpec, Scenario};
-use crate::cluster::ClusterStore;
-use crate::cluster::fixture::{self, Fixture, Loaded};
+use crate::client::http::Http;
+use crate::client::{AwsClients, Call};
+use crate::clock::Clock;
 use crate::config::Config;
-use crate::reconciler::{Controller, ControllerConfig, Ctx, VClock};
-use crate::sdk::{AwsClients, Target};
-use crate::server::App;
-use crate::state::ManualClock;
-
-/// The controller's `--aws-max-retries` default (lbc-reconciler.md §7.2).
-pub const DEFAULT_MAX_RETRIES: u32 = 10;
+use crate::reconciler::{ControllerConfig, Ctx};
+use crate::world::{DEFAULT_MAX_RETRIES, Fixture, Sim, World};
 
 pub struct Env {
-    /// lbsim in process; `None` against another endpoint.
-    pub app: Option<Arc<App>>,
+    /// The cluster and its controller, in lbsim in process or against `endpoint`.
+    pub sim: Sim,
     pub endpoint: Option<String>,
-    pub clock: Arc<ManualClock>,
-    pub cluster: Arc<Mutex<ClusterStore>>,
     pub fixture: Fixture,
-    pub loaded: Loaded,
-    pub controller: Controller,
     /// The scenario's controller settings (a `controller` step merges over them).
     pub spec: ControllerSpec,
     /// The runner's clients: fixture changes and checks.
     pub inspect: AwsClients,
     /// Calls of controllers a `controller` step replaced (their logs went with them).
-    pub past_calls: Vec<crate::sdk::Call>,
+    pub past_calls: Vec<Call>,
 }
 
 /// Merges `over` onto `base`: the profile and retries replace, flags and gates merge by key.
@@ -72,32 +59,12 @@ pub fn controller_config(spec: &ControllerSpec) -> Result<ControllerConfig, Stri
     serde_yaml_ng::from_value(serde_yaml_ng::Value::Mapping(m)).map_err(|e| format!("controller settings: {e}"))
 }
 
-/// SDK clients for the controller: like `AwsClients::new`, but with the controller's SDK
-/// retries (a standard retryer with millisecond back-offs, so retried throttling costs no real
-/// time). Every attempt goes through the connector, so each one is in the call log.
-pub async fn controller_clients(target: &Target, account: &str, region: &str, max_retries: u32) -> AwsClients {
-    let retry = if max_retries == 0 {
-        RetryConfig::disabled()
-    } else {
-        RetryConfig::standard()
-            .with_max_attempts(max_retries + 1)
-            .with_initial_backoff(Duration::from_millis(1))
-            .with_max_backoff(Duration::from_millis(4))
-    };
-    // Real AWS keeps the controller's own retry policy: millisecond back-offs are for lbsim.
-    match target {
-        Target::RealAws => AwsClients::new(target, account, region).await,
-        _ => AwsClients::with_retry(target, account, region, Some(retry)).await,
-    }
-}
-
 impl Env {
     /// Starts lbsim (or aims at `endpoint`), loads the fixture and builds the controller.
     /// Returns notes on what differential mode left out.
     pub async fn start(s: &Scenario, fixture: Fixture, endpoint: Option<&str>) -> Result<(Env, Vec<String>), String> {
         let mut notes = Vec::new();
-        let clock = Arc::new(ManualClock::new(crate::sim::epoch()));
-        let (app, target) = match endpoint {
+        let world = match endpoint {
             None => {
                 let mut config = Config { seed: Some(s.seed), ..Config::default() };
                 config.quotas.extend(s.quotas.clone());
@@ -105,14 +72,14 @@ impl Env {
                     let settings = serde_yaml_ng::from_value(rs.clone()).map_err(|e| format!("region_settings: {e}"))?;
                     config.regions.insert(fixture.region.clone(), settings);
                 }
-                let app = App::with_clock(config, clock.clone())?;
-                (Some(app.clone()), Target::InProcess(app))
+                World::simulated(config)?
             }
             Some(url) => {
                 // A clean slate, as a fresh lbsim would be (moto's reset; lbsim serves it too).
-                match crate::live::client::request(url, "POST", "/moto-api/reset", None, None).await {
-                    Ok((200, _)) => {}
-                    Ok((status, _)) => notes.push(format!("POST /moto-api/reset answered HTTP {status}: the endpoint keeps earlier state")),
+                let reset = format!("{}/moto-api/reset", url.trim_end_matches('/'));
+                match Http::new().request("POST", &reset, None, &[]).await {
+                    Ok(r) if r.status == 200 => {}
+                    Ok(r) => notes.push(format!("POST /moto-api/reset answered HTTP {}: the endpoint keeps earlier state", r.status)),
                     Err(e) => notes.push(format!("could not reset the endpoint ({e}): it keeps earlier state")),
                 }
                 if !s.quotas.is_empty() {
@@ -121,79 +88,43 @@ impl Env {
                 if s.region_settings.is_some() {
                     notes.push("region_settings skipped: lbsim only".to_string());
                 }
-                (None, Target::Endpoint(url.to_string()))
+                // The controller's clock is virtual in both modes: against another endpoint only
+                // the controller's own waits and back-offs are virtual.
+                World::remote(url, Clock::virtual_at_epoch().0)
             }
         };
-        let inspect = AwsClients::new(&target, &fixture.account, &fixture.region).await;
-        let mut store = ClusterStore::new(&fixture.name, clock.clone());
-        let loaded = fixture::load(&fixture, &inspect, &mut store).await?;
-        if let Some(app) = &app {
-            app.eks.register(loaded.eks_cluster(crate::sim::epoch()));
-        }
-        let cluster = Arc::new(Mutex::new(store));
+        let inspect = AwsClients::new(&world.target, &fixture.account, &fixture.region).await;
         let spec = s.controller.clone();
-        let controller = build_controller(&target, &loaded, &cluster, &clock, &spec).await?;
-        Ok((
-            Env {
-                app,
-                endpoint: endpoint.map(String::from),
-                clock,
-                cluster,
-                fixture,
-                loaded,
-                controller,
-                spec,
-                inspect,
-                past_calls: Vec::new(),
-            },
-            notes,
-        ))
-    }
-
-    pub fn target(&self) -> Target {
-        match (&self.app, &self.endpoint) {
-            (Some(a), _) => Target::InProcess(a.clone()),
-            (None, Some(u)) => Target::Endpoint(u.clone()),
-            (None, None) => Target::RealAws,
-        }
+        let retries = spec.aws_max_retries.unwrap_or(DEFAULT_MAX_RETRIES);
+        let sim = world.cluster(&fixture, controller_config(&spec)?, retries).await?;
+        Ok((Env { sim, endpoint: endpoint.map(String::from), fixture, spec, inspect, past_calls: Vec::new() }, notes))
     }
 
     pub fn ctx(&self) -> &Ctx {
-        &self.controller.ctx
+        self.sim.ctx()
     }
 
     /// A fresh controller with `over` merged into the settings (a restart or an upgrade: its
     /// in-memory state is lost, and every Service and binding is queued anew).
     pub async fn restart(&mut self, over: &ControllerSpec) -> Result<(), String> {
         self.spec = merge_spec(&self.spec, over);
-        let c = build_controller(&self.target(), &self.loaded, &self.cluster, &self.clock, &self.spec).await?;
-        let now = c.ctx.now();
-        let services: Vec<(String, String)> = self.cluster.lock().services.keys().cloned().collect();
-        let tgbs: Vec<(String, String)> = self.cluster.lock().tgbs.keys().cloned().collect();
-        {
-            let mut q = c.ctx.queues.lock();
-            for k in services {
-                q.add_service(k, now);
-            }
-            for k in tgbs {
-                q.add_tgb(k, now);
-            }
-        }
-        self.past_calls.extend(self.controller.ctx.aws.log.calls());
-        self.controller = c;
+        let cfg = controller_config(&self.spec)?;
+        self.sim.max_retries = self.spec.aws_max_retries.unwrap_or(DEFAULT_MAX_RETRIES);
+        let old = self.sim.restart(cfg).await;
+        self.past_calls.extend(old.ctx.aws.log.calls());
         Ok(())
     }
 
     /// Every AWS call the scenario's controllers made, in order, across restarts.
-    pub fn controller_calls(&self) -> Vec<crate::sdk::Call> {
+    pub fn controller_calls(&self) -> Vec<Call> {
         let mut all = self.past_calls.clone();
-        all.extend(self.controller.ctx.aws.log.calls());
+        all.extend(self.sim.controller.ctx.aws.log.calls());
         all
     }
 
     /// Template variables the fixture defines.
     pub fn vars(&self) -> BTreeMap<String, String> {
-        let l = &self.loaded;
+        let l = &self.sim.loaded;
         let mut v = BTreeMap::from([
             ("cluster".to_string(), l.name.clone()),
             ("account".to_string(), l.account.clone()),
@@ -210,26 +141,6 @@ impl Env {
         }
         v
     }
-}
-
-async fn build_controller(
-    target: &Target,
-    loaded: &Loaded,
-    cluster: &Arc<Mutex<ClusterStore>>,
-    clock: &Arc<ManualClock>,
-    spec: &ControllerSpec,
-) -> Result<Controller, String> {
-    let mut cfg = controller_config(spec)?;
-    if cfg.cluster_name.is_empty() {
-        cfg.cluster_name = loaded.name.clone();
-    }
-    if cfg.vpc_id.is_empty() {
-        cfg.vpc_id = loaded.vpc_id.clone();
-    }
-    let aws = controller_clients(target, &loaded.account, &loaded.region, spec.aws_max_retries.unwrap_or(DEFAULT_MAX_RETRIES)).await;
-    // The controller's clock is virtual in both modes: against another endpoint only the
-    // controller's own waits and back-offs are virtual (that server keeps its own time).
-    Ok(Controller::new(Ctx::new(cfg, aws, cluster.clone(), VClock::Virtual(clock.clone()))))
 }
 
 #[cfg(test)]

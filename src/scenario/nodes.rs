@@ -16,6 +16,7 @@ const GROUP_LABEL: &str = "eks.amazonaws.com/nodegroup";
 /// Nodes of a group, oldest first (creation order = resourceVersion order in the store's uid).
 fn group_nodes(env: &Env, group: &str) -> Vec<Node> {
     let mut v: Vec<Node> = env
+        .sim
         .cluster
         .lock()
         .list::<Node>()
@@ -71,7 +72,7 @@ pub async fn change(env: &Env, c: &NodeChange) -> Result<String, String> {
                 (None, Some(g)) => group_nodes(env, g).into_iter().filter_map(|n| n.metadata.name).collect(),
                 _ => return Err("node labels: give 'name' or 'group'".into()),
             };
-            let mut store = env.cluster.lock();
+            let mut store = env.sim.cluster.lock();
             for n in &names {
                 let mut node: Node = store.get("", n).ok_or_else(|| format!("node {n} not found"))?;
                 let labels = node.metadata.labels.get_or_insert_with(BTreeMap::new);
@@ -98,9 +99,9 @@ async fn add(env: &Env, group: &str) -> Result<String, String> {
     let existing = group_nodes(env, group).len();
     let subnet_name = pool.get(existing % pool.len().max(1)).ok_or("node add: the fixture has no subnet")?;
     let subnet = f.subnets.iter().find(|s| s.name == *subnet_name).ok_or("node add: unknown subnet")?;
-    let subnet_id = env.loaded.subnets.iter().find(|(n, _)| n == subnet_name).map(|(_, id)| id.clone()).unwrap_or_default();
-    let mut groups: Vec<String> = if ng.no_cluster_sg { Vec::new() } else { vec![env.loaded.cluster_sg_id.clone()] };
-    groups.extend(ng.security_groups.iter().filter_map(|n| env.loaded.extra_sgs.get(n).cloned()));
+    let subnet_id = env.sim.loaded.subnets.iter().find(|(n, _)| n == subnet_name).map(|(_, id)| id.clone()).unwrap_or_default();
+    let mut groups: Vec<String> = if ng.no_cluster_sg { Vec::new() } else { vec![env.sim.loaded.cluster_sg_id.clone()] };
+    groups.extend(ng.security_groups.iter().filter_map(|n| env.sim.loaded.extra_sgs.get(n).cloned()));
     let cluster_tag = format!("kubernetes.io/cluster/{}", f.name);
     let mut tags = TagSpecification::builder().resource_type(ResourceType::Instance);
     for (k, v) in [
@@ -150,12 +151,12 @@ async fn add(env: &Env, group: &str) -> Result<String, String> {
         }
     }))
     .map_err(|e| format!("node object: {e}"))?;
-    env.cluster.lock().apply(node);
+    env.sim.cluster.lock().apply(node);
     Ok(name)
 }
 
 async fn remove(env: &Env, name: &str) -> Result<(), String> {
-    let node: Node = env.cluster.lock().get("", name).ok_or_else(|| format!("node {name} not found"))?;
+    let node: Node = env.sim.cluster.lock().get("", name).ok_or_else(|| format!("node {name} not found"))?;
     if let Some(id) = instance_of(&node) {
         env.inspect
             .ec2
@@ -165,6 +166,6 @@ async fn remove(env: &Env, name: &str) -> Result<(), String> {
             .await
             .map_err(|e| format!("TerminateInstances: {}", super::checks::sdk_error(&e)))?;
     }
-    env.cluster.lock().delete::<Node>("", name);
+    env.sim.cluster.lock().delete::<Node>("", name);
     Ok(())
 }

@@ -1,16 +1,9 @@
 //! The `aws` step: one raw Query-protocol call (EC2 or ELBv2) with the parameters as written —
-//! into lbsim's Router in process, or signed (SigV4) over HTTP to another endpoint.
-
-use std::net::ToSocketAddrs;
-
-use axum::body::Body;
-use axum::body::Bytes;
-use http_body_util::BodyExt;
-use tower::ServiceExt;
+//! signed (SigV4) as an SDK signs it, into lbsim's router in process or over HTTP to another endpoint.
 
 use super::env::Env;
-use crate::bench::loadgen::Reply;
-use crate::bench::sigv4::{self, Credentials};
+use crate::client::connector;
+use crate::client::http::{self, Http, Reply, Signer};
 
 /// (signing name, API version) of a service name as scenarios spell it.
 fn service(s: &str) -> Result<(&'static str, &'static str), String> {
@@ -57,58 +50,19 @@ pub async fn call(env: &Env, svc: &str, action: &str, params: &[(String, String)
         form.append_pair(k, v);
     }
     let body = form.finish();
-    let (account, region) = (&env.loaded.account, &env.loaded.region);
-    let content_type = "application/x-www-form-urlencoded; charset=utf-8";
-    match (&env.app, &env.endpoint) {
+    let (account, region) = (&env.sim.loaded.account, &env.sim.loaded.region);
+    // The account is the access key, as for every lbsim-made client (any secret is accepted).
+    let signer = Signer::new(account, "lbsim", region);
+    match (&env.sim.world.app, &env.endpoint) {
         (Some(app), _) => {
-            // lbsim routes on the credential scope and checks no signature.
-            let auth =
-                format!("AWS4-HMAC-SHA256 Credential={account}/20250101/{region}/{signing}/aws4_request, SignedHeaders=host, Signature=0");
-            let req = axum::http::Request::post("/")
-                .header("content-type", content_type)
-                .header("authorization", auth)
-                .body(Body::from(body))
-                .map_err(|e| e.to_string())?;
-            let resp = crate::server::router(app.clone()).oneshot(req).await.map_err(|e| format!("aws: {e}"))?;
-            let status = resp.status().as_u16();
-            let body = resp.into_body().collect().await.map_err(|e| format!("aws: {e}"))?.to_bytes();
-            Ok(Reply { status, body })
+            let ctype = "application/x-www-form-urlencoded; charset=utf-8";
+            let mut req = http::build("POST", "http://lbsim.in-process/", Some((ctype, body.clone().into_bytes())), &[])?;
+            signer.sign(&mut req, body.as_bytes(), signing, std::time::SystemTime::now())?;
+            connector::send(app, req).await.map_err(|e| format!("aws: {e}"))
         }
-        (None, Some(url)) => http_call(url, account, region, signing, &body).await,
+        (None, Some(url)) => Http::new().aws(url, &signer, signing, body).await.map_err(|e| format!("aws: {e}")),
         (None, None) => Err("aws: no endpoint".into()),
     }
-}
-
-/// One signed POST over HTTP/1.1 to `url` (`http://host:port`).
-async fn http_call(url: &str, account: &str, region: &str, signing: &str, body: &str) -> Result<Reply, String> {
-    let hostport = url.trim_start_matches("http://").trim_end_matches('/').to_string();
-    if url.starts_with("https://") {
-        return Err("aws: only http:// endpoints are supported for raw calls".into());
-    }
-    let addr = hostport.to_socket_addrs().map_err(|e| format!("aws: {hostport}: {e}"))?.next().ok_or("aws: no address")?;
-    let stream = tokio::net::TcpStream::connect(addr).await.map_err(|e| format!("aws: connect {addr}: {e}"))?;
-    let (mut sender, conn) =
-        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await.map_err(|e| format!("aws: {e}"))?;
-    tokio::spawn(async move {
-        let _ = conn.await;
-    });
-    let amz_date = sigv4::amz_date_now();
-    let content_type = "application/x-www-form-urlencoded; charset=utf-8";
-    let headers = [("content-type", content_type), ("host", hostport.as_str()), ("x-amz-date", amz_date.as_str())];
-    let req = sigv4::Request { method: "POST", path: "/", query: "", headers: &headers, body: body.as_bytes() };
-    let creds = Credentials { access_key: account.to_string(), secret_key: "lbsim".into() };
-    let auth = sigv4::authorization(&creds, region, signing, &amz_date, &req);
-    let request = axum::http::Request::post("/")
-        .header("host", &hostport)
-        .header("content-type", content_type)
-        .header("x-amz-date", &amz_date)
-        .header("authorization", auth)
-        .body(http_body_util::Full::new(Bytes::from(body.to_string())))
-        .map_err(|e| e.to_string())?;
-    let resp = sender.send_request(request).await.map_err(|e| format!("aws: {e}"))?;
-    let status = resp.status().as_u16();
-    let body = resp.into_body().collect().await.map_err(|e| format!("aws: {e}"))?.to_bytes();
-    Ok(Reply { status, body })
 }
 
 #[cfg(test)]

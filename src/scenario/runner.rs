@@ -15,7 +15,7 @@ use super::nodes;
 use super::raw;
 use super::report::{CheckResult, Failure, ScenarioReport, Status, StepReport};
 use crate::cluster::TargetGroupBinding;
-use crate::cluster::fixture::{self, Fixture};
+use crate::world::Fixture;
 
 /// Default bound of a `settle` step, in virtual time.
 pub const SETTLE_TIMEOUT: Duration = Duration::from_secs(600);
@@ -145,13 +145,13 @@ pub async fn run(l: &Loaded, opts: &Options, on_step: &mut dyn FnMut(&StepReport
 }
 
 fn elapsed(env: &Env) -> String {
-    let ms = (env.clock_now() - crate::sim::epoch()).num_milliseconds();
+    let ms = (env.clock_now() - crate::clock::epoch()).num_milliseconds();
     format!("t+{}.{:03}s", ms / 1000, ms % 1000)
 }
 
 impl Env {
     pub fn clock_now(&self) -> chrono::DateTime<chrono::Utc> {
-        crate::state::Clock::now(self.clock.as_ref())
+        self.sim.world.clock.now()
     }
 }
 
@@ -203,7 +203,7 @@ impl Runner<'_> {
     }
 
     fn lbsim_only(&self) -> bool {
-        self.env.app.is_none()
+        self.env.sim.world.app.is_none()
     }
 
     async fn step(&mut self, step: &Step) -> Outcome {
@@ -217,7 +217,7 @@ impl Runner<'_> {
                     return Outcome::skipped(format!("advance {:?}", d.0), "skipped: virtual time is lbsim only");
                 }
                 let end = self.env.clock_now() + chrono::Duration::from_std(d.0).unwrap_or_default();
-                let st = self.env.controller.run(d.0).await;
+                let st = self.env.sim.controller.run(d.0).await;
                 self.env.ctx().clock.advance_to(end);
                 Ok(Outcome::ok(format!(
                     "advance {} ({} Service, {} binding reconciles; {} queued)",
@@ -282,7 +282,7 @@ impl Runner<'_> {
             }
             let doc = v.expand(&text)?;
             names.extend(manifest_names(&doc));
-            fixture::apply_manifests(&mut self.env.cluster.lock(), &doc)?;
+            crate::cluster::apply_manifests(&mut self.env.sim.cluster.lock(), &doc)?;
         }
         let shown = if names.len() > 3 {
             format!("{} … {} ({} objects)", names[0], names[names.len() - 1], names.len())
@@ -296,7 +296,7 @@ impl Runner<'_> {
         let name = self.vars.expand(&p.name)?;
         let patch_text = self.vars.expand(&serde_yaml_ng::to_string(&p.merge).map_err(|e| e.to_string())?)?;
         let patch: serde_json::Value = serde_yaml_ng::from_str(&patch_text).map_err(|e| format!("patch: {e}"))?;
-        let mut store = self.env.cluster.lock();
+        let mut store = self.env.sim.cluster.lock();
         fn go<T: crate::cluster::store::Object + serde::de::DeserializeOwned>(
             store: &mut crate::cluster::ClusterStore,
             ns: &str,
@@ -321,7 +321,7 @@ impl Runner<'_> {
 
     fn delete(&mut self, d: &ObjectRef) -> Result<Outcome, String> {
         let name = self.vars.expand(&d.name)?;
-        let mut store = self.env.cluster.lock();
+        let mut store = self.env.sim.cluster.lock();
         let found = match d.kind.as_str() {
             "Service" => store.delete::<Service>(&d.namespace, &name),
             "Pod" => store.delete::<Pod>(&d.namespace, &name),
@@ -342,7 +342,7 @@ impl Runner<'_> {
 
     async fn settle(&mut self, s: &Settle) -> Outcome {
         let timeout = s.timeout.map(|d| d.0).unwrap_or(SETTLE_TIMEOUT);
-        let st = self.env.controller.run(timeout).await;
+        let st = self.env.sim.controller.run(timeout).await;
         let summary = format!("settle ({} Service, {} binding reconciles)", st.service_reconciles, st.tgb_reconciles);
         if st.pending == 0 {
             return Outcome::ok(summary);
@@ -362,12 +362,12 @@ impl Runner<'_> {
     }
 
     fn fault(&mut self, f: &FaultStep) -> Result<Outcome, String> {
-        let Some(app) = self.env.app.clone() else {
+        let Some(app) = self.env.sim.world.app.clone() else {
             return Ok(Outcome::skipped("fault", "skipped: faults are lbsim only"));
         };
         match (&f.inject, &f.clear) {
             (Some(spec), None) => {
-                let v = app.admin.faults.add(spec.clone())?;
+                let v = app.faults.add(spec.clone())?;
                 let id = v.get("id").and_then(|x| x.as_str()).unwrap_or_default().to_string();
                 let label = f.name.clone().unwrap_or_else(|| id.clone());
                 self.faults.insert(label.clone(), id);
@@ -375,13 +375,13 @@ impl Runner<'_> {
                 Ok(Outcome::ok(format!("fault '{label}' injected: {desc}")))
             }
             (None, Some(name)) if name == "all" => {
-                let n = app.admin.faults.clear(None);
+                let n = app.faults.clear(None);
                 self.faults.clear();
                 Ok(Outcome::ok(format!("{n} fault(s) cleared")))
             }
             (None, Some(name)) => {
                 let id = self.faults.remove(name).ok_or_else(|| format!("no fault named '{name}'"))?;
-                app.admin.faults.remove(&id);
+                app.faults.remove(&id);
                 Ok(Outcome::ok(format!("fault '{name}' cleared")))
             }
             _ => Err("fault: give 'inject' (with an optional 'name') or 'clear'".into()),

@@ -1,7 +1,7 @@
 //! In-memory state: plain data, invariants and quotas. Knows nothing of HTTP or XML.
 //!
-//! Owns: the `Store` (a directory of one `Mutex<Region>` per (account, region)), the clock, and
-//! the per-account quota tables. May call: `error` (for `ApiError`s returned by checks).
+//! Owns: the `Store` (a directory of one `Mutex<Region>` per (account, region)) and the
+//! per-account quota tables. May call: `error` (for `ApiError`s returned by checks), `clock`.
 //! Must never: import `wire` or `axum`, or hold a region lock across an `.await` — `with_region`
 //! takes a synchronous closure so the compiler enforces it.
 
@@ -26,36 +26,7 @@ use parking_lot::{Mutex, RwLock};
 pub use quotas::Quotas;
 pub use region::{InternetFacingCheck, Region, RegionSettings};
 
-/// The time source: the wall clock when serving, a manual clock for deterministic replays.
-pub trait Clock: Send + Sync {
-    fn now(&self) -> DateTime<Utc>;
-}
-
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> DateTime<Utc> {
-        Utc::now()
-    }
-}
-
-/// A clock that moves only when told to.
-pub struct ManualClock(Mutex<DateTime<Utc>>);
-
-impl ManualClock {
-    pub fn new(start: DateTime<Utc>) -> ManualClock {
-        ManualClock(Mutex::new(start))
-    }
-    pub fn advance(&self, by: chrono::Duration) {
-        *self.0.lock() += by;
-    }
-}
-
-impl Clock for ManualClock {
-    fn now(&self) -> DateTime<Utc> {
-        *self.0.lock()
-    }
-}
+use crate::clock::Clock;
 
 type Key = (String, String);
 
@@ -65,13 +36,13 @@ pub struct Store {
     quotas: RwLock<HashMap<String, Quotas>>,
     default_quotas: RwLock<Quotas>,
     region_settings: RwLock<HashMap<String, RegionSettings>>,
-    clock: Arc<dyn Clock>,
+    clock: Clock,
     /// Seed of new Regions' id generators (a lock only because restore replaces it).
     seed: RwLock<u64>,
 }
 
 impl Store {
-    pub fn new(default_quotas: Quotas, seed: u64, clock: Arc<dyn Clock>) -> Store {
+    pub fn new(default_quotas: Quotas, seed: u64, clock: Clock) -> Store {
         Store {
             regions: DashMap::new(),
             quotas: RwLock::new(HashMap::new()),
@@ -86,7 +57,7 @@ impl Store {
         self.clock.now()
     }
 
-    pub fn clock(&self) -> Arc<dyn Clock> {
+    pub fn clock(&self) -> Clock {
         self.clock.clone()
     }
 

@@ -25,6 +25,28 @@ pub enum Service {
 }
 
 impl Service {
+    pub const ALL: [Service; 3] = [Service::Ec2, Service::Elbv2, Service::Sts];
+
+    /// The name a service goes by in the admin API and the request log: `elbv2`, as botocore and
+    /// LocalStack call it, rather than the shared signing name `elasticloadbalancing`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Service::Ec2 => "ec2",
+            Service::Elbv2 => "elbv2",
+            Service::Sts => "sts",
+        }
+    }
+
+    /// A service as users spell it (label, signing name or botocore name), any case.
+    pub fn from_label(s: &str) -> Option<Service> {
+        match s.to_ascii_lowercase().as_str() {
+            "ec2" => Some(Service::Ec2),
+            "elbv2" | "elasticloadbalancing" | "elasticloadbalancingv2" => Some(Service::Elbv2),
+            "sts" => Some(Service::Sts),
+            _ => None,
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Service::Ec2 => "ec2",
@@ -112,6 +134,11 @@ pub fn resolve_service(scope: &Scope, version: Option<&str>) -> Result<Service, 
 /// A valid region name: lowercase letters, digits and hyphens (`us-east-1`, `eu-central-2`).
 pub fn valid_region(r: &str) -> bool {
     !r.is_empty() && r.len() <= 32 && r.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// An AWS account id: 12 digits.
+pub fn valid_account(a: &str) -> bool {
+    a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit())
 }
 
 pub fn new_request_id() -> String {

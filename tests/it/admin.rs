@@ -566,7 +566,7 @@ async fn admin_token_guards_everything_but_health() {
 }
 
 /// Drives the router as a remote peer would reach it (axum's MockConnectInfo sets the address).
-async fn as_peer(app: std::sync::Arc<lbsim::server::App>, peer: &str, method: &str, uri: &str, headers: &[(&str, &str)]) -> u16 {
+async fn as_peer(app: std::sync::Arc<lbsim::app::App>, peer: &str, method: &str, uri: &str, headers: &[(&str, &str)]) -> u16 {
     use axum::extract::connect_info::MockConnectInfo;
     use tower::ServiceExt;
     let addr: SocketAddr = peer.parse().unwrap();
@@ -575,7 +575,7 @@ async fn as_peer(app: std::sync::Arc<lbsim::server::App>, peer: &str, method: &s
         req = req.header(*k, *v);
     }
     let req = req.body(axum::body::Body::from(if uri == "/" { "Action=DescribeVpcs&Version=2016-11-15" } else { "" })).unwrap();
-    let resp = lbsim::server::router(app).layer(MockConnectInfo(addr)).oneshot(req).await.unwrap();
+    let resp = lbsim::admin::router(app).layer(MockConnectInfo(addr)).oneshot(req).await.unwrap();
     resp.status().as_u16()
 }
 
@@ -595,4 +595,33 @@ async fn loopback_only_without_a_token() {
     let app = t.app.clone();
     assert_eq!(as_peer(app.clone(), "192.0.2.9:4000", "GET", "/_lbsim/state", &[("authorization", "Bearer t0k3n")]).await, 200);
     assert_eq!(as_peer(app.clone(), "192.0.2.9:4000", "GET", "/_lbsim/state", &[]).await, 403);
+}
+
+/// openapi.json documents exactly the admin routes served, those of live mode included, and
+/// every `$ref` in it resolves.
+#[test]
+fn openapi_document_lists_exactly_the_routes() {
+    use lbsim::admin::openapi::DOCUMENT;
+    use std::collections::BTreeSet;
+    let doc: serde_json::Value = serde_json::from_str(DOCUMENT).expect("openapi.json is JSON");
+    assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")));
+    let mut documented = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for method in item.as_object().expect("path item").keys() {
+            if ["get", "put", "post", "delete", "patch", "head", "options"].contains(&method.as_str()) {
+                documented.insert((method.to_uppercase(), path.clone()));
+            }
+        }
+    }
+    let served: BTreeSet<(String, String)> = lbsim::admin::routes::ROUTES
+        .iter()
+        .chain(lbsim::world::k8s_endpoints::ROUTES)
+        .map(|(m, p)| (m.to_string(), p.to_string()))
+        .collect();
+    assert_eq!(documented, served, "openapi.json and the routers' ROUTES differ");
+    let schemas = doc["components"]["schemas"].as_object().expect("schemas");
+    for r in DOCUMENT.match_indices("#/components/schemas/").map(|(i, _)| &DOCUMENT[i + 21..]) {
+        let name: String = r.chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
+        assert!(schemas.contains_key(&name), "dangling $ref {name}");
+    }
 }

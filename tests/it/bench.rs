@@ -1,17 +1,36 @@
-//! `lbsim bench --short` against lbsim only, shortened to about two seconds: proves the harness
+//! `lbsim-bench --short` against lbsim only, shortened to about two seconds: proves the harness
 //! (targets, signing, load generator, process measurements, report, JSON) works end to end.
 //! Every workload must run without errors (the reconciler replay with a few Services); a second
 //! run against the ceiling drives the SG and ELBv2 workloads' bookkeeping on their own.
 
-use clap::Parser;
-use lbsim::bench::report::Status;
-use lbsim::bench::{self, BenchArgs};
+use serde_json::Value;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn short_run_against_lbsim() {
-    let json = std::env::temp_dir().join(format!("lbsim-bench-test-{}.json", std::process::id()));
-    let args = BenchArgs::parse_from([
-        "bench",
+/// Runs the benchmark binary with `args` and its JSON report; stdout must carry the table.
+fn bench(args: &[&str]) -> Value {
+    let json = std::env::temp_dir().join(format!("lbsim-bench-test-{}-{}.json", std::process::id(), args.join("").len()));
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_lbsim-bench"))
+        .args(args)
+        .arg("--json")
+        .arg(&json)
+        .output()
+        .expect("lbsim-bench runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(&json).expect("the JSON report")).expect("JSON");
+    let _ = std::fs::remove_file(&json);
+    for r in v["rows"].as_array().expect("rows") {
+        assert!(stdout.contains(r["workload"].as_str().unwrap()), "the table shows {}: {stdout}", r["workload"]);
+    }
+    v
+}
+
+fn row<'a>(v: &'a Value, w: &str) -> &'a Value {
+    v["rows"].as_array().unwrap().iter().find(|r| r["workload"] == w).unwrap_or_else(|| panic!("no {w} row in {v:#}"))
+}
+
+#[test]
+fn short_run_against_lbsim() {
+    let v = bench(&[
         "--short",
         "--targets",
         "lbsim",
@@ -30,56 +49,34 @@ async fn short_run_against_lbsim() {
         "--lbsim-bin",
         env!("CARGO_BIN_EXE_lbsim"),
     ]);
-    let report = bench::run(&args).await.expect("bench runs");
-    let row = |w: &str| report.rows.iter().find(|r| r.workload == w).unwrap_or_else(|| panic!("no {w} row in {:#?}", report.rows));
-
-    let vpc = row("vpc-mix");
-    assert_eq!(vpc.status, Status::Ok, "{vpc:?}");
-    assert_eq!(vpc.errors, 0, "{vpc:?}");
-    assert!(vpc.requests > 0 && vpc.req_per_s.unwrap() > 0.0 && vpc.p99_ms.unwrap() >= vpc.p50_ms.unwrap());
-    assert_eq!(vpc.vs_moto, None, "no moto in this run");
-
-    // Every action the workloads use is served now: each must run, without errors.
-    for w in ["sg-populate", "sg-describe-by-tag", "sg-mix", "elbv2-mix", "memory"] {
-        let r = row(w);
-        assert_eq!(r.status, Status::Ok, "{w}: {}", r.note);
-        assert_eq!(r.errors, 0, "{r:?}");
-    }
-    let startup = row("startup");
-    assert_eq!(startup.status, Status::Ok, "{startup:?}");
-    assert!(startup.p50_ms.unwrap() > 0.0);
-    let rec = row("reconciler-100");
-    assert_eq!(rec.status, Status::Ok, "{}", rec.note);
-    assert!(rec.note.starts_with("3 Services → 3 NLBs"), "{}", rec.note);
-    assert!(report.goals.iter().any(|g| g.goal.contains("start-up") && g.met.is_some()));
-
-    bench::write_json(&report, &json).expect("json");
-    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
-    let _ = std::fs::remove_file(&json);
     assert_eq!(v["meta"]["mode"], "short");
-    assert!(v["rows"].as_array().unwrap().iter().any(|r| r["workload"] == "vpc-mix" && r["req_per_s"].as_f64().unwrap() > 0.0));
-    assert!(bench::report::table(&report.rows, &report.goals).contains("vpc-mix"));
+    let vpc = row(&v, "vpc-mix");
+    assert_eq!((vpc["status"].as_str(), vpc["errors"].as_u64()), (Some("ok"), Some(0)), "{vpc}");
+    assert!(vpc["requests"].as_u64().unwrap() > 0 && vpc["req_per_s"].as_f64().unwrap() > 0.0);
+    assert!(vpc["p99_ms"].as_f64().unwrap() >= vpc["p50_ms"].as_f64().unwrap());
+    assert!(vpc["vs_moto"].is_null(), "no moto in this run");
+
+    // Every action the workloads use is served: each must run, without errors.
+    for w in ["sg-populate", "sg-describe-by-tag", "sg-mix", "elbv2-mix", "memory"] {
+        let r = row(&v, w);
+        assert_eq!((r["status"].as_str(), r["errors"].as_u64()), (Some("ok"), Some(0)), "{w}: {r}");
+    }
+    let startup = row(&v, "startup");
+    assert_eq!(startup["status"], "ok", "{startup}");
+    assert!(startup["p50_ms"].as_f64().unwrap() > 0.0);
+    let rec = row(&v, "reconciler-100");
+    assert_eq!(rec["status"], "ok", "{rec}");
+    assert!(rec["note"].as_str().unwrap().starts_with("3 Services → 3 NLBs"), "{rec}");
+    assert!(v["goals"].as_array().unwrap().iter().any(|g| g["goal"].as_str().unwrap().contains("start-up") && !g["met"].is_null()));
 }
 
 /// The SG and ELBv2 workloads end to end against the ceiling (which answers every action), so
-/// their request generation and id bookkeeping run even before lbsim serves those actions.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sg_and_elbv2_workloads_run_against_the_ceiling() {
-    let args = BenchArgs::parse_from([
-        "bench",
-        "--targets",
-        "ceiling",
-        "--only",
-        "sg,elbv2",
-        "--sizes",
-        "100,1000",
-        "--duration",
-        "200ms",
-        "--connections",
-        "2",
-    ]);
-    let report = bench::run(&args).await.expect("bench runs");
-    let names: Vec<(&str, Option<u64>)> = report.rows.iter().map(|r| (r.workload.as_str(), r.n)).collect();
+/// their request generation and id bookkeeping run on their own.
+#[test]
+fn sg_and_elbv2_workloads_run_against_the_ceiling() {
+    let v = bench(&["--targets", "ceiling", "--only", "sg,elbv2", "--sizes", "100,1000", "--duration", "200ms", "--connections", "2"]);
+    let rows = v["rows"].as_array().unwrap();
+    let names: Vec<(&str, Option<u64>)> = rows.iter().map(|r| (r["workload"].as_str().unwrap(), r["n"].as_u64())).collect();
     assert_eq!(
         names,
         [
@@ -92,9 +89,9 @@ async fn sg_and_elbv2_workloads_run_against_the_ceiling() {
             ("elbv2-mix", None)
         ]
     );
-    for r in &report.rows {
-        assert_eq!((r.status, r.errors), (Status::Ok, 0), "{r:?}");
-        assert!(r.req_per_s.unwrap() > 0.0, "{r:?}");
+    for r in rows {
+        assert_eq!((r["status"].as_str(), r["errors"].as_u64()), (Some("ok"), Some(0)), "{r}");
+        assert!(r["req_per_s"].as_f64().unwrap() > 0.0, "{r}");
     }
-    assert_eq!(report.rows[3].requests, 1000, "populate sends exactly N creates");
+    assert_eq!(rows[3]["requests"], 1000, "populate sends exactly N creates");
 }

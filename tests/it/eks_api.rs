@@ -80,8 +80,9 @@ async fn botocore_reads_the_same_answers() {
 #[tokio::test]
 async fn a_loaded_fixture_is_described_by_eks() {
     let s = common::start().await;
-    let f = lbsim::cluster::fixture::Fixture::default_cluster();
-    let loaded = lbsim::sim::load_cluster(&s.app, &f).await.unwrap();
+    let f = lbsim::world::Fixture::default_cluster();
+    let world = lbsim::world::World::in_process(s.app.clone());
+    let loaded = world.cluster(&f, lbsim::reconciler::ControllerConfig::default(), 0).await.unwrap().loaded;
     let (status, _, body) = s.get("/clusters/demo", &[("Authorization", AUTH)]).await;
     assert_eq!(status, 200, "{body}");
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();

@@ -4,10 +4,10 @@
 use std::time::Duration;
 
 use lbsim::cluster::Kind;
-use lbsim::cluster::fixture::Fixture;
 use lbsim::config::Config;
 use lbsim::reconciler::ControllerConfig;
-use lbsim::sim::Sim;
+use lbsim::world::Fixture;
+use lbsim::world::Sim;
 
 fn svc(extra: &str) -> String {
     format!(
@@ -26,7 +26,7 @@ async fn injected_throttling_fails_the_deploy_then_back_off_succeeds() {
         "kind": "error", "service": "elbv2", "action": "CreateTargetGroup", "code": "Throttling", "message": "Rate exceeded", "first": 2
     }))
     .unwrap();
-    s.app.admin.faults.add(spec).unwrap();
+    s.world.app.as_ref().unwrap().faults.add(spec).unwrap();
     s.apply(&svc("")).unwrap();
     let st = s.settle().await;
     assert_eq!(st.pending, 0);

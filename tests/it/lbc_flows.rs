@@ -4,11 +4,11 @@
 use std::time::Duration;
 
 use k8s_openapi::api::core::v1::Service;
-use lbsim::cluster::fixture::Fixture;
 use lbsim::cluster::{Kind, TargetGroupBinding};
 use lbsim::config::Config;
 use lbsim::reconciler::{ControllerConfig, Profile};
-use lbsim::sim::Sim;
+use lbsim::world::Fixture;
+use lbsim::world::Sim;
 
 fn svc(name: &str, ports: &[i32], extra: &str) -> String {
     let ports: Vec<String> = ports.iter().map(|p| format!("  - {{name: p{p}, port: {p}, targetPort: 8080}}")).collect();
@@ -77,7 +77,7 @@ async fn create_flow_calls_and_state() {
     let np = svc.spec.unwrap().ports.unwrap()[0].node_port.unwrap();
     assert_eq!((shared[0].from_port(), shared[0].to_port()), (Some(np), Some(np)));
     // lbsim's own request log (the admin API's `/_lbsim/requests`) saw the same calls, in order.
-    let (entries, _, _) = s.app.admin.log.query(&lbsim::admin::request_log::Query::default());
+    let (entries, _, _) = s.world.app.as_ref().unwrap().log.query(&lbsim::app::request_log::Query::default());
     let server_side: Vec<String> = entries.iter().filter_map(|e| e.action.clone()).collect();
     assert!(server_side.ends_with(&s.aws().log.actions_since(0)), "{server_side:?}");
     let _ = Duration::ZERO;

@@ -3,31 +3,22 @@
 
 use crate::common;
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use lbsim::cluster::ClusterStore;
-use lbsim::cluster::fixture::{self, Fixture};
-use lbsim::reconciler::{Controller, ControllerConfig, Ctx, VClock};
-use lbsim::sdk::{AwsClients, Target};
-use parking_lot::Mutex;
+use lbsim::clock::Clock;
+use lbsim::reconciler::ControllerConfig;
+use lbsim::world::{Fixture, World};
 
 #[tokio::test]
 async fn reconciles_against_an_endpoint_url() {
     let s = common::start().await;
     let f = Fixture::default_cluster();
-    let target = Target::Endpoint(s.url.clone());
-    let aws = AwsClients::new(&target, &f.account, &f.region).await;
-    let mut store = ClusterStore::new(&f.name, Arc::new(lbsim::state::SystemClock));
-    let loaded = fixture::load(&f, &aws, &mut store).await.unwrap();
-    let cluster = Arc::new(Mutex::new(store));
-    let cfg = ControllerConfig { cluster_name: f.name.clone(), vpc_id: loaded.vpc_id.clone(), ..ControllerConfig::default() };
-    let c = Controller::new(Ctx::new(cfg, AwsClients::new(&target, &f.account, &f.region).await, cluster.clone(), VClock::Wall));
-    fixture::apply_manifests(
-        &mut cluster.lock(),
+    let sim = World::remote(&s.url, Clock::Wall).cluster(&f, ControllerConfig::default(), 0).await.unwrap();
+    sim.apply(
         "kind: Service\nmetadata:\n  name: echo\n  annotations:\n    service.beta.kubernetes.io/aws-load-balancer-nlb-target-type: ip\nspec:\n  type: LoadBalancer\n  selector: {app: echo}\n  ports: [{port: 80, targetPort: http}]\n",
     )
     .unwrap();
+    let (c, cluster) = (&sim.controller, &sim.cluster);
     let st = c.run(Duration::from_secs(5)).await;
     assert_eq!(st.pending, 0);
     let ev = cluster.lock().events_for(lbsim::cluster::Kind::Service, "default", "echo");

@@ -2,10 +2,10 @@
 //! rules come from, and the model errors as FailedBuildModel events.
 
 use lbsim::cluster::Kind;
-use lbsim::cluster::fixture::Fixture;
 use lbsim::config::Config;
 use lbsim::reconciler::{ControllerConfig, Profile};
-use lbsim::sim::Sim;
+use lbsim::world::Fixture;
+use lbsim::world::Sim;
 
 fn svc(extra: &str) -> String {
     format!(

@@ -4,11 +4,11 @@
 
 use std::time::Duration;
 
-use lbsim::cluster::fixture::Fixture;
 use lbsim::cluster::{Kind, TargetGroupBinding};
 use lbsim::config::Config;
 use lbsim::reconciler::{ControllerConfig, Profile};
-use lbsim::sim::Sim;
+use lbsim::world::Fixture;
+use lbsim::world::Sim;
 
 fn svc(i: usize, extra: &str) -> String {
     format!(

@@ -6,23 +6,25 @@ use std::time::{Duration, Instant};
 use axum::body::Body;
 use axum::http::Request;
 use http_body_util::BodyExt;
-use lbsim::cluster::fixture::Fixture;
+use lbsim::app::App;
 use lbsim::config::Config;
 use lbsim::reconciler::ControllerConfig;
-use lbsim::server::{self, App};
+use lbsim::world::Fixture;
+use lbsim::world::World;
+use lbsim::world::live::Registry;
 use serde_json::Value;
 use tower::ServiceExt;
 
-async fn call(app: &std::sync::Arc<App>, method: &str, path: &str, body: &str) -> (u16, Value) {
+async fn call(router: &axum::Router, method: &str, path: &str, body: &str) -> (u16, Value) {
     let req = Request::builder().method(method).uri(path).body(Body::from(body.to_string())).unwrap();
-    let resp = server::router(app.clone()).oneshot(req).await.unwrap();
+    let resp = router.clone().oneshot(req).await.unwrap();
     let status = resp.status().as_u16();
     let bytes = resp.into_body().collect().await.unwrap().to_bytes();
     (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
 }
 
 /// Polls `GET path` until `f` holds (the controller runs on its own thread, in real time).
-async fn until(app: &std::sync::Arc<App>, path: &str, f: impl Fn(&Value) -> bool) -> Value {
+async fn until(app: &axum::Router, path: &str, f: impl Fn(&Value) -> bool) -> Value {
     let start = Instant::now();
     loop {
         let (_, v) = call(app, "GET", path, "").await;
@@ -37,10 +39,12 @@ const SVC: &str = "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  anno
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn apply_get_events_delete() {
-    let app = App::new(Config::default()).unwrap();
+    let aws = App::new(Config::default()).unwrap();
+    let live = std::sync::Arc::new(Registry::default());
+    let app = lbsim::admin::router(aws.clone()).merge(lbsim::world::k8s_endpoints::router(aws.clone(), live.clone()));
     let (status, v) = call(&app, "GET", "/_lbsim/k8s/services", "").await;
     assert_eq!((status, v["error"]["code"].as_str()), (404, Some("NoCluster")));
-    lbsim::live::start(&app, &Fixture::default_cluster(), ControllerConfig::default()).await.unwrap();
+    live.start(&World::in_process(aws.clone()), &Fixture::default_cluster(), ControllerConfig::default()).await.unwrap();
     let (status, v) = call(&app, "GET", "/_lbsim/k8s/clusters", "").await;
     assert_eq!(status, 200);
     assert_eq!(v["clusters"][0]["name"], "demo");
@@ -60,7 +64,7 @@ async fn apply_get_events_delete() {
     assert_eq!((status, v["finalizing"].as_bool()), (200, Some(true)), "{v}");
     let v = until(&app, "/_lbsim/k8s/services", |v| v["services"].as_array().is_some_and(|a| a.is_empty())).await;
     assert_eq!(v["services"], serde_json::json!([]), "the finalizer was removed after cleanup");
-    let state = app.store.with_region("000000000000", "us-east-1", |r| r.elb.dump());
+    let state = aws.store.with_region("000000000000", "us-east-1", |r| r.elb.dump());
     assert!(!state.to_string().contains("k8s-default-web"), "the NLB and target group are gone: {state}");
 
     // Refusals: unknown cluster, bad manifest, unknown Service, unknown parameter.

@@ -20,6 +20,7 @@ mod elbv2_tags_limits;
 mod elbv2_target_groups;
 mod elbv2_targets;
 mod garbage;
+mod layout;
 mod lbc_failures;
 mod lbc_flows;
 mod lbc_remote;

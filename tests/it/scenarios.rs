@@ -86,10 +86,10 @@ async fn the_same_file_gives_the_same_report_bytes() {
 /// checks skipped and noted; a scenario about faults is skipped whole.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn differential_mode_skips_lbsim_only_steps() {
-    let app = lbsim::server::App::new(lbsim::config::Config::default()).unwrap();
+    let app = lbsim::app::App::new(lbsim::config::Config::default()).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(lbsim::server::serve(listener, app, std::future::pending()));
+    tokio::spawn(lbsim::server::serve(listener, lbsim::admin::router(app), std::future::pending()));
     let files = [dir().join("sample-app.yaml"), dir().join("throttling.yaml")];
     let mut out = Vec::new();
     let r = scenario::run_files(&files, &Options { endpoint: Some(url) }, &mut |l| out.push(l.to_string())).await;

@@ -1,9 +1,9 @@
 //! The in-process connector: SDK clients reach lbsim's Router without a socket, as the account of
 //! their access key, and every call lands in the call log in order.
 
+use lbsim::app::App;
+use lbsim::client::{AwsClients, Target};
 use lbsim::config::Config;
-use lbsim::sdk::{AwsClients, Target};
-use lbsim::server::App;
 
 #[tokio::test]
 async fn sdk_calls_go_through_the_router_and_are_logged() {

@@ -10,8 +10,9 @@ use std::sync::Arc;
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region};
 use aws_sdk_ec2::config::Credentials;
+use lbsim::app::App;
 use lbsim::config::Config;
-use lbsim::server::{self, App};
+use lbsim::server;
 use tokio::sync::oneshot;
 
 pub struct Server {
@@ -46,7 +47,7 @@ pub async fn start_with(config: Config) -> Server {
     let (tx, rx) = oneshot::channel::<()>();
     let a = app.clone();
     tokio::spawn(async move {
-        let _ = server::serve(listener, a, async {
+        let _ = server::serve(listener, lbsim::admin::router(a), async {
             let _ = rx.await;
         })
         .await;

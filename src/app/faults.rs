@@ -34,9 +34,8 @@ use rand_core::{RngCore, SeedableRng};
 use serde::{Deserialize, Serialize};
 use wildmatch::WildMatch;
 
-use super::{parse_service, valid_account};
 use crate::error::{ApiError, ErrorCode};
-use crate::wire::{self, Service};
+use crate::wire::{self, Service, valid_account};
 
 /// Most faults kept at once, and most ids hidden at once (bounds memory against runaway scripts).
 const MAX_FAULTS: usize = 1000;
@@ -220,7 +219,7 @@ impl FaultSpec {
     fn compile(&self) -> Result<(Option<Service>, WildMatch, Effect, Trigger), String> {
         let service = match self.service.as_deref() {
             None | Some("*") => None,
-            Some(s) => Some(parse_service(s).ok_or_else(|| format!("unknown service '{s}'; use ec2, elbv2 or sts (or * for all)"))?),
+            Some(s) => Some(Service::from_label(s).ok_or_else(|| format!("unknown service '{s}'; use ec2, elbv2 or sts (or * for all)"))?),
         };
         let default_action = if self.kind == Kind::EventualConsistency { "Describe*" } else { "*" };
         let action = self.action.as_deref().unwrap_or(default_action);

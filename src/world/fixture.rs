@@ -7,11 +7,11 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_ec2::types::{IpPermission, ResourceType, Tag, TagSpecification, UserIdGroupPair};
-use k8s_openapi::api::core::v1::{Node, Pod, Service};
+use k8s_openapi::api::core::v1::{Node, Pod};
 use serde::Deserialize;
 
-use super::store::ClusterStore;
-use crate::sdk::AwsClients;
+use crate::client::AwsClients;
+use crate::cluster::ClusterStore;
 
 /// The fixture `lbsim serve` loads when given none: 3 nodes over 3 AZs.
 pub const DEFAULT: &str = include_str!("../../fixtures/clusters/default.yaml");
@@ -377,7 +377,7 @@ pub async fn load(f: &Fixture, aws: &AwsClients, store: &mut ClusterStore) -> Lo
         }
     }
     if let Some(m) = &f.manifests {
-        apply_manifests(store, m)?;
+        crate::cluster::apply_manifests(store, m)?;
     }
     Ok(out)
 }
@@ -453,38 +453,6 @@ fn pod_object(p: &PodSpec, name: &str, node: &str, ip: &str) -> Pod {
     serde_json::from_value(v).expect("pod object")
 }
 
-/// Applies a multi-document YAML of Services, Pods and Nodes (other kinds are refused).
-pub fn apply_manifests(store: &mut ClusterStore, text: &str) -> LoadResult<()> {
-    for doc in serde_yaml_ng::Deserializer::from_str(text) {
-        let v = serde_yaml_ng::Value::deserialize(doc).map_err(|e| format!("manifest: {e}"))?;
-        if v.is_null() {
-            continue;
-        }
-        let kind = v.get("kind").and_then(|k| k.as_str()).unwrap_or("").to_string();
-        let mut v = v;
-        // Namespaced objects default to `default`, as kubectl does.
-        if kind != "Node"
-            && let Some(m) = v.get_mut("metadata").and_then(|m| m.as_mapping_mut())
-            && !m.contains_key("namespace")
-        {
-            m.insert("namespace".into(), "default".into());
-        }
-        match kind.as_str() {
-            "Service" => {
-                store.apply(serde_yaml_ng::from_value::<Service>(v).map_err(|e| format!("Service manifest: {e}"))?);
-            }
-            "Pod" => {
-                store.apply(serde_yaml_ng::from_value::<Pod>(v).map_err(|e| format!("Pod manifest: {e}"))?);
-            }
-            "Node" => {
-                store.apply(serde_yaml_ng::from_value::<Node>(v).map_err(|e| format!("Node manifest: {e}"))?);
-            }
-            other => return Err(format!("manifest: kind {other:?} is not supported (Service, Pod, Node)")),
-        }
-    }
-    Ok(())
-}
-
 impl Loaded {
     /// The EKS view of the cluster, for `App::eks` (DescribeCluster).
     pub fn eks_cluster(&self, now: chrono::DateTime<chrono::Utc>) -> crate::state::eks::EksCluster {
@@ -526,18 +494,5 @@ mod tests {
         assert!(
             Fixture::parse("name: x\nvpc_cidr: 10.0.0.0/16\nsubnets: []\nnode_groups: [{name: a, count: 1, subnets: [nope]}]\n").is_err()
         );
-    }
-
-    #[test]
-    fn manifests_parse_with_k8s_types() {
-        let mut s = ClusterStore::new("demo", std::sync::Arc::new(crate::state::SystemClock));
-        apply_manifests(
-            &mut s,
-            "apiVersion: v1\nkind: Service\nmetadata:\n  name: echo\n  annotations:\n    service.beta.kubernetes.io/aws-load-balancer-type: external\nspec:\n  type: LoadBalancer\n  selector: {app: echo}\n  ports:\n  - port: 80\n    targetPort: http\n---\n",
-        )
-        .unwrap();
-        let svc: Service = s.get("default", "echo").unwrap();
-        assert_eq!(svc.spec.unwrap().ports.unwrap()[0].node_port, Some(30000));
-        assert!(apply_manifests(&mut s, "kind: Deployment\nmetadata: {name: x}\n").is_err());
     }
 }

@@ -15,8 +15,9 @@ use axum::response::IntoResponse;
 use tokio::sync::oneshot;
 
 use super::loadgen::{Call, Conn, Endpoint, Svc};
-use crate::config::Config;
-use crate::server::{self, App};
+use lbsim::app::App;
+use lbsim::config::Config;
+use lbsim::server;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -114,7 +115,7 @@ pub async fn lbsim() -> Result<Target, String> {
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let (tx, rx) = oneshot::channel::<()>();
     tokio::spawn(async move {
-        let _ = server::serve(listener, app, async {
+        let _ = server::serve(listener, lbsim::admin::router(app), async {
             let _ = rx.await;
         })
         .await;

@@ -17,6 +17,8 @@ use axum::body::Body;
 use parking_lot::Mutex;
 use tower::ServiceExt;
 
+use super::http::Reply;
+use crate::app::App;
 use crate::server::MAX_BODY;
 
 /// One AWS call as the wire saw it.
@@ -122,6 +124,14 @@ impl HttpConnector for InProcess {
             SdkResponse::try_from(resp).map_err(|e| ConnectorError::other(e.into(), None))
         })
     }
+}
+
+/// Sends one request into `app`'s AWS router, no socket (raw calls of scenario `aws` steps).
+pub async fn send(app: &Arc<App>, req: axum::http::Request<http_body_util::Full<axum::body::Bytes>>) -> Result<Reply, String> {
+    let resp = crate::server::aws_router(app.clone()).oneshot(req.map(Body::new)).await.map_err(|e| e.to_string())?;
+    let (parts, body) = resp.into_parts();
+    let body = axum::body::to_bytes(body, MAX_BODY * 64).await.map_err(|e| e.to_string())?;
+    Ok(Reply { status: parts.status.as_u16(), headers: parts.headers, body })
 }
 
 /// Service, action and parameters of a request, from the signature scope and the body.

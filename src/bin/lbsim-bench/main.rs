@@ -1,12 +1,14 @@
-//! `lbsim bench` (issue 7): lbsim against moto's server and an HTTP ceiling, in one run, on this
-//! machine, with a Rust load generator (HTTP/1.1 keep-alive, N connections, SigV4-signed).
+//! `lbsim-bench`: lbsim against moto's server and an HTTP ceiling, in one run, on this machine,
+//! with a Rust load generator (HTTP/1.1 keep-alive, N connections, SigV4-signed). A tool beside
+//! the product, not part of the library: `cargo run --release --bin lbsim-bench -- --help`.
 //!
 //! Owns: the plan (which workloads, sizes and durations; `--short` for CI), running each target
-//! in turn so they never compete, and handing rows to `report`. May call: `server`/`config` (to
-//! start lbsim in process) and nothing else of lbsim's internals — every measurement goes over
+//! in turn so they never compete, and handing rows to `report`. May call: lbsim's `server`,
+//! `admin`, `config` and `world` (to start lbsim and a cluster in process), `client::http` (the
+//! one HTTP client) and nothing else of lbsim's internals — every measurement goes over
 //! HTTP, as a user's SDK would. Must never send traffic anywhere but 127.0.0.1.
 //!
-//! - [`loadgen`]: connections, signing, the closed-loop runner. [`sigv4`]: the signer.
+//! - [`loadgen`]: connections, the closed-loop runner.
 //! - [`targets`]: lbsim in process, moto as a child, the axum ceiling.
 //! - [`workloads`], [`elbmix`]: what each workload sends. [`process`]: start-up and memory.
 //! - [`report`]: percentiles, ratios, targets, table and JSON.
@@ -14,14 +16,13 @@
 //! Workloads a target does not serve yet (it answers `InvalidAction`) are reported as
 //! "not available", never as a failure.
 
-pub mod elbmix;
-pub mod loadgen;
-pub mod process;
-pub mod reconciler;
-pub mod report;
-pub mod sigv4;
-pub mod targets;
-pub mod workloads;
+mod elbmix;
+mod loadgen;
+mod process;
+mod reconciler;
+mod report;
+mod targets;
+mod workloads;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -34,7 +35,7 @@ use targets::{Kind, Target};
 use workloads::{DescribeByTag, Pool, Populate, SgMix, VpcMix, VpcSeed};
 
 #[derive(clap::Parser, Debug, Clone)]
-#[command(name = "bench")]
+#[command(name = "lbsim-bench", version, about = "Benchmark lbsim against moto and an HTTP ceiling (docs/performance.md)")]
 pub struct BenchArgs {
     /// CI mode: 100 and 1,000 groups, 1 s per timed run, 3 start-ups; well under a minute.
     #[arg(long)]
@@ -78,7 +79,7 @@ pub struct BenchArgs {
     /// Services in the reconciler replay (the issue's target is for 100).
     #[arg(long, default_value_t = 100)]
     pub reconciler_services: u64,
-    /// lbsim binary for start-up and memory (default: this executable when it is lbsim).
+    /// lbsim binary for start-up and memory (default: the `lbsim` beside this executable).
     #[arg(long)]
     pub lbsim_bin: Option<PathBuf>,
     /// Also write the report as JSON here.
@@ -159,7 +160,9 @@ impl Plan {
         if sizes.len() + lbsim_sizes.len() > SIZE_REGIONS.len() {
             return Err(format!("at most {} sizes in one run", SIZE_REGIONS.len()));
         }
-        let bin = a.lbsim_bin.clone().or_else(|| std::env::current_exe().ok().filter(|p| p.file_stem().is_some_and(|s| s == "lbsim")));
+        // By default the lbsim built beside this benchmark (target/<profile>/lbsim).
+        let sibling = || std::env::current_exe().ok().and_then(|p| Some(p.parent()?.join("lbsim"))).filter(|p| p.is_file());
+        let bin = a.lbsim_bin.clone().or_else(sibling);
         Ok(Plan {
             mode: if short { "short" } else { "full" },
             targets,
@@ -462,26 +465,35 @@ pub fn print(r: &Report) {
     print!("{}", report::table(&r.rows, &r.goals));
 }
 
-/// `lbsim bench`: runs, prints, writes JSON. Missed targets do not fail the command.
-pub fn cli(args: BenchArgs) -> std::process::ExitCode {
+fn main() -> std::process::ExitCode {
+    use clap::Parser;
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("LBSIM_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    cli(BenchArgs::parse())
+}
+
+/// Runs, prints, writes JSON. Missed targets do not fail the command.
+fn cli(args: BenchArgs) -> std::process::ExitCode {
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("lbsim bench: {e}");
+            eprintln!("lbsim-bench: {e}");
             return std::process::ExitCode::from(1);
         }
     };
     let report = match rt.block_on(run(&args)) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("lbsim bench: {e}");
+            eprintln!("lbsim-bench: {e}");
             return std::process::ExitCode::from(2);
         }
     };
     print(&report);
     if let Some(path) = &args.json {
         if let Err(e) = write_json(&report, path) {
-            eprintln!("lbsim bench: {e}");
+            eprintln!("lbsim-bench: {e}");
             return std::process::ExitCode::from(1);
         }
         progress(format!("wrote {}", path.display()));

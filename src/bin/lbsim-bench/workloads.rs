@@ -23,9 +23,6 @@ impl Pool {
     pub fn len(&self) -> usize {
         self.0.read().len()
     }
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
     pub fn get(&self, i: u64) -> Option<String> {
         let v = self.0.read();
         if v.is_empty() { None } else { v.get(i as usize % v.len()).cloned() }

@@ -1,6 +1,6 @@
 //! `/_lbsim/k8s/…`: the live clusters' Kubernetes side for `lbsim apply`, `lbsim delete`,
-//! `lbsim get` (live mode, `crate::live`). JSON like the rest of the admin API; the same access
-//! rule (these routes sit behind `routes::guard`). `?cluster=NAME` picks a cluster; the first
+//! `lbsim get` (live mode, `world::live`). JSON like the rest of the admin API; the same access
+//! rule (these routes sit behind `admin::routes::guard`). `?cluster=NAME` picks a cluster; the first
 //! loaded one by default.
 
 use std::collections::HashMap;
@@ -15,16 +15,16 @@ use axum::routing::{MethodFilter, on};
 use k8s_openapi::api::core::v1::Service;
 use serde_json::{Value, json};
 
+use super::live::{LiveCluster, Registry};
+use crate::app::App;
 use crate::cluster::Kind;
-use crate::live::LiveCluster;
-use crate::server::App;
 
 macro_rules! routes {
     ($($method:ident $path:literal => $handler:ident;)*) => {
         /// The live-mode endpoints as (method, path); openapi.json documents them too.
         pub const ROUTES: &[(&str, &str)] = &[$((stringify!($method), $path)),*];
 
-        pub fn endpoints() -> Router<Arc<App>> {
+        fn endpoints() -> Router<Arc<Registry>> {
             Router::new()$(.route($path, on(MethodFilter::$method, $handler)))*
         }
     };
@@ -36,6 +36,12 @@ routes! {
     GET "/_lbsim/k8s/services" => services;
     DELETE "/_lbsim/k8s/services/{namespace}/{name}" => delete_service;
     GET "/_lbsim/k8s/events" => events;
+}
+
+/// The live-mode routes over `live`, behind the admin API's access rule. Merge into
+/// `admin::router`.
+pub fn router(app: Arc<App>, live: Arc<Registry>) -> Router {
+    endpoints().route_layer(axum::middleware::from_fn_with_state(app, crate::admin::routes::guard)).with_state(live)
 }
 
 fn reply(status: StatusCode, v: Value) -> Response {
@@ -72,9 +78,9 @@ fn params(uri: &Uri, allowed: &[&str]) -> Result<HashMap<String, String>, Refusa
     Ok(out)
 }
 
-fn cluster(app: &App, q: &HashMap<String, String>) -> Result<Arc<LiveCluster>, Refusal> {
-    app.live.get(q.get("cluster").map(String::as_str)).ok_or_else(|| {
-        let known: Vec<String> = app.live.list().iter().map(|c| c.loaded.name.clone()).collect();
+fn cluster(live: &Registry, q: &HashMap<String, String>) -> Result<Arc<LiveCluster>, Refusal> {
+    live.get(q.get("cluster").map(String::as_str)).ok_or_else(|| {
+        let known: Vec<String> = live.list().iter().map(|c| c.loaded.name.clone()).collect();
         let msg = match q.get("cluster") {
             Some(n) => format!("no live cluster '{n}' (live: {})", if known.is_empty() { "none".into() } else { known.join(", ") }),
             None => "no live cluster: start lbsim serve with a cluster (--cluster FIXTURE, or the default)".into(),
@@ -83,9 +89,8 @@ fn cluster(app: &App, q: &HashMap<String, String>) -> Result<Arc<LiveCluster>, R
     })
 }
 
-async fn clusters(State(app): State<Arc<App>>) -> Response {
-    let v: Vec<Value> = app
-        .live
+async fn clusters(State(live): State<Arc<Registry>>) -> Response {
+    let v: Vec<Value> = live
         .list()
         .iter()
         .map(|c| {
@@ -98,14 +103,14 @@ async fn clusters(State(app): State<Arc<App>>) -> Response {
 }
 
 /// Body: multi-document YAML (Services, Pods, Nodes), as `kubectl apply -f`.
-async fn apply(State(app): State<Arc<App>>, uri: Uri, body: Bytes) -> Reply {
+async fn apply(State(live): State<Arc<Registry>>, uri: Uri, body: Bytes) -> Reply {
     let q = params(&uri, &["cluster"])?;
-    let c = cluster(&app, &q)?;
+    let c = cluster(&live, &q)?;
     let Ok(text) = std::str::from_utf8(&body) else {
         return Err(err(StatusCode::BAD_REQUEST, "BadRequest", "the body must be UTF-8 YAML"));
     };
     let before: Vec<(String, String)> = c.store.lock().services.keys().cloned().collect();
-    if let Err(e) = crate::cluster::fixture::apply_manifests(&mut c.store.lock(), text) {
+    if let Err(e) = crate::cluster::apply_manifests(&mut c.store.lock(), text) {
         return Err(err(StatusCode::BAD_REQUEST, "InvalidManifest", e));
     }
     c.wake.notify_one();
@@ -155,9 +160,9 @@ pub fn service_row(s: &Service) -> Value {
     })
 }
 
-async fn services(State(app): State<Arc<App>>, uri: Uri) -> Reply {
+async fn services(State(live): State<Arc<Registry>>, uri: Uri) -> Reply {
     let q = params(&uri, &["cluster", "namespace"])?;
-    let c = cluster(&app, &q)?;
+    let c = cluster(&live, &q)?;
     let rows: Vec<Value> = c
         .store
         .lock()
@@ -169,9 +174,9 @@ async fn services(State(app): State<Arc<App>>, uri: Uri) -> Reply {
     Ok(reply(StatusCode::OK, json!({ "cluster": c.loaded.name, "services": rows })))
 }
 
-async fn delete_service(State(app): State<Arc<App>>, uri: Uri, Path((namespace, name)): Path<(String, String)>) -> Reply {
+async fn delete_service(State(live): State<Arc<Registry>>, uri: Uri, Path((namespace, name)): Path<(String, String)>) -> Reply {
     let q = params(&uri, &["cluster"])?;
-    let c = cluster(&app, &q)?;
+    let c = cluster(&live, &q)?;
     if !c.store.lock().delete::<Service>(&namespace, &name) {
         return Err(err(StatusCode::NOT_FOUND, "NotFound", format!("service {namespace}/{name} not found")));
     }
@@ -182,9 +187,9 @@ async fn delete_service(State(app): State<Arc<App>>, uri: Uri, Path((namespace, 
 }
 
 /// Events, oldest first; `name` (and `kind`, default Service) narrow them to one object.
-async fn events(State(app): State<Arc<App>>, uri: Uri) -> Reply {
+async fn events(State(live): State<Arc<Registry>>, uri: Uri) -> Reply {
     let q = params(&uri, &["cluster", "namespace", "name", "kind"])?;
-    let c = cluster(&app, &q)?;
+    let c = cluster(&live, &q)?;
     let kind = match q.get("kind").map(String::as_str) {
         None => None,
         Some("Service") => Some(Kind::Service),

@@ -6,10 +6,9 @@
 use std::time::Instant;
 
 use super::report::{Row, Status};
-use crate::cluster::fixture::Fixture;
-use crate::config::Config;
-use crate::reconciler::ControllerConfig;
-use crate::sim::Sim;
+use lbsim::config::Config;
+use lbsim::reconciler::ControllerConfig;
+use lbsim::world::{Fixture, Sim};
 
 fn service(i: u64) -> String {
     format!(

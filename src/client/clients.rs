@@ -10,7 +10,8 @@ use aws_config::retry::RetryConfig;
 use aws_sdk_ec2::config::Credentials;
 
 use super::connector::{CallLog, InProcess};
-use crate::server::{self, App};
+use crate::app::App;
+use crate::server;
 
 /// Where the clients send their requests.
 #[derive(Clone)]
@@ -58,7 +59,7 @@ impl AwsClients {
                     .credentials_provider(Credentials::new(account, "lbsim", None, None, "lbsim-in-process"))
                     // The host is never resolved: requests go straight into the Router.
                     .endpoint_url("http://lbsim.in-process")
-                    .http_client(InProcess::new(server::router(app.clone()), log.clone()))
+                    .http_client(InProcess::new(server::aws_router(app.clone()), log.clone()))
                     // lbsim answers deterministically; retries would only blur the call log.
                     .retry_config(retry.clone().unwrap_or_else(RetryConfig::disabled))
                     .load()

@@ -1,11 +1,11 @@
 //! The load generator: closed-loop HTTP/1.1 keep-alive clients sending SigV4-signed form POSTs
 //! as the SDKs do, one request in flight per connection, latencies recorded per request.
 //!
-//! HTTP: hyper's low-level `client::conn::http1` over a `TcpStream` (hyper is already built for
-//! axum; its client half handles chunked bodies, `Connection: close` and keep-alive correctly,
-//! which a hand-written reader would have to re-implement). moto's server answers every request
-//! with `Connection: close`, so a connection is re-opened when a reply says so; the connect time
-//! is then part of that request's latency, as it would be for an SDK.
+//! HTTP: lbsim's one client (`lbsim::client::http`: hyper-util's pooled client, signed by
+//! aws-sigv4 as the SDKs sign). Each `Conn` has its own pool, and one request in flight, so it
+//! holds one keep-alive connection. moto's server answers every request with `Connection:
+//! close`; the pool then opens a new connection, and the connect time is part of that request's
+//! latency, as it would be for an SDK.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -13,14 +13,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use axum::body::Bytes;
-use axum::http::{Request, header};
-use http_body_util::{BodyExt, Full};
-use hyper::client::conn::http1::SendRequest;
-use hyper_util::rt::TokioIo;
+pub use lbsim::client::http::Reply;
+use lbsim::client::http::{Http, Signer};
 use parking_lot::Mutex;
-
-use super::sigv4::{self, Credentials};
 
 /// The service a call is for: its signing name (which lbsim and moto route on) and API version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,34 +74,6 @@ impl Call {
     }
 }
 
-/// A server answer.
-#[derive(Debug, Clone)]
-pub struct Reply {
-    pub status: u16,
-    pub body: Bytes,
-}
-
-impl Reply {
-    pub fn ok(&self) -> bool {
-        self.status == 200
-    }
-    pub fn text(&self) -> &str {
-        std::str::from_utf8(&self.body).unwrap_or("")
-    }
-    /// Text of the first `<tag>…</tag>` element (ids and ARNs in create replies).
-    pub fn first(&self, tag: &str) -> Option<String> {
-        let t = self.text();
-        let open = format!("<{tag}>");
-        let start = t.find(&open)? + open.len();
-        let end = t[start..].find('<')? + start;
-        Some(t[start..end].to_string())
-    }
-    /// The AWS error code of an error reply (`<Code>` in both error envelopes).
-    pub fn code(&self) -> Option<String> {
-        self.first("Code")
-    }
-}
-
 /// Where requests go: a loopback address and the region put in the credential scope.
 #[derive(Debug, Clone)]
 pub struct Endpoint {
@@ -114,88 +81,28 @@ pub struct Endpoint {
     pub region: String,
 }
 
-impl Endpoint {
-    pub fn with_region(&self, region: &str) -> Endpoint {
-        Endpoint { addr: self.addr, region: region.to_string() }
-    }
-}
+/// The access key the benchmark signs with (AWS's documentation example key).
+pub const ACCESS_KEY: &str = "AKIAIOSFODNN7EXAMPLE";
+const SECRET_KEY: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 
-/// The credentials the benchmark signs with (AWS's documentation example key).
-pub fn bench_credentials() -> Credentials {
-    Credentials { access_key: "AKIAIOSFODNN7EXAMPLE".into(), secret_key: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY".into() }
-}
-
-/// One client connection (re-opened when the server closes it).
+/// One client connection (re-opened by the pool when the server closes it).
 pub struct Conn {
-    ep: Endpoint,
-    host: String,
-    creds: Credentials,
-    sender: Option<SendRequest<Full<Bytes>>>,
+    http: Http,
+    url: String,
+    signer: Signer,
 }
 
 impl Conn {
     pub async fn open(ep: &Endpoint) -> Result<Conn, String> {
-        let mut c = Conn { ep: ep.clone(), host: ep.addr.to_string(), creds: bench_credentials(), sender: None };
-        c.connect().await?;
-        Ok(c)
-    }
-
-    async fn connect(&mut self) -> Result<(), String> {
-        assert!(self.ep.addr.ip().is_loopback(), "the benchmark only talks to loopback");
-        let stream = tokio::net::TcpStream::connect(self.ep.addr).await.map_err(|e| format!("connect {}: {e}", self.ep.addr))?;
-        let _ = stream.set_nodelay(true);
-        let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.map_err(|e| format!("handshake: {e}"))?;
-        tokio::spawn(async move {
-            let _ = conn.await;
-        });
-        self.sender = Some(sender);
-        Ok(())
+        if !ep.addr.ip().is_loopback() {
+            return Err(format!("{}: the benchmark only talks to loopback", ep.addr));
+        }
+        Ok(Conn { http: Http::new(), url: format!("http://{}/", ep.addr), signer: Signer::new(ACCESS_KEY, SECRET_KEY, &ep.region) })
     }
 
     /// Sends one signed call and reads the whole reply.
     pub async fn call(&mut self, call: &Call) -> Result<Reply, String> {
-        if self.sender.as_ref().is_none_or(|s| s.is_closed()) {
-            self.connect().await?;
-        }
-        let Some(sender) = self.sender.as_mut() else { return Err("no connection".into()) };
-        if sender.ready().await.is_err() {
-            self.connect().await?;
-        }
-        let body = call.body();
-        let amz_date = sigv4::amz_date_now();
-        let content_type = "application/x-www-form-urlencoded; charset=utf-8";
-        let headers = [("content-type", content_type), ("host", self.host.as_str()), ("x-amz-date", amz_date.as_str())];
-        let req = sigv4::Request { method: "POST", path: "/", query: "", headers: &headers, body: body.as_bytes() };
-        let auth = sigv4::authorization(&self.creds, &self.ep.region, call.svc.signing_name(), &amz_date, &req);
-        let request = Request::post("/")
-            .header(header::HOST, &self.host)
-            .header(header::CONTENT_TYPE, content_type)
-            .header("x-amz-date", &amz_date)
-            .header(header::AUTHORIZATION, auth)
-            .header(header::USER_AGENT, concat!("lbsim-bench/", env!("CARGO_PKG_VERSION")))
-            .body(Full::new(Bytes::from(body)))
-            .map_err(|e| format!("request: {e}"))?;
-        let Some(sender) = self.sender.as_mut() else { return Err("no connection".into()) };
-        let resp = match sender.send_request(request).await {
-            Ok(r) => r,
-            Err(e) => {
-                self.sender = None;
-                return Err(format!("send: {e}"));
-            }
-        };
-        let status = resp.status().as_u16();
-        let close = resp.headers().get(header::CONNECTION).and_then(|v| v.to_str().ok()).is_some_and(|v| v.eq_ignore_ascii_case("close"));
-        let body = match resp.into_body().collect().await {
-            Ok(b) => b.to_bytes(),
-            Err(e) => {
-                self.sender = None;
-                return Err(format!("body: {e}"));
-            }
-        };
-        if close {
-            self.sender = None;
-        }
-        Ok(Reply { status, body })
+        self.http.aws(&self.url, &self.signer, call.svc.signing_name(), call.body()).await
     }
 }
 
@@ -363,8 +270,8 @@ async fn worker(idx: u64, mut conn: Conn, w: Arc<dyn Workload>, sh: Arc<Shared>,
             }
             Err(_) => {
                 l.errors += 1;
+                // The dropped request takes its connection with it; the pool opens a new one.
                 *l.codes.entry("timeout".into()).or_default() += 1;
-                conn.sender = None;
             }
         }
     }
@@ -397,7 +304,11 @@ mod tests {
     fn body_and_reply_parsing() {
         let c = Call::new(Svc::Ec2, "DescribeSecurityGroups").p("Filter.1.Name", "tag:bucket").p("Filter.1.Value.1", "b 1");
         assert_eq!(c.body(), "Action=DescribeSecurityGroups&Version=2016-11-15&Filter.1.Name=tag%3Abucket&Filter.1.Value.1=b+1");
-        let r = Reply { status: 400, body: Bytes::from_static(b"<Response><Errors><Error><Code>InvalidAction</Code><Message>m</Message>") };
+        let r = Reply {
+            status: 400,
+            headers: Default::default(),
+            body: axum::body::Bytes::from_static(b"<Response><Errors><Error><Code>InvalidAction</Code><Message>m</Message>"),
+        };
         assert_eq!(r.code().as_deref(), Some("InvalidAction"));
         assert_eq!(r.first("Message").as_deref(), Some("m"));
         assert_eq!(r.first("groupId"), None);

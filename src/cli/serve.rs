@@ -1,0 +1,190 @@
+//! `lbsim serve`: the EC2, ELBv2, STS and EKS APIs from memory, the admin API beside them, and
+//! live mode — each loaded cluster fixture keeps its Kubernetes side with the controller
+//! emulation running on it. Loads the state file first (a corrupt one stops the start), writes it
+//! on shutdown and every `--snapshot-interval` seconds.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use crate::app::App;
+use crate::config::Config;
+use crate::reconciler::ControllerConfig;
+use crate::world::live::Registry;
+use crate::world::{Fixture, World};
+use crate::{admin, persist, server};
+
+#[derive(clap::Args, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, env = "LBSIM_LISTEN", default_value = "127.0.0.1:4566")]
+    pub listen: SocketAddr,
+    /// YAML file with accounts, quotas and Region settings.
+    #[arg(long, env = "LBSIM_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Token that admin API callers present (`Authorization: Bearer <token>` or
+    /// `x-lbsim-admin-token`); without it the admin API answers loopback peers only.
+    #[arg(long, env = "LBSIM_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
+    /// Recent API calls kept for `GET /_lbsim/requests` (0 turns the log off).
+    #[arg(long, env = "LBSIM_REQUEST_LOG_SIZE")]
+    pub request_log_size: Option<usize>,
+    /// Load state from this file at start and write it atomically on shutdown and on
+    /// `POST /_lbsim/snapshot` (and every --snapshot-interval seconds).
+    #[arg(long, env = "LBSIM_STATE_FILE")]
+    pub state_file: Option<PathBuf>,
+    /// Also write the state file every N seconds (needs --state-file).
+    #[arg(long, env = "LBSIM_SNAPSHOT_INTERVAL", requires = "state_file")]
+    pub snapshot_interval: Option<u64>,
+    /// Cluster fixture(s) to load at start (fixtures/clusters/*.yaml); default: the embedded
+    /// 3-node cluster "demo" in account 000000000000, us-east-1.
+    #[arg(long = "cluster")]
+    pub clusters: Vec<PathBuf>,
+    /// Start with no cluster at all.
+    #[arg(long, conflicts_with = "clusters")]
+    pub no_cluster: bool,
+    /// Controller settings for the clusters' controller emulation (YAML: profile, flags,
+    /// feature_gates — docs/reconciler.md); default: v2.6.0 with the controller's defaults.
+    #[arg(long, env = "LBSIM_CONTROLLER_CONFIG")]
+    pub controller_config: Option<PathBuf>,
+}
+
+pub fn run(a: ServeArgs) -> ExitCode {
+    let controller_cfg = match a.controller_config.as_deref().map(read_controller_config).transpose() {
+        Ok(c) => c.unwrap_or_default(),
+        Err(e) => return super::usage(format!("controller config: {e}")),
+    };
+    let fixtures = match load_fixtures(&a.clusters, a.no_cluster) {
+        Ok(f) => f,
+        Err(e) => return super::usage(e),
+    };
+    let mut config = match a.config.as_deref().map(Config::load).transpose() {
+        Ok(c) => c.unwrap_or_default(),
+        Err(e) => return super::usage(e),
+    };
+    // Flags and environment win over the file.
+    if let Some(t) = a.admin_token.filter(|t| !t.is_empty()) {
+        config.admin_token = Some(t);
+    }
+    if let Some(n) = a.request_log_size {
+        config.request_log_size = n;
+    }
+    if a.state_file.is_some() {
+        config.state_file = a.state_file;
+    }
+    let rt = match super::runtime() {
+        Ok(rt) => rt,
+        Err(code) => return code,
+    };
+    rt.block_on(serve(config, fixtures, controller_cfg, a.listen, a.snapshot_interval))
+}
+
+async fn serve(
+    config: Config,
+    fixtures: Vec<Fixture>,
+    controller_cfg: ControllerConfig,
+    listen: SocketAddr,
+    interval: Option<u64>,
+) -> ExitCode {
+    let app = match App::new(config) {
+        Ok(a) => a,
+        Err(e) => return super::usage(e),
+    };
+    // A corrupt or newer state file stops the start: never a silently empty world.
+    let mut restored = false;
+    if let Some(path) = app.config.state_file.clone() {
+        match persist::load(&path).and_then(|s| s.map(|s| persist::restore(&app, s)).transpose()) {
+            Ok(Some(())) => {
+                tracing::info!(path = %path.display(), "state restored");
+                restored = true;
+            }
+            Ok(None) => tracing::info!(path = %path.display(), "no state file yet; starting fresh"),
+            Err(e) => return super::usage(e),
+        }
+    }
+    // A restored state already holds the clusters' AWS side; loading them again would create a
+    // second copy. (Their Kubernetes side is not in snapshots yet.)
+    if restored && !fixtures.is_empty() {
+        tracing::warn!("state restored from the state file: cluster fixtures are not loaded again");
+    }
+    let live = Arc::new(Registry::default());
+    let world = World::in_process(app.clone());
+    for f in fixtures.iter().filter(|_| !restored) {
+        match live.start(&world, f, controller_cfg.clone()).await {
+            Ok(c) => {
+                let l = &c.loaded;
+                tracing::info!(cluster = %l.name, account = %l.account, region = %l.region, vpc = %l.vpc_id, nodes = l.nodes.len(), "cluster fixture loaded; controller running")
+            }
+            Err(e) => return super::usage(format!("cluster {}: {e}", f.name)),
+        }
+    }
+    if let Some(secs) = interval.filter(|s| *s > 0) {
+        tokio::spawn(snapshots_every(app.clone(), secs));
+    }
+    let listener = match tokio::net::TcpListener::bind(listen).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("lbsim: cannot listen on {listen}: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
+    // Tests and scripts wait for this line to know the server is ready.
+    println!("lbsim listening on http://{addr}");
+    tracing::info!(%addr, "lbsim ready");
+    let router = admin::router(app.clone()).merge(crate::world::k8s_endpoints::router(app.clone(), live));
+    if let Err(e) = server::serve(listener, router, server::shutdown_signal()).await {
+        eprintln!("lbsim: {e}");
+        return ExitCode::from(1);
+    }
+    match persist::save_app(&app) {
+        Ok(saved) => {
+            if let Some(p) = saved {
+                tracing::info!(path = %p.display(), "state written");
+            }
+            tracing::info!("lbsim stopped");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("lbsim: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Writes the state file every `secs` seconds, off the async threads (it fsyncs).
+async fn snapshots_every(app: Arc<App>, secs: u64) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(secs));
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        let a = app.clone();
+        match tokio::task::spawn_blocking(move || persist::save_app(&a)).await {
+            Ok(Err(e)) => tracing::error!(error = %e, "periodic snapshot failed"),
+            Err(e) => tracing::error!(error = %e, "periodic snapshot task failed"),
+            Ok(Ok(_)) => {}
+        }
+    }
+}
+
+fn read_controller_config(p: &std::path::Path) -> Result<ControllerConfig, String> {
+    let text = std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?;
+    serde_yaml_ng::from_str(&text).map_err(|e| format!("{}: {e}", p.display()))
+}
+
+fn load_fixtures(paths: &[PathBuf], none: bool) -> Result<Vec<Fixture>, String> {
+    if none {
+        return Ok(Vec::new());
+    }
+    if paths.is_empty() {
+        return Ok(vec![Fixture::default_cluster()]);
+    }
+    paths
+        .iter()
+        .map(|p| {
+            let text = std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+            Fixture::parse(&text).map_err(|e| format!("{}: {e}", p.display()))
+        })
+        .collect()
+}

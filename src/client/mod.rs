@@ -1,0 +1,16 @@
+//! lbsim as an AWS *client*, for the code inside lbsim that calls AWS APIs (the controller
+//! emulation, fixture loading, scenario checks and raw calls, live-mode commands): SDK clients and
+//! their retry policy (`clients`), the in-process connector into this process's own AWS router with
+//! its ordered call log (`connector`), and one HTTP helper with SigV4 signing for everything that
+//! is not an SDK call (`http`).
+//!
+//! May call: `server::aws_router` (as a tower `Service`, no socket), `app` (the App it is aimed at),
+//! the SDK crates. Must never: reach into `state` or `api` — everything goes over the wire
+//! protocol, as for any other client.
+
+pub mod clients;
+pub mod connector;
+pub mod http;
+
+pub use clients::{AwsClients, Target};
+pub use connector::{Call, CallLog, InProcess};
