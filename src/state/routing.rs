@@ -80,10 +80,9 @@ impl Region {
         let Some(rt_id) = self.rt_by_assoc.remove(assoc) else { return };
         if let Some(rt) = self.route_tables.get_mut(&rt_id)
             && let Some(i) = rt.associations.iter().position(|a| a.id == assoc)
+            && let Some(s) = rt.associations.remove(i).subnet_id
         {
-            if let Some(s) = rt.associations.remove(i).subnet_id {
-                self.rt_by_subnet.remove(&s);
-            }
+            self.rt_by_subnet.remove(&s);
         }
     }
 

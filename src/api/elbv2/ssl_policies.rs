@@ -57,7 +57,9 @@ const P12_13: &[&str] = &["TLSv1.2", "TLSv1.3"];
 const P13: &[&str] = &["TLSv1.3"];
 
 /// (name, protocols, cipher groups in priority order).
-pub const POLICIES: &[(&str, &[&str], &[&[&str]])] = &[
+pub type Policy = (&'static str, &'static [&'static str], &'static [&'static [&'static str]]);
+
+pub const POLICIES: &[Policy] = &[
     ("ELBSecurityPolicy-TLS13-1-2-2021-06", P12_13, &[TLS13, ECDHE_SHA2]),
     ("ELBSecurityPolicy-TLS13-1-2-Res-2021-06", P12_13, &[TLS13, ECDHE_GCM]),
     ("ELBSecurityPolicy-TLS13-1-2-Ext1-2021-06", P12_13, &[TLS13, ECDHE_SHA2, RSA_SHA2]),
@@ -109,7 +111,7 @@ impl Action for DescribeSSLPolicies {
             // [unverified] text; the code is the model's.
             return Err(ApiError::new(ErrorCode::SslPolicyNotFound, format!("The specified SSL policy '{missing}' does not exist")));
         }
-        let chosen: Vec<&(&str, &[&str], &[&[&str]])> = POLICIES
+        let chosen: Vec<&Policy> = POLICIES
             .iter()
             .filter(|(n, _, _)| self.names.is_empty() || self.names.iter().any(|x| x == n))
             .filter(|_| self.lb_type.as_deref().is_none_or(|t| TYPES.contains(&t)))
