@@ -109,7 +109,11 @@ async fn aws(State(app): State<Arc<App>>, method: Method, uri: Uri, headers: Hea
                 fault = Some(id);
                 Err(e)
             }
-            None => execute(&app, &call, &scope, &request_id),
+            // AWS's rate limits (`throttling: aws`), on the Store's clock.
+            None => match app.store.throttle(call.service.name(), &call.action, &call.account, &call.region, call.params.iter()) {
+                Err(e) => Err(e),
+                Ok(()) => execute(&app, &call, &scope, &request_id),
+            },
         },
     };
     let resp = match &result {

@@ -20,7 +20,7 @@ use super::tags::TagStore;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 
 /// Region-level switches that are not quotas.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
 pub struct RegionSettings {
     /// NLBs accept security groups (false models a Region without that feature).
@@ -43,6 +43,10 @@ pub struct RegionSettings {
     /// check: the VPC has an attached internet gateway), `subnet-route` (also each subnet's route
     /// table routes to it [unverified: the console only warns]) or `none`.
     pub internet_facing_requires: InternetFacingCheck,
+    /// AWS's API rate limits (throttle.rs): `off` (default) or `aws`.
+    pub throttling: super::throttle::Throttling,
+    /// Per-category overrides of the rates `throttling: aws` uses (`ec2-mutating: {capacity: 50, refill: 5}`).
+    pub throttle_rates: std::collections::BTreeMap<String, super::throttle::Rate>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -64,6 +68,8 @@ impl Default for RegionSettings {
             elb_validates_sg_quotas: true,
             elb_sg_quota_error: "InvalidConfigurationRequest".into(),
             internet_facing_requires: InternetFacingCheck::VpcGateway,
+            throttling: super::throttle::Throttling::Off,
+            throttle_rates: std::collections::BTreeMap::new(),
         }
     }
 }

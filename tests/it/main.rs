@@ -33,4 +33,5 @@ mod logging;
 mod scenarios;
 mod sdk_in_process;
 mod snapshot;
+mod throttling;
 mod wire_golden;
