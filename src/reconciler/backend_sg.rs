@@ -3,7 +3,6 @@
 //! unneeded and deletes the group once nothing tracked needs it and every Service carrying the
 //! LBC finalizer is tracked. `--backend-security-group` groups are never created or deleted.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use aws_sdk_ec2::types::{ResourceType, Tag, TagSpecification};
@@ -16,14 +15,6 @@ use super::naming;
 
 pub const DESCRIPTION: &str = "[k8s] Shared Backend SecurityGroup for LoadBalancer";
 pub const TAG_RESOURCE: &str = "elbv2.k8s.aws/resource";
-
-#[derive(Default)]
-pub struct State {
-    /// The group's id once looked up or created in this process.
-    pub sg_id: Option<String>,
-    /// `service/<ns>/<name>` → needs the group.
-    pub needs: BTreeMap<String, bool>,
-}
 
 pub fn key(ns: &str, name: &str) -> String {
     format!("service/{ns}/{name}")

@@ -8,33 +8,18 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use parking_lot::Mutex;
 
-use super::backend_sg;
 use super::config::ControllerConfig;
-use super::runtime::Queues;
-use super::sg_rules::SgCache;
-use super::tgb_networking::NetManager;
+use super::memory::{BackendSg, EniCache, NetManager, Queues, SgCache};
 use crate::client::AwsClients;
 use crate::clock::Clock;
 use crate::cluster::ClusterStore;
-
-/// Primary-ENI facts of a node (cached per node name + uid for 10 minutes, §5.1).
-#[derive(Debug, Clone)]
-pub struct EniInfo {
-    pub eni_id: String,
-    pub groups: Vec<String>,
-    /// Every private address of the instance's interfaces (for pod IP lookups).
-    pub addresses: Vec<(String, String, Vec<String>)>,
-}
-
-/// (node name, node uid) → (fetched at, facts).
-pub type EniCache = BTreeMap<(String, String), (DateTime<Utc>, EniInfo)>;
 
 pub struct Ctx {
     pub cfg: ControllerConfig,
     pub aws: AwsClients,
     pub cluster: Arc<Mutex<ClusterStore>>,
     pub clock: Clock,
-    pub backend: Mutex<backend_sg::State>,
+    pub backend: Mutex<BackendSg>,
     pub sg_cache: Mutex<SgCache>,
     pub eni_cache: Mutex<EniCache>,
     pub net: Mutex<NetManager>,
@@ -48,7 +33,7 @@ impl Ctx {
             aws,
             cluster,
             clock,
-            backend: Mutex::new(backend_sg::State::default()),
+            backend: Mutex::new(BackendSg::default()),
             sg_cache: Mutex::new(SgCache::default()),
             eni_cache: Mutex::new(BTreeMap::new()),
             net: Mutex::new(NetManager::default()),

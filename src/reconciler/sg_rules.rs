@@ -8,39 +8,11 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_ec2::types::{IpPermission, IpRange, Ipv6Range, PrefixListId, UserIdGroupPair};
-use chrono::{DateTime, Utc};
 
-use super::aws::{AwsError, Tags, aws_err, ec2_tags};
+use super::aws::{AwsError, aws_err, ec2_tags};
 use super::ctx::Ctx;
+pub use super::memory::SgInfo;
 use super::networking::{Permission, SHARED_LABEL, Source, is_ipv6};
-
-const TTL_SECONDS: i64 = 600;
-
-/// One group as the controller sees it.
-#[derive(Debug, Clone, Default)]
-pub struct SgInfo {
-    pub id: String,
-    pub tags: Tags,
-    /// Expanded ingress permissions with their descriptions.
-    pub ingress: Vec<(Permission, Option<String>)>,
-}
-
-#[derive(Default)]
-pub struct SgCache {
-    entries: BTreeMap<String, (DateTime<Utc>, SgInfo)>,
-}
-
-impl SgCache {
-    pub fn put(&mut self, now: DateTime<Utc>, info: SgInfo) {
-        self.entries.insert(info.id.clone(), (now, info));
-    }
-    pub fn invalidate(&mut self, id: &str) {
-        self.entries.remove(id);
-    }
-    fn get(&self, id: &str, now: DateTime<Utc>) -> Option<SgInfo> {
-        self.entries.get(id).filter(|(t, _)| (now - *t).num_seconds() < TTL_SECONDS).map(|(_, i)| i.clone())
-    }
-}
 
 pub fn expand(sg: &aws_sdk_ec2::types::SecurityGroup) -> SgInfo {
     let mut ingress = Vec::new();

@@ -11,22 +11,14 @@ use k8s_openapi::api::core::v1::Node;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::aws::{aws_err, ec2_filter};
-use super::ctx::{Ctx, EniInfo};
+use super::ctx::Ctx;
+use super::memory::EniInfo;
 use super::networking::{self, Permission, SHARED_LABEL, Source};
 use super::sg_rules::{self, Selector};
 use crate::cluster::TargetGroupBinding;
 use crate::cluster::tgb::TgbNetworking;
 
 type Key = (String, String);
-
-#[derive(Default)]
-pub struct NetManager {
-    /// TGB → group → permissions it wants there.
-    per_tgb: BTreeMap<Key, BTreeMap<String, Vec<Permission>>>,
-    tracked: BTreeSet<String>,
-    /// The once-per-process GC sweep of the VPC's cluster-tagged groups.
-    vpc_swept: bool,
-}
 
 /// Node → primary-ENI facts through DescribeInstances, cached per (name, uid) for 10 minutes.
 pub async fn node_enis(ctx: &Ctx, nodes: &[Node]) -> Result<BTreeMap<String, EniInfo>, String> {

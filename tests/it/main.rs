@@ -30,6 +30,7 @@ mod lbc_sg_rows;
 mod lbc_worked_example;
 mod live;
 mod logging;
+mod model_names;
 mod scenarios;
 mod sdk_in_process;
 mod snapshot;

@@ -15,7 +15,7 @@ use crate::cluster::tgb::{
 use crate::reconciler::ctx::Ctx;
 use crate::reconciler::model::{FRONTEND_TOKEN, LABEL_STACK_NAME, LABEL_STACK_NS, Stack, Tgb};
 use crate::reconciler::networking::Source;
-use crate::reconciler::runtime;
+use crate::reconciler::queue;
 
 const WAIT: Duration = Duration::from_secs(60);
 pub const TIMEOUT: &str = "timed out waiting for the condition";
@@ -69,7 +69,7 @@ pub async fn synthesize(ctx: &Ctx, stack: &Stack, tgs: &BTreeMap<String, String>
                     let patched = ctx.cluster.lock().patch::<TargetGroupBinding>(&stack.namespace, &name, |o| o.spec = want.clone());
                     let generation = patched.and_then(|p| p.metadata.generation).unwrap_or(0);
                     let (ns, n) = (stack.namespace.clone(), name.clone());
-                    let done = runtime::wait_until(ctx, WAIT, move |s| {
+                    let done = queue::wait_until(ctx, WAIT, move |s| {
                         s.get::<TargetGroupBinding>(&ns, &n).is_none_or(|t| t.status.observed_generation.unwrap_or(0) >= generation)
                     })
                     .await;
@@ -118,7 +118,7 @@ pub async fn delete(ctx: &Ctx, namespace: &str, names: &[String]) -> Result<(), 
     for name in names {
         ctx.cluster.lock().delete::<TargetGroupBinding>(namespace, name);
         let (ns, n) = (namespace.to_string(), name.clone());
-        if !runtime::wait_until(ctx, WAIT, move |s| s.get::<TargetGroupBinding>(&ns, &n).is_none()).await {
+        if !queue::wait_until(ctx, WAIT, move |s| s.get::<TargetGroupBinding>(&ns, &n).is_none()).await {
             return Err(TIMEOUT.to_string());
         }
     }

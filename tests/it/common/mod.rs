@@ -41,7 +41,11 @@ pub async fn start() -> Server {
 }
 
 pub async fn start_with(config: Config) -> Server {
-    let app = App::new(config).expect("config");
+    start_app(App::new(config).expect("config")).await
+}
+
+/// A server for an App the test built itself (for example on a manual clock).
+pub async fn start_app(app: Arc<App>) -> Server {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let url = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = oneshot::channel::<()>();
