@@ -35,7 +35,7 @@ pub async fn gather(ctx: &Ctx, svc: &Service) -> Result<Facts, String> {
     // The annotation is resolved only past rows A–C of §3.3 (an SG-less LB, or groups off).
     let existing_without_groups = facts.existing_lb.as_ref().is_some_and(|l| l.security_groups.is_empty());
     let groups_off =
-        !ctx.cfg.feature_gates.nlb_security_group || (ctx.cfg.latest() && ann.bool(a::DISABLE_NLB_SG).ok().flatten() == Some(true));
+        !ctx.cfg.feature_gates.nlb_security_group || (ctx.cfg.disable_nlb_sg() && ann.bool(a::DISABLE_NLB_SG).ok().flatten() == Some(true));
     if let Some(entries) = ann.list(a::SECURITY_GROUPS).filter(|_| !existing_without_groups && !groups_off) {
         facts.user_sgs = Some(user_groups(ctx, &entries).await?);
     }
