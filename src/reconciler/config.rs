@@ -20,19 +20,29 @@ impl Profile {
     /// The newest release the emulation knows.
     pub const LATEST: Profile = Profile::V3_7_0;
 
-    /// `v2.12.0`, `2.12.0` or `latest`; releases outside v2.6.0–v3.7.0 are refused.
+    /// The controller's release tags from v2.6.0 on (its repository's tags up to v3.5.0, and the
+    /// v3.6.0 and v3.7.0 releases); scenarios/schema.json lists the same.
+    pub const RELEASES: &[&str] = &[
+        "v2.6.0", "v2.6.1", "v2.6.2", "v2.7.0", "v2.7.1", "v2.7.2", "v2.8.0", "v2.8.1", "v2.8.2", "v2.8.3", "v2.9.0", "v2.9.1", "v2.9.2",
+        "v2.10.0", "v2.10.1", "v2.11.0", "v2.12.0", "v2.13.0", "v2.13.1", "v2.13.2", "v2.13.3", "v2.13.4", "v2.14.0", "v2.14.1", "v2.15.0",
+        "v2.16.0", "v2.17.0", "v2.17.1", "v3.0.0", "v3.1.0", "v3.2.0", "v3.2.1", "v3.2.2", "v3.3.0", "v3.4.0", "v3.4.1", "v3.4.2",
+        "v3.4.3", "v3.5.0", "v3.6.0", "v3.7.0",
+    ];
+
+    /// A release tag (`v2.12.0`) or `latest`.
     pub fn parse(s: &str) -> Result<Profile, String> {
         if s == "latest" {
             return Ok(Profile::LATEST);
         }
-        let bad = || format!("unknown controller profile '{s}': a release from v2.6.0 to v3.7.0 (vMAJOR.MINOR.PATCH) or 'latest'");
-        let parts: Vec<u8> = s.strip_prefix('v').unwrap_or(s).split('.').map(|x| x.parse().map_err(|_| bad())).collect::<Result<_, _>>()?;
-        let [a, b, c] = parts[..] else { return Err(bad()) };
-        let p = Profile(a, b, c);
-        if p < Profile::V2_6_0 || p > Profile::LATEST {
+        let bad = || {
+            format!("unknown controller profile '{s}': a release from v2.6.0 to v3.7.0 or 'latest' (known: {})", Self::RELEASES.join(", "))
+        };
+        if !Self::RELEASES.contains(&s) {
             return Err(bad());
         }
-        Ok(p)
+        let parts: Vec<u8> = s[1..].split('.').map(|x| x.parse().map_err(|_| bad())).collect::<Result<_, _>>()?;
+        let [a, b, c] = parts[..] else { return Err(bad()) };
+        Ok(Profile(a, b, c))
     }
 
     pub fn since(self, major: u8, minor: u8, patch: u8) -> bool {
@@ -263,7 +273,7 @@ mod tests {
 
     #[test]
     fn each_behaviour_switches_on_in_its_release() {
-        let at = |p: &str| ControllerConfig { profile: Profile::parse(p).unwrap(), ..ControllerConfig::default() };
+        let at = |p: &str| ControllerConfig { profile: Profile::parse(p).unwrap_or_else(|e| panic!("{e}")), ..ControllerConfig::default() };
         assert!(!at("v2.6.0").joins_node_sg_errors() && at("v2.6.2").joins_node_sg_errors());
         assert_eq!(at("v2.6.0").sdk_attempts(10), 11);
         assert!(at("v2.8.0").prefix_lists() && !at("v2.8.0").authorize_first());
@@ -274,7 +284,7 @@ mod tests {
         assert!(!at("v3.1.0").lowercase_dns() && at("v3.2.0").lowercase_dns());
         assert_eq!(Profile::parse("latest").unwrap().to_string(), "v3.7.0");
         assert!(Profile::parse("v2.5.0").unwrap_err().contains("v2.6.0 to v3.7.0"));
-        assert!(Profile::parse("v4.0.0").is_err() && Profile::parse("v3.x").is_err());
+        assert!(Profile::parse("v4.0.0").is_err() && Profile::parse("v3.x").is_err() && Profile::parse("v2.13.5").is_err());
         let bad: Result<ControllerConfig, _> = serde_yaml_ng::from_str("profile: v1.0.0\n");
         assert!(bad.unwrap_err().to_string().contains("unknown controller profile"));
     }

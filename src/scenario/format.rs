@@ -244,6 +244,7 @@ pub enum Check {
     Quota(QuotaCheck),
     Calls(CallsCheck),
     LoadBalancer(LbCheck),
+    ConvergedWithin(ConvergedCheck),
 }
 
 /// Events of an object (or of every TargetGroupBinding of a Service).
@@ -435,6 +436,22 @@ pub struct CallsCheck {
     pub count: Option<usize>,
     #[serde(default)]
     pub min_count: Option<usize>,
+}
+
+/// Every Service matching `services` has a hostname (none lost), and the virtual time from the
+/// `since` mark (default: the scenario's start) to now is at most `within`. The result states the
+/// time it took and how many Services converged, so a report records the measurement.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConvergedCheck {
+    pub within: DurationStr,
+    #[serde(default)]
+    pub since: Option<String>,
+    /// Glob over Service names (default: every Service).
+    #[serde(default)]
+    pub services: Option<String>,
+    #[serde(default = "default_ns")]
+    pub namespace: String,
 }
 
 /// `90s`, `5m`, `1h`, `250ms`, or a number of seconds.

@@ -158,6 +158,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn profiles_are_the_controller_releases() {
+        let schema: Value = serde_json::from_str(SCHEMA).unwrap();
+        let listed: Vec<&str> = schema["$defs"]["controller"]["properties"]["profile"]["enum"]
+            .as_array()
+            .or_else(|| schema["properties"]["controller"]["properties"]["profile"]["enum"].as_array())
+            .expect("profile enum")
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        let mut want: Vec<&str> = crate::reconciler::Profile::RELEASES.to_vec();
+        want.push("latest");
+        assert_eq!(listed, want);
+    }
+
+    #[test]
     fn the_schema_is_json_and_its_refs_resolve() {
         let schema: Value = serde_json::from_str(SCHEMA).unwrap();
         let defs = schema["$defs"].as_object().unwrap();
