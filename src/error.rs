@@ -149,6 +149,9 @@ codes! {
     AvailabilityZoneNotSupported = "AvailabilityZoneNotSupported", 400;
     PriorRequestNotComplete = "PriorRequestNotComplete", 429;
     TooManyActions = "TooManyActions", 400;
+    PriorityInUse = "PriorityInUse", 400;
+    TooManyRules = "TooManyRules", 400;
+    TooManyUniqueTargetGroupsPerLoadBalancer = "TooManyUniqueTargetGroupsPerLoadBalancer", 400;
     AlpnPolicyNotFound = "ALPNPolicyNotFound", 400;
     HealthUnavailable = "HealthUnavailable", 500;
     TrustStoreNotFound = "TrustStoreNotFound", 400;
@@ -495,12 +498,55 @@ impl ApiError {
             format!("The listener and its associated target group '{tg_arn}' have incompatible protocols"),
         )
     }
-    /// lbsim emulates Network Load Balancers only; other types are refused, never half-served.
+    /// lbsim emulates Network and Application Load Balancers; other types and features are
+    /// refused, never half-served.
     pub fn elb_type_not_emulated(what: &str) -> Self {
         Self::new(
             ErrorCode::InvalidConfigurationRequest,
-            format!("{what} is not emulated: lbsim serves Network Load Balancers (type 'network') and their target groups"),
+            format!(
+                "{what} is not emulated: lbsim serves Network and Application Load Balancers (types 'network' and 'application') and their target groups"
+            ),
         )
+    }
+
+    // ---- ELBv2: Application Load Balancer rules (lbc-ingress.md §8; [unverified] unless OBS) --
+
+    pub fn priority_in_use(priority: u32) -> Self {
+        Self::new(ErrorCode::PriorityInUse, format!("Priority '{priority}' is currently in use"))
+    }
+    /// OBS (LBC #2011) up to the ARN; the tail is [unverified].
+    pub fn too_many_rules(lb_arn: &str) -> Self {
+        Self::new(ErrorCode::TooManyRules, format!("The maximum number of rules on load balancer '{lb_arn}' has been reached"))
+    }
+    pub fn too_many_actions() -> Self {
+        Self::new(ErrorCode::TooManyActions, "You've reached the limit on the number of actions per rule.")
+    }
+    pub fn too_many_unique_tgs(lb_arn: &str) -> Self {
+        Self::new(
+            ErrorCode::TooManyUniqueTargetGroupsPerLoadBalancer,
+            format!("You've reached the limit on the number of unique target groups per load balancer '{lb_arn}'"),
+        )
+    }
+    /// [unverified] code: AWS's limit is 5 target groups per forward action.
+    pub fn too_many_tgs_per_action(max: u64) -> Self {
+        Self::new(ErrorCode::TooManyTargetGroups, format!("A forward action can have at most '{max}' target groups"))
+    }
+    /// OBS (aws-cdk#10065).
+    pub fn too_many_condition_values(max: u64) -> Self {
+        Self::validation(format!("A rule can only have '{max}' condition values"))
+    }
+    /// Shaped like the condition-value text.
+    pub fn too_many_wildcards(max: u64) -> Self {
+        Self::validation(format!("A rule can only have '{max}' wildcards"))
+    }
+    pub fn invalid_lb_action(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorCode::InvalidLoadBalancerAction, message)
+    }
+    pub fn unsupported_protocol(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorCode::UnsupportedProtocol, message)
+    }
+    pub fn default_rule_not_permitted(what: &str) -> Self {
+        Self::new(ErrorCode::OperationNotPermitted, format!("Default rules cannot be {what}"))
     }
 }
 

@@ -11,6 +11,8 @@ use super::backend_sg;
 use super::ctx::Ctx;
 use super::deploy;
 use super::discovery;
+use super::error::Error;
+use super::finalizer::{self, Phase};
 use super::model::{self, FINALIZER};
 use crate::cluster::events::{NORMAL, WARNING};
 
@@ -22,24 +24,10 @@ pub enum Action {
     RequeueAfter(Duration),
 }
 
-/// A failed reconcile: the event reason already recorded and the message.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Error {
-    pub reason: &'static str,
-    pub message: String,
-}
-
-impl std::fmt::Display for Error {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.reason, self.message)
-    }
-}
-
-impl std::error::Error for Error {}
-
-fn warn(ctx: &Ctx, svc: &Service, reason: &'static str, message: String) -> Error {
-    ctx.cluster.lock().record(svc, WARNING, reason, &message);
-    Error { reason, message }
+/// Records `e` as the controller's Warning Event on `svc`, and returns it.
+fn warn(ctx: &Ctx, svc: &Service, e: Error) -> Error {
+    ctx.cluster.lock().record(svc, WARNING, e.reason(), &e.to_string());
+    e
 }
 
 /// The controller-runtime rate limiter: per-item exponential back-off (§7.1).
@@ -51,25 +39,21 @@ pub async fn reconcile(svc: Arc<Service>, ctx: &Ctx) -> Result<Action, Error> {
     let ns = svc.metadata.namespace.clone().unwrap_or_default();
     let name = svc.metadata.name.clone().unwrap_or_default();
     let backend_key = backend_sg::key(&ns, &name);
-    if !model::supported(&svc, &ctx.cfg) {
+    let build = |e| warn(ctx, &svc, Error::BuildModel(e));
+    let deploy_err = |e: String| warn(ctx, &svc, Error::DeployModel(e));
+    if finalizer::phase(&svc.metadata, FINALIZER, model::supported(&svc, &ctx.cfg)) != Phase::Apply {
         return cleanup(&svc, ctx, &ns, &name, &backend_key).await;
     }
-    let facts =
-        discovery::gather(ctx, &svc).await.map_err(|e| warn(ctx, &svc, "FailedBuildModel", format!("Failed build model due to {e}")))?;
-    let stack =
-        model::build(&svc, &ctx.cfg, &facts).map_err(|e| warn(ctx, &svc, "FailedBuildModel", format!("Failed build model due to {e}")))?;
+    let facts = discovery::gather(ctx, &svc).await.map_err(|e| build(e.to_string()))?;
+    let stack = model::build(&svc, &ctx.cfg, &facts).map_err(build)?;
+    // Nothing to deploy (the stack came out empty): the same as not handled.
     if stack.lb.is_none() {
         return cleanup(&svc, ctx, &ns, &name, &backend_key).await;
     }
-    if ctx.cluster.lock().add_finalizer::<Service>(&ns, &name, FINALIZER).is_none() {
-        return Err(warn(ctx, &svc, "FailedAddFinalizer", format!("Failed add finalizer due to services \"{name}\" not found")));
-    }
-    let deployed =
-        deploy::deploy(ctx, &stack).await.map_err(|e| warn(ctx, &svc, "FailedDeployModel", format!("Failed deploy model due to {e}")))?;
+    finalizer::add::<Service>(&mut ctx.cluster.lock(), &ns, &name, FINALIZER).map_err(|e| warn(ctx, &svc, Error::AddFinalizer(e)))?;
+    let deployed = deploy::deploy(ctx, &stack).await.map_err(|e| deploy_err(e.to_string()))?;
     if !stack.backend_sg_allocated {
-        backend_sg::release(ctx, &backend_key)
-            .await
-            .map_err(|e| warn(ctx, &svc, "FailedDeployModel", format!("Failed deploy model due to {e}")))?;
+        backend_sg::release(ctx, &backend_key).await.map_err(|e| deploy_err(e.to_string()))?;
     }
     if let Some(dns) = deployed.dns_name {
         update_status(ctx, &svc, &dns);
@@ -78,24 +62,22 @@ pub async fn reconcile(svc: Arc<Service>, ctx: &Ctx) -> Result<Action, Error> {
     Ok(Action::AwaitChange)
 }
 
-/// §4.7: deploy the empty stack, release the backend group, clear status, drop the finalizer.
+/// The finalizer's Cleanup (§4.7): deploy the empty stack, release the backend group, clear
+/// status, drop the finalizer. `Done` when the finalizer is already gone.
 async fn cleanup(svc: &Service, ctx: &Ctx, ns: &str, name: &str, backend_key: &str) -> Result<Action, Error> {
-    let has = svc.metadata.finalizers.as_ref().is_some_and(|f| f.iter().any(|x| x == FINALIZER));
-    if !has {
+    if !finalizer::has(&svc.metadata, FINALIZER) {
         return Ok(Action::AwaitChange);
     }
-    let stack = model::build(svc, &ctx.cfg, &model::Facts::default())
-        .map_err(|e| warn(ctx, svc, "FailedBuildModel", format!("Failed build model due to {e}")))?;
-    deploy::deploy(ctx, &stack).await.map_err(|e| warn(ctx, svc, "FailedDeployModel", format!("Failed deploy model due to {e}")))?;
-    backend_sg::release(ctx, backend_key)
-        .await
-        .map_err(|e| warn(ctx, svc, "FailedDeployModel", format!("Failed deploy model due to {e}")))?;
+    let stack = model::build(svc, &ctx.cfg, &model::Facts::default()).map_err(|e| warn(ctx, svc, Error::BuildModel(e)))?;
+    let deploy_err = |e: String| warn(ctx, svc, Error::DeployModel(e));
+    deploy::deploy(ctx, &stack).await.map_err(|e| deploy_err(e.to_string()))?;
+    backend_sg::release(ctx, backend_key).await.map_err(|e| deploy_err(e.to_string()))?;
     ctx.cluster.lock().patch::<Service>(ns, name, |s| {
         if let Some(st) = s.status.as_mut() {
             st.load_balancer = Some(LoadBalancerStatus::default());
         }
     });
-    ctx.cluster.lock().remove_finalizer::<Service>(ns, name, FINALIZER);
+    finalizer::remove::<Service>(&mut ctx.cluster.lock(), ns, name, FINALIZER);
     Ok(Action::AwaitChange)
 }
 

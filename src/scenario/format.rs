@@ -8,11 +8,12 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 use crate::app::faults::FaultSpec;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
     pub name: String,
@@ -26,8 +27,10 @@ pub struct Scenario {
     #[serde(default)]
     pub lbsim_only: Option<String>,
     /// A fixture path (relative to the scenario file, then to the working directory), the name
-    /// `default` (the embedded fixture), or an inline fixture. Default: `default`.
+    /// of a fixture embedded in lbsim (`default`, `worked-example`), or an inline fixture.
+    /// Default: `default`.
     #[serde(default)]
+    #[schemars(with = "Option<serde_json::Value>")]
     pub cluster: Option<serde_yaml_ng::Value>,
     #[serde(default)]
     pub controller: ControllerSpec,
@@ -36,10 +39,14 @@ pub struct Scenario {
     pub quotas: BTreeMap<String, u64>,
     /// Region settings of the fixture's Region (the config file's `regions.<name>` keys).
     #[serde(default)]
+    #[schemars(with = "Option<serde_json::Value>")]
     pub region_settings: Option<serde_yaml_ng::Value>,
     /// Seeds lbsim's id generator: the same file gives the same ids and the same report.
     #[serde(default = "one")]
     pub seed: u64,
+    /// Series the HTML report charts over the steps, besides its default charts.
+    #[serde(default)]
+    pub chart: Vec<ChartSeries>,
     /// Steps and checks are one-key maps (`- settle: {}`), not YAML tags.
     #[serde(deserialize_with = "serde_yaml_ng::with::singleton_map_recursive::deserialize")]
     pub steps: Vec<Step>,
@@ -49,14 +56,24 @@ fn one() -> u64 {
     1
 }
 
+/// The profiles the emulation knows, listed from `Profile::RELEASES` so the schema cannot drift.
+fn profile_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let mut names: Vec<serde_json::Value> = crate::reconciler::Profile::RELEASES.iter().map(|r| (*r).into()).collect();
+    names.extend(["latest".into(), serde_json::Value::Null]);
+    schemars::json_schema!({ "type": ["string", "null"], "enum": names, "default": null })
+}
+
 /// Controller settings: the profile, any `ControllerConfig` flag, feature gates, and the SDK's
 /// retry count (the controller's `--aws-max-retries`, 10 by default).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ControllerSpec {
+    /// A controller release tag (`v2.6.0` … `v3.7.0`) or `latest`.
     #[serde(default)]
+    #[schemars(schema_with = "profile_schema")]
     pub profile: Option<String>,
     #[serde(default)]
+    #[schemars(with = "BTreeMap<String, serde_json::Value>")]
     pub flags: BTreeMap<String, serde_yaml_ng::Value>,
     #[serde(default)]
     pub feature_gates: BTreeMap<String, bool>,
@@ -64,7 +81,7 @@ pub struct ControllerSpec {
     pub aws_max_retries: Option<u32>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Step {
     Apply(Apply),
@@ -103,7 +120,7 @@ impl Step {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Apply {
     /// A manifest file (relative to the scenario file).
@@ -117,7 +134,7 @@ pub struct Apply {
     pub repeat: Option<u32>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ObjectRef {
     #[serde(default = "service_kind")]
@@ -135,7 +152,7 @@ fn default_ns() -> String {
 }
 
 /// A JSON merge patch (RFC 7386) of one object, as `kubectl patch --type merge`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Patch {
     #[serde(default = "service_kind")]
@@ -143,10 +160,11 @@ pub struct Patch {
     pub name: String,
     #[serde(default = "default_ns")]
     pub namespace: String,
+    #[schemars(with = "serde_json::Value")]
     pub merge: serde_yaml_ng::Value,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum NodeChange {
     /// New instances in a node group of the fixture (and their Node objects).
@@ -181,7 +199,7 @@ fn one_u32() -> u32 {
     1
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Settle {
     /// Virtual time the controller may take (default 10m).
@@ -195,7 +213,7 @@ pub struct Settle {
 
 /// `inject` a fault (the admin API's `FaultSpec`, optionally `name`d for a later `clear`), or
 /// `clear` the fault of that name, or every fault (`all`).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FaultStep {
     #[serde(default)]
@@ -208,13 +226,14 @@ pub struct FaultStep {
 
 /// A raw API call (Query protocol: EC2 and ELBv2), with an optional expected error code and
 /// response values saved as template variables.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AwsCall {
     /// `ec2` or `elbv2`.
     pub service: String,
     pub action: String,
     #[serde(default)]
+    #[schemars(with = "BTreeMap<String, serde_json::Value>")]
     pub params: BTreeMap<String, serde_yaml_ng::Value>,
     /// The error code the call must fail with; absent: it must succeed.
     #[serde(default)]
@@ -224,7 +243,7 @@ pub struct AwsCall {
     pub save: BTreeMap<String, String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Repeat {
     pub times: u32,
@@ -232,7 +251,7 @@ pub struct Repeat {
 }
 
 /// One expectation. Exactly one of the fields is set.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Check {
     Events(EventsCheck),
@@ -248,7 +267,7 @@ pub enum Check {
 }
 
 /// Events of an object (or of every TargetGroupBinding of a Service).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EventsCheck {
     /// `Service` (default) or `TargetGroupBinding`.
@@ -274,7 +293,7 @@ pub struct EventsCheck {
     pub min_count: Option<u32>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HostnameCheck {
     pub service: String,
@@ -288,7 +307,7 @@ pub struct HostnameCheck {
     pub absent: bool,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExistsCheck {
     #[serde(default = "service_kind")]
@@ -308,7 +327,7 @@ fn yes() -> bool {
 }
 
 /// How a security group is chosen.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GroupSel {
     #[serde(default)]
@@ -328,7 +347,7 @@ pub struct GroupSel {
     pub namespace: String,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RulesCheck {
     pub group: GroupSel,
@@ -339,7 +358,7 @@ pub struct RulesCheck {
     pub count: u64,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RuleCheck {
     pub group: GroupSel,
@@ -365,7 +384,7 @@ pub struct RuleCheck {
     pub present: bool,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResourcesCheck {
     #[serde(default)]
@@ -384,7 +403,7 @@ pub struct ResourcesCheck {
     pub target_group_bindings: Option<usize>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LbCheck {
     pub service: String,
@@ -403,7 +422,7 @@ pub struct LbCheck {
 }
 
 /// Quota usage from lbsim's usage table (lbsim only).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QuotaCheck {
     /// Quota name as in `GET /_lbsim/usage` (`rules-per-security-group`, …).
@@ -420,7 +439,7 @@ pub struct QuotaCheck {
 }
 
 /// The controller's AWS calls (its request log, lbsim only).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CallsCheck {
     /// Glob over the action name.
@@ -441,7 +460,7 @@ pub struct CallsCheck {
 /// Every Service matching `services` has a hostname (none lost), and the virtual time from the
 /// `since` mark (default: the scenario's start) to now is at most `within`. The result states the
 /// time it took and how many Services converged, so a report records the measurement.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConvergedCheck {
     pub within: DurationStr,
@@ -454,9 +473,67 @@ pub struct ConvergedCheck {
     pub namespace: String,
 }
 
+/// One series of the HTML report's chart of the scenario's own choosing: exactly one of
+/// `rules`, `quota`, `calls`, sampled after every step.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChartSeries {
+    /// The legend text (default: made from the selector).
+    #[serde(default)]
+    pub label: Option<String>,
+    /// Rules of the selected groups (summed), as AWS counts them.
+    #[serde(default)]
+    pub rules: Option<ChartRules>,
+    /// The largest use of a quota (over the selected group's rows).
+    #[serde(default)]
+    pub quota: Option<ChartQuota>,
+    /// The controller's calls during each step.
+    #[serde(default)]
+    pub calls: Option<ChartCalls>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChartRules {
+    pub group: GroupSel,
+    /// `ingress` (default) or `egress`.
+    #[serde(default)]
+    pub direction: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChartQuota {
+    pub name: String,
+    #[serde(default)]
+    pub group: Option<GroupSel>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChartCalls {
+    /// Glob over the action name.
+    pub action: String,
+    /// `any`, `none`, or one error code.
+    #[serde(default)]
+    pub error: Option<String>,
+}
+
 /// `90s`, `5m`, `1h`, `250ms`, or a number of seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DurationStr(pub Duration);
+
+impl JsonSchema for DurationStr {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Duration".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "250ms, 90s, 5m, 1h, or a number of seconds",
+            "anyOf": [{"type": "number", "minimum": 0}, {"type": "string", "pattern": "^[0-9]+(\\.[0-9]+)?(ms|s|m|h)?$"}]
+        })
+    }
+}
 
 impl<'de> Deserialize<'de> for DurationStr {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -510,6 +587,18 @@ pub fn parse(text: &str) -> Result<Scenario, String> {
     })?;
     if s.steps.is_empty() {
         return Err("1:1: a scenario needs at least one step".into());
+    }
+    for (i, c) in s.chart.iter().enumerate() {
+        let n = [c.rules.is_some(), c.quota.is_some(), c.calls.is_some()].iter().filter(|x| **x).count();
+        if n != 1 {
+            return Err(format!("1:1: chart[{i}]: give exactly one of 'rules', 'quota' and 'calls'"));
+        }
+        if let Some(d) = c.rules.as_ref().and_then(|r| r.direction.as_deref())
+            && d != "ingress"
+            && d != "egress"
+        {
+            return Err(format!("1:1: chart[{i}]: direction '{d}' is not ingress or egress"));
+        }
     }
     Ok(s)
 }

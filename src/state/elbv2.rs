@@ -1,11 +1,14 @@
-//! ELBv2 resources as plain data (aws-api.md §2.5): load balancers, target groups, listeners
-//! (each with its default rule), registered targets, attributes and tags; indexes by ARN and
-//! name; the draining queue; the health and provisioning clocks; the admin dump and quota usage.
+//! ELBv2 resources as plain data (aws-api.md §2.5, lbc-ingress.md §8): Network and Application
+//! Load Balancers, target groups, listeners (each with its default rule), an ALB listener's
+//! rules, registered targets, attributes and tags; indexes by ARN, name and priority; the
+//! draining queue; the health and provisioning clocks; the admin dump and quota usage.
 //!
-//! Invariant: only the methods here (and the `Region` methods at the end, which also touch the
-//! NLB's network interfaces) insert or remove ELBv2 resources, so `lb_by_name`, `tg_by_name`,
-//! `listeners_by_lb`, `tg_listeners`, `rule_listener`, `attached_at` and `draining` always agree
-//! with the data. Nothing here validates requests: actions do that first, then call these.
+//! Invariant: `Elbv2`'s fields are private; only the methods here (and the `Region` methods at the
+//! end, which also touch the load balancer's network interfaces: load balancers are added and
+//! deleted only there) insert, change or remove ELBv2 resources, so `lb_by_name`, `tg_by_name`,
+//! `listeners_by_lb`, `tg_listeners`, `rule_listener`, `rules_by_listener`, `attached_at` and
+//! `draining` always agree with the data. Nothing here validates requests: actions do that
+//! first, then call these.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -52,9 +55,23 @@ pub struct LoadBalancer {
     #[serde(with = "ordered_pairs")]
     pub attributes: IndexMap<String, String>,
     pub tags: Tags,
+    /// `network` or `application` (snapshots from before ALBs hold NLBs only).
+    #[serde(default = "network")]
+    pub kind: String,
+}
+
+fn network() -> String {
+    "network".into()
 }
 
 impl LoadBalancer {
+    pub fn is_alb(&self) -> bool {
+        self.kind == "application"
+    }
+    /// The ARN segment of the type: `net` or `app`.
+    pub fn arn_kind(&self) -> &'static str {
+        if self.is_alb() { "app" } else { "net" }
+    }
     pub fn azs(&self) -> impl Iterator<Item = &str> {
         self.subnets.iter().map(|s| s.az.as_str())
     }
@@ -101,6 +118,9 @@ pub struct TargetGroup {
     pub vpc_id: String,
     pub target_type: String,
     pub ip_address_type: String,
+    /// HTTP1, HTTP2 or GRPC for HTTP/HTTPS groups; None for the others.
+    #[serde(default)]
+    pub protocol_version: Option<String>,
     pub health: HealthCheck,
     pub created: DateTime<Utc>,
     #[serde(with = "ordered_pairs")]
@@ -113,13 +133,17 @@ pub struct TargetGroup {
 }
 
 impl TargetGroup {
+    /// HTTP and HTTPS groups serve Application Load Balancers, the others Network ones.
+    pub fn for_alb(&self) -> bool {
+        matches!(self.protocol.as_str(), "HTTP" | "HTTPS")
+    }
     pub fn attr(&self, key: &str) -> &str {
         self.attributes.get(key).map(String::as_str).unwrap_or("")
     }
 }
 
-/// A listener action. NLBs serve `forward` only: either a plain target group or a
-/// ForwardConfig with one weighted target group.
+/// A listener or rule action: `forward` (a plain target group or a ForwardConfig with weighted
+/// groups), or on ALBs `redirect` and `fixed-response`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Action {
     pub kind: String,
@@ -129,6 +153,56 @@ pub struct Action {
     /// TargetGroupStickinessConfig (enabled, duration seconds).
     pub stickiness: Option<(bool, Option<i64>)>,
     pub order: Option<i64>,
+    #[serde(default)]
+    pub redirect: Option<Redirect>,
+    #[serde(default)]
+    pub fixed_response: Option<FixedResponse>,
+}
+
+/// A RedirectConfig with AWS's placeholders filled in for the parts not given.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Redirect {
+    pub protocol: String,
+    pub port: String,
+    pub host: String,
+    pub path: String,
+    pub query: String,
+    pub status_code: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FixedResponse {
+    pub status_code: String,
+    pub content_type: Option<String>,
+    pub message_body: Option<String>,
+}
+
+/// One rule condition. `values` holds the values of every field but query-string (whose
+/// key/value pairs are in `query`); `regex_values` the RegexValues of host, path and header.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Condition {
+    pub field: String,
+    pub values: Vec<String>,
+    pub regex_values: Vec<String>,
+    pub header_name: Option<String>,
+    pub query: Vec<(Option<String>, String)>,
+}
+
+/// A non-default listener rule of an Application Load Balancer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rule {
+    pub arn: String,
+    pub listener_arn: String,
+    pub priority: u32,
+    pub conditions: Vec<Condition>,
+    pub actions: Vec<Action>,
+    pub tags: Tags,
+}
+
+impl Rule {
+    pub fn target_groups(&self) -> BTreeSet<&str> {
+        self.actions.iter().flat_map(|a| a.target_groups()).collect()
+    }
 }
 
 impl Action {
@@ -231,25 +305,30 @@ pub struct Elbv2Snapshot {
     pub listeners: Vec<Listener>,
     #[serde(default)]
     pub capacity: BTreeMap<String, CapacityReservation>,
+    pub rules: Vec<Rule>,
 }
 
 #[derive(Debug, Default, Clone)]
 pub struct Elbv2 {
-    pub lbs: IndexMap<String, LoadBalancer>,
-    pub lb_by_name: HashMap<String, String>,
-    pub tgs: IndexMap<String, TargetGroup>,
-    pub tg_by_name: HashMap<String, String>,
-    pub listeners: IndexMap<String, Listener>,
+    lbs: IndexMap<String, LoadBalancer>,
+    lb_by_name: HashMap<String, String>,
+    tgs: IndexMap<String, TargetGroup>,
+    tg_by_name: HashMap<String, String>,
+    listeners: IndexMap<String, Listener>,
     /// Load balancer → its listeners, in creation order.
-    pub listeners_by_lb: HashMap<String, Vec<String>>,
-    /// Target group → listeners whose default actions forward to it.
-    pub tg_listeners: HashMap<String, BTreeSet<String>>,
+    listeners_by_lb: HashMap<String, Vec<String>>,
+    /// Target group → listeners whose default actions, and rules whose actions, forward to it.
+    tg_listeners: HashMap<String, BTreeSet<String>>,
     /// Default rule ARN → listener ARN.
-    pub rule_listener: HashMap<String, String>,
+    rule_listener: HashMap<String, String>,
+    /// Non-default rules by ARN.
+    rules: IndexMap<String, Rule>,
+    /// Listener → its non-default rules by priority.
+    rules_by_listener: HashMap<String, BTreeMap<u32, String>>,
     /// (due time, target group, target id, port) of draining targets, soonest first.
     draining: BTreeSet<(DateTime<Utc>, String, String, u16)>,
     /// Load balancer → its capacity reservation, for those that have one.
-    pub capacity: BTreeMap<String, CapacityReservation>,
+    capacity: BTreeMap<String, CapacityReservation>,
 }
 
 impl Elbv2 {
@@ -259,6 +338,7 @@ impl Elbv2 {
             target_groups: self.tgs.values().cloned().collect(),
             listeners: self.listeners.values().cloned().collect(),
             capacity: self.capacity.clone(),
+            rules: self.rules.values().cloned().collect(),
         }
     }
 
@@ -281,20 +361,205 @@ impl Elbv2 {
             e.insert_listener(l, DateTime::UNIX_EPOCH);
         }
         e.capacity = s.capacity.into_iter().filter(|(arn, _)| e.lbs.contains_key(arn)).collect();
+        for rule in s.rules {
+            e.insert_rule(rule, DateTime::UNIX_EPOCH);
+        }
         e
     }
 
     // ---- lookups -----------------------------------------------------------------------------
 
-    /// The load balancer a target group is used by (a target group has at most one).
-    pub fn tg_lb(&self, tg: &str) -> Option<&str> {
-        let l = self.tg_listeners.get(tg)?.iter().next()?;
-        self.listeners.get(l).map(|l| l.lb_arn.as_str())
+    /// A load balancer's capacity reservation (ModifyCapacityReservation), if it has one.
+    pub fn capacity(&self, arn: &str) -> Option<&CapacityReservation> {
+        self.capacity.get(arn)
     }
 
-    /// Target groups the load balancer's listeners forward to.
+    /// Sets (`Some`) or resets (`None`) a load balancer's reservation; validated by the caller.
+    pub fn set_capacity(&mut self, arn: &str, c: Option<CapacityReservation>) {
+        match c {
+            Some(c) => {
+                self.capacity.insert(arn.to_string(), c);
+            }
+            None => {
+                self.capacity.remove(arn);
+            }
+        }
+    }
+
+    pub fn lbs(&self) -> &IndexMap<String, LoadBalancer> {
+        &self.lbs
+    }
+
+    pub fn lb_by_name(&self, name: &str) -> Option<&LoadBalancer> {
+        self.lb_by_name.get(name).and_then(|a| self.lbs.get(a))
+    }
+
+    pub fn tgs(&self) -> &IndexMap<String, TargetGroup> {
+        &self.tgs
+    }
+
+    pub fn tg_by_name(&self, name: &str) -> Option<&TargetGroup> {
+        self.tg_by_name.get(name).and_then(|a| self.tgs.get(a))
+    }
+
+    pub fn listeners(&self) -> &IndexMap<String, Listener> {
+        &self.listeners
+    }
+
+    /// The listener whose default rule has this ARN.
+    pub fn rule_listener(&self, rule_arn: &str) -> Option<&Listener> {
+        self.rule_listener.get(rule_arn).and_then(|l| self.listeners.get(l))
+    }
+
+    /// Non-default (ALB) rules by ARN, in creation order.
+    pub fn rules(&self) -> &IndexMap<String, Rule> {
+        &self.rules
+    }
+
+    /// The listener's non-default rule at this priority, if any.
+    pub fn rule_at(&self, listener: &str, priority: u32) -> Option<&Rule> {
+        self.rules_by_listener.get(listener).and_then(|m| m.get(&priority)).and_then(|a| self.rules.get(a))
+    }
+
+    /// Whether a listener forwards to the target group (DeleteTargetGroup refuses then).
+    pub fn tg_in_use(&self, tg: &str) -> bool {
+        self.tg_listeners.get(tg).is_some_and(|l| !l.is_empty())
+    }
+
+    /// The tags of a load balancer, target group, listener or listener rule (default or not), by
+    /// ARN.
+    pub fn tags(&self, arn: &str) -> Option<&Tags> {
+        if let Some(x) = self.lbs.get(arn) {
+            return Some(&x.tags);
+        }
+        if let Some(x) = self.tgs.get(arn) {
+            return Some(&x.tags);
+        }
+        if let Some(x) = self.listeners.get(arn) {
+            return Some(&x.tags);
+        }
+        if let Some(x) = self.rules.get(arn) {
+            return Some(&x.tags);
+        }
+        self.rule_listener(arn).map(|l| &l.rule_tags)
+    }
+
+    fn tags_mut(&mut self, arn: &str) -> Option<&mut Tags> {
+        if self.lbs.contains_key(arn) {
+            return self.lbs.get_mut(arn).map(|x| &mut x.tags);
+        }
+        if self.tgs.contains_key(arn) {
+            return self.tgs.get_mut(arn).map(|x| &mut x.tags);
+        }
+        if self.listeners.contains_key(arn) {
+            return self.listeners.get_mut(arn).map(|x| &mut x.tags);
+        }
+        if self.rules.contains_key(arn) {
+            return self.rules.get_mut(arn).map(|x| &mut x.tags);
+        }
+        let l = self.rule_listener.get(arn)?.clone();
+        self.listeners.get_mut(&l).map(|x| &mut x.rule_tags)
+    }
+
+    // ---- tags, attributes, settings ------------------------------------------------------------
+
+    /// Adds or overwrites tag keys on a resource (AddTags overwrites existing keys, BC-ELB doc).
+    pub fn add_tags(&mut self, arn: &str, new: &Tags) {
+        let Some(tags) = self.tags_mut(arn) else { return };
+        for (k, v) in new {
+            match tags.iter_mut().find(|(e, _)| e == k) {
+                Some(slot) => slot.1.clone_from(v),
+                None => tags.push((k.clone(), v.clone())),
+            }
+        }
+    }
+
+    pub fn remove_tags(&mut self, arn: &str, keys: &[String]) {
+        if let Some(tags) = self.tags_mut(arn) {
+            tags.retain(|(k, _)| !keys.contains(k));
+        }
+    }
+
+    /// The attributes of a load balancer, target group or listener, by ARN.
+    pub fn attributes(&self, arn: &str) -> Option<&IndexMap<String, String>> {
+        if let Some(x) = self.lbs.get(arn) {
+            return Some(&x.attributes);
+        }
+        if let Some(x) = self.tgs.get(arn) {
+            return Some(&x.attributes);
+        }
+        self.listeners.get(arn).map(|x| &x.attributes)
+    }
+
+    /// Sets validated attribute values of a load balancer, target group or listener, by ARN;
+    /// keys not given keep their values.
+    pub fn set_attributes(&mut self, arn: &str, changes: Vec<(String, String)>) {
+        let attrs = if let Some(x) = self.lbs.get_mut(arn) {
+            &mut x.attributes
+        } else if let Some(x) = self.tgs.get_mut(arn) {
+            &mut x.attributes
+        } else if let Some(x) = self.listeners.get_mut(arn) {
+            &mut x.attributes
+        } else {
+            return;
+        };
+        for (k, v) in changes {
+            attrs.insert(k, v);
+        }
+    }
+
+    pub fn set_lb_ip_type(&mut self, arn: &str, ip_type: &str) {
+        if let Some(lb) = self.lbs.get_mut(arn) {
+            lb.ip_address_type = ip_type.to_string();
+        }
+    }
+
+    pub fn set_tg_health(&mut self, arn: &str, health: HealthCheck) {
+        if let Some(tg) = self.tgs.get_mut(arn) {
+            tg.health = health;
+        }
+    }
+
+    /// Appends certificates to a listener's certificate list (the caller drops repeats).
+    pub fn add_certificates(&mut self, listener: &str, certs: Vec<String>) {
+        if let Some(l) = self.listeners.get_mut(listener) {
+            l.extra_certificates.extend(certs);
+        }
+    }
+
+    pub fn remove_certificates(&mut self, listener: &str, certs: &[String]) {
+        if let Some(l) = self.listeners.get_mut(listener) {
+            l.extra_certificates.retain(|c| !certs.contains(c));
+        }
+    }
+
+    /// The load balancer a target group is used by (a target group has at most one).
+    pub fn tg_lb(&self, tg: &str) -> Option<&str> {
+        let user = self.tg_listeners.get(tg)?.iter().next()?;
+        let listener = self.rules.get(user).map_or(user.as_str(), |r| r.listener_arn.as_str());
+        self.listeners.get(listener).map(|l| l.lb_arn.as_str())
+    }
+
+    /// Target groups the load balancer's listeners and rules forward to.
     pub fn lb_tgs(&self, lb: &str) -> BTreeSet<&str> {
-        self.listeners_by_lb.get(lb).into_iter().flatten().filter_map(|l| self.listeners.get(l)).flat_map(|l| l.target_groups()).collect()
+        let mut out = BTreeSet::new();
+        for l in self.lb_listeners(lb) {
+            out.extend(l.target_groups());
+            for r in self.listener_rules(&l.arn) {
+                out.extend(r.target_groups());
+            }
+        }
+        out
+    }
+
+    /// A listener's non-default rules in priority order.
+    pub fn listener_rules(&self, listener: &str) -> impl Iterator<Item = &Rule> {
+        self.rules_by_listener.get(listener).into_iter().flat_map(|m| m.values()).filter_map(|a| self.rules.get(a))
+    }
+
+    /// Non-default rules over all the load balancer's listeners (the ALB rule quota counts these).
+    pub fn lb_rule_count(&self, lb: &str) -> u64 {
+        self.listeners_by_lb.get(lb).into_iter().flatten().map(|l| self.rules_by_listener.get(l).map_or(0, BTreeMap::len) as u64).sum()
     }
 
     pub fn lb_listeners(&self, lb: &str) -> impl Iterator<Item = &Listener> {
@@ -303,14 +568,16 @@ impl Elbv2 {
 
     // ---- load balancers ----------------------------------------------------------------------
 
-    pub fn insert_lb(&mut self, lb: LoadBalancer) {
+    /// Load balancers come and go with their interfaces: through `Region::insert_lb` and
+    /// `Region::delete_lb`, which call these.
+    pub(super) fn insert_lb(&mut self, lb: LoadBalancer) {
         self.lb_by_name.insert(lb.name.clone(), lb.arn.clone());
         self.listeners_by_lb.entry(lb.arn.clone()).or_default();
         self.lbs.insert(lb.arn.clone(), lb);
     }
 
     /// Removes a load balancer and its listeners; its target groups survive, detached.
-    pub fn remove_lb(&mut self, arn: &str) -> Option<LoadBalancer> {
+    pub(super) fn remove_lb(&mut self, arn: &str) -> Option<LoadBalancer> {
         for l in self.listeners_by_lb.get(arn).cloned().unwrap_or_default() {
             self.remove_listener(&l);
         }
@@ -408,6 +675,10 @@ impl Elbv2 {
     }
 
     pub fn remove_listener(&mut self, arn: &str) -> Option<Listener> {
+        for rule in self.rules_by_listener.get(arn).map(|m| m.values().cloned().collect::<Vec<_>>()).unwrap_or_default() {
+            self.remove_rule(&rule);
+        }
+        self.rules_by_listener.remove(arn);
         let l = self.listeners.shift_remove(arn)?;
         if let Some(v) = self.listeners_by_lb.get_mut(&l.lb_arn) {
             v.retain(|x| x != arn);
@@ -431,6 +702,63 @@ impl Elbv2 {
         }
         for tg in new_tgs.iter().filter(|t| !old_tgs.contains(t)) {
             self.link(tg, &arn, now);
+        }
+    }
+
+    // ---- rules -------------------------------------------------------------------------------
+
+    pub fn insert_rule(&mut self, rule: Rule, now: DateTime<Utc>) {
+        self.rules_by_listener.entry(rule.listener_arn.clone()).or_default().insert(rule.priority, rule.arn.clone());
+        let tgs: Vec<String> = rule.target_groups().into_iter().map(String::from).collect();
+        let arn = rule.arn.clone();
+        self.rules.insert(arn.clone(), rule);
+        for tg in tgs {
+            self.link(&tg, &arn, now);
+        }
+    }
+
+    pub fn remove_rule(&mut self, arn: &str) -> Option<Rule> {
+        let rule = self.rules.shift_remove(arn)?;
+        if let Some(m) = self.rules_by_listener.get_mut(&rule.listener_arn) {
+            m.remove(&rule.priority);
+        }
+        for tg in rule.target_groups() {
+            self.unlink(tg, arn);
+        }
+        Some(rule)
+    }
+
+    /// Replaces a rule's conditions and actions (ModifyRule), re-linking its target groups.
+    pub fn replace_rule(&mut self, rule: Rule, now: DateTime<Utc>) {
+        let Some(old) = self.rules.get(&rule.arn) else { return };
+        let old_tgs: Vec<String> = old.target_groups().into_iter().map(String::from).collect();
+        let new_tgs: Vec<String> = rule.target_groups().into_iter().map(String::from).collect();
+        let rule = Rule { priority: old.priority, listener_arn: old.listener_arn.clone(), ..rule };
+        let arn = rule.arn.clone();
+        self.rules.insert(arn.clone(), rule);
+        // Groups the rule keeps stay linked, so their attachment time (and health) carries on.
+        for tg in old_tgs.iter().filter(|t| !new_tgs.contains(t)) {
+            self.unlink(tg, &arn);
+        }
+        for tg in new_tgs.iter().filter(|t| !old_tgs.contains(t)) {
+            self.link(tg, &arn, now);
+        }
+    }
+
+    /// Gives rules new priorities at once (SetRulePriorities; the caller checked the result).
+    pub fn set_priorities(&mut self, changes: &[(String, u32)]) {
+        for (arn, _) in changes {
+            if let Some(r) = self.rules.get(arn)
+                && let Some(m) = self.rules_by_listener.get_mut(&r.listener_arn)
+            {
+                m.remove(&r.priority);
+            }
+        }
+        for (arn, p) in changes {
+            if let Some(r) = self.rules.get_mut(arn) {
+                r.priority = *p;
+                self.rules_by_listener.entry(r.listener_arn.clone()).or_default().insert(*p, arn.clone());
+            }
         }
     }
 
@@ -488,9 +816,11 @@ impl Elbv2 {
     }
 
     /// The per-NLB target limit: with cross-zone load balancing on, the whole NLB gets the
-    /// per-zone limit (aws-api.md §3.2).
+    /// per-zone limit (aws-api.md §3.2). ALBs have one limit (cross-zone is always on there).
     pub fn lb_target_limit(lb: &LoadBalancer, q: &Quotas) -> u64 {
-        if lb.attr("load_balancing.cross_zone.enabled") == "true" {
+        if lb.is_alb() {
+            q.targets_per_application_load_balancer
+        } else if lb.attr("load_balancing.cross_zone.enabled") == "true" {
             q.targets_per_network_load_balancer.min(q.targets_per_availability_zone_per_network_load_balancer)
         } else {
             q.targets_per_network_load_balancer
@@ -510,7 +840,7 @@ impl Elbv2 {
             .values()
             .map(|lb| {
                 json!({
-                    "arn": lb.arn, "name": lb.name, "type": "network", "scheme": lb.scheme, "vpc_id": lb.vpc_id,
+                    "arn": lb.arn, "name": lb.name, "type": lb.kind, "scheme": lb.scheme, "vpc_id": lb.vpc_id,
                     "ip_address_type": lb.ip_address_type, "created": lb.created.to_rfc3339(), "dns_name": lb.dns_name,
                     "canonical_hosted_zone_id": lb.hosted_zone,
                     "subnets": lb.subnets.iter().map(|s| json!({"subnet_id": s.subnet_id, "zone": s.az, "eni_id": s.eni_id, "private_ip": s.private_ip})).collect::<Vec<_>>(),
@@ -526,7 +856,7 @@ impl Elbv2 {
             .map(|tg| {
                 json!({
                     "arn": tg.arn, "name": tg.name, "protocol": tg.protocol, "port": tg.port, "vpc_id": tg.vpc_id,
-                    "target_type": tg.target_type, "ip_address_type": tg.ip_address_type, "created": tg.created.to_rfc3339(),
+                    "target_type": tg.target_type, "ip_address_type": tg.ip_address_type, "protocol_version": tg.protocol_version, "created": tg.created.to_rfc3339(),
                     "load_balancer": self.tg_lb(&tg.arn),
                     "health_check": {
                         "enabled": tg.health.enabled, "protocol": tg.health.protocol, "port": tg.health.port, "path": tg.health.path,
@@ -549,58 +879,101 @@ impl Elbv2 {
                 json!({
                     "arn": l.arn, "load_balancer": l.lb_arn, "port": l.port, "protocol": l.protocol, "ssl_policy": l.ssl_policy,
                     "certificate": l.certificate, "extra_certificates": l.extra_certificates, "alpn_policy": l.alpn,
-                    "default_actions": l.actions.iter().map(|a| json!({
-                        "type": a.kind, "target_group_arn": a.target_group_arn,
-                        "forward": a.forward.as_ref().map(|f| f.iter().map(|(t, w)| json!({"target_group_arn": t, "weight": w})).collect::<Vec<_>>()),
-                    })).collect::<Vec<_>>(),
+                    "default_actions": l.actions.iter().map(action_json).collect::<Vec<_>>(),
                     "default_rule": l.rule_arn, "attributes": attrs(&l.attributes), "tags": tags(&l.tags), "rule_tags": tags(&l.rule_tags),
+                    "rules": self.listener_rules(&l.arn).map(|r| r.arn.clone()).collect::<Vec<_>>(),
                 })
             })
             .collect();
-        json!({ "load_balancers": lbs, "target_groups": tgs, "listeners": listeners })
+        let rules: Vec<Value> = self
+            .rules
+            .values()
+            .map(|r| {
+                json!({
+                    "arn": r.arn, "listener": r.listener_arn, "priority": r.priority,
+                    "conditions": r.conditions.iter().map(|c| json!({
+                        "field": c.field, "values": c.values, "regex_values": c.regex_values, "http_header_name": c.header_name,
+                        "query_string": c.query.iter().map(|(k, v)| json!({"key": k, "value": v})).collect::<Vec<_>>(),
+                    })).collect::<Vec<_>>(),
+                    "actions": r.actions.iter().map(action_json).collect::<Vec<_>>(),
+                    "tags": tags(&r.tags),
+                })
+            })
+            .collect();
+        json!({ "load_balancers": lbs, "target_groups": tgs, "listeners": listeners, "rules": rules })
     }
 
     /// Quota usage as (quota name, scope, used, limit) rows, for the admin API.
     pub fn usage(&self, q: &Quotas) -> Vec<(String, String, u64, u64)> {
+        let albs = self.lbs.values().filter(|l| l.is_alb()).count() as u64;
         let mut rows = vec![
-            ("network-load-balancers".to_string(), "region".to_string(), self.lbs.len() as u64, q.network_load_balancers),
+            ("network-load-balancers".to_string(), "region".to_string(), self.lbs.len() as u64 - albs, q.network_load_balancers),
+            ("application-load-balancers".to_string(), "region".to_string(), albs, q.application_load_balancers),
             ("target-groups".to_string(), "region".to_string(), self.tgs.len() as u64, q.target_groups),
         ];
         for lb in self.lbs.values() {
+            let (alb, kind) = (lb.is_alb(), if lb.is_alb() { "application" } else { "network" });
+            let arn = || lb.arn.clone();
             let n = self.listeners_by_lb.get(&lb.arn).map_or(0, Vec::len) as u64;
-            rows.push(("listeners-per-network-load-balancer".into(), lb.arn.clone(), n, q.listeners_per_network_load_balancer));
+            rows.push((format!("listeners-per-{kind}-load-balancer"), arn(), n, q.listeners_per_lb(alb)));
             let tgs = self.lb_tgs(&lb.arn);
+            let unique = tgs.len() as u64;
             let (total, per_zone, per_id) = self.lb_target_counts(lb, tgs, &[]);
-            rows.push(("targets-per-network-load-balancer".into(), lb.arn.clone(), total, Self::lb_target_limit(lb, q)));
-            for (zone, n) in per_zone {
-                rows.push((
-                    "targets-per-availability-zone-per-network-load-balancer".into(),
-                    format!("{}/{zone}", lb.arn),
-                    n,
-                    q.targets_per_availability_zone_per_network_load_balancer,
-                ));
+            rows.push((format!("targets-per-{kind}-load-balancer"), arn(), total, Self::lb_target_limit(lb, q)));
+            if !alb {
+                for (zone, n) in per_zone {
+                    rows.push((
+                        "targets-per-availability-zone-per-network-load-balancer".into(),
+                        format!("{}/{zone}", lb.arn),
+                        n,
+                        q.targets_per_availability_zone_per_network_load_balancer,
+                    ));
+                }
             }
             let most = per_id.values().copied().max().unwrap_or(0);
-            rows.push((
-                "target-id-registrations-per-network-load-balancer".into(),
-                lb.arn.clone(),
-                most,
-                q.target_id_registrations_per_network_load_balancer,
-            ));
+            rows.push((format!("target-id-registrations-per-{kind}-load-balancer"), arn(), most, q.target_id_registrations_per_lb(alb)));
             let certs = self.lb_listeners(&lb.arn).map(|l| l.extra_certificates.len() as u64).sum();
-            rows.push(("certificates-per-network-load-balancer".into(), lb.arn.clone(), certs, q.certificates_per_network_load_balancer));
+            rows.push((format!("certificates-per-{kind}-load-balancer"), arn(), certs, q.certificates_per_lb(alb)));
             rows.push((
                 "security-groups-per-load-balancer".into(),
-                lb.arn.clone(),
+                arn(),
                 lb.security_groups.len() as u64,
                 q.security_groups_per_load_balancer,
             ));
+            if alb {
+                rows.push((
+                    "rules-per-application-load-balancer".into(),
+                    arn(),
+                    self.lb_rule_count(&lb.arn),
+                    q.rules_per_application_load_balancer,
+                ));
+                rows.push((
+                    "target-groups-per-application-load-balancer".into(),
+                    arn(),
+                    unique,
+                    q.target_groups_per_application_load_balancer,
+                ));
+            }
         }
         for tg in self.tgs.values() {
             rows.push(("targets-per-target-group".into(), tg.arn.clone(), tg.targets.len() as u64, q.targets_per_target_group));
         }
         rows
     }
+}
+
+fn action_json(a: &Action) -> Value {
+    json!({
+        "type": a.kind, "order": a.order, "target_group_arn": a.target_group_arn,
+        "forward": a.forward.as_ref().map(|f| f.iter().map(|(t, w)| json!({"target_group_arn": t, "weight": w})).collect::<Vec<_>>()),
+        "stickiness": a.stickiness.map(|(on, d)| json!({"enabled": on, "duration_seconds": d})),
+        "redirect": a.redirect.as_ref().map(|r| json!({
+            "protocol": r.protocol, "port": r.port, "host": r.host, "path": r.path, "query": r.query, "status_code": r.status_code,
+        })),
+        "fixed_response": a.fixed_response.as_ref().map(|f| json!({
+            "status_code": f.status_code, "content_type": f.content_type, "message_body": f.message_body,
+        })),
+    })
 }
 
 /// `t` plus a configured number of seconds, saturating (a huge setting means "never").
@@ -629,10 +1002,19 @@ impl Region {
         self.elb.insert_lb(lb);
     }
 
-    /// Adds interfaces for new subnets and records the new subnet list (SetSubnets).
-    pub fn set_lb_subnets(&mut self, arn: &str, subnets: Vec<LbSubnet>, new_enis: Vec<Eni>) {
+    /// Adds interfaces for new subnets, releases those of removed ones (as DeleteLoadBalancer
+    /// does) and records the new subnet list (SetSubnets).
+    pub fn set_lb_subnets(&mut self, arn: &str, subnets: Vec<LbSubnet>, new_enis: Vec<Eni>, removed: &[String], now: DateTime<Utc>) {
         for e in new_enis {
             self.insert_eni(e);
+        }
+        let delay = self.settings.lb_eni_release_seconds;
+        for e in removed {
+            if delay == 0 {
+                self.remove_eni(e);
+            } else {
+                self.release_eni_at(e, later(now, delay));
+            }
         }
         if let Some(lb) = self.elb.lbs.get_mut(arn) {
             lb.subnets = subnets;
@@ -715,6 +1097,7 @@ mod tests {
             vpc_id: "vpc-1".into(),
             target_type: "ip".into(),
             ip_address_type: "ipv4".into(),
+            protocol_version: None,
             health: HealthCheck {
                 enabled: true,
                 protocol: "TCP".into(),
@@ -786,6 +1169,7 @@ mod tests {
             hosted_zone: String::new(),
             attributes: IndexMap::new(),
             tags: vec![],
+            kind: "network".into(),
         };
         r.elb.insert_lb(lb);
         let l = Listener {
@@ -803,6 +1187,8 @@ mod tests {
                 forward: None,
                 stickiness: None,
                 order: None,
+                redirect: None,
+                fixed_response: None,
             }],
             attributes: IndexMap::new(),
             tags: vec![],

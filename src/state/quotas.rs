@@ -56,6 +56,34 @@ quotas! {
     security_groups_per_load_balancer: "security-groups-per-load-balancer" = 5, "Security groups per load balancer.";
     elb_tags_per_resource: "elbv2-tags-per-resource" = 50, "User tags per ELBv2 resource (TooManyTags).";
     certificates_per_network_load_balancer: "certificates-per-network-load-balancer" = 25, "Certificates per NLB (TooManyCertificates).";
+    certificates_per_application_load_balancer: "certificates-per-application-load-balancer" = 25, "Certificates per ALB besides the default ones (TooManyCertificates).";
+    rules_per_application_load_balancer: "rules-per-application-load-balancer" = 100, "Non-default rules per ALB over all its listeners (TooManyRules).";
+    condition_values_per_alb_rule: "condition-values-per-alb-rule" = 5, "Condition values per ALB rule (TooManyConditionValues) [code unverified].";
+    condition_wildcards_per_alb_rule: "condition-wildcards-per-alb-rule" = 5, "Wildcards (* and ?) per ALB rule's conditions [code unverified].";
+    target_groups_per_action_on_application_load_balancer: "target-groups-per-action-on-application-load-balancer" = 5, "Target groups per forward action on an ALB (TooManyTargetGroups) [code unverified].";
+    target_groups_per_application_load_balancer: "target-groups-per-application-load-balancer" = 100, "Unique target groups per ALB (TooManyUniqueTargetGroupsPerLoadBalancer).";
+    targets_per_application_load_balancer: "targets-per-application-load-balancer" = 1000, "Targets per ALB, a target counted once per group (TooManyTargets).";
+    target_id_registrations_per_application_load_balancer: "target-id-registrations-per-application-load-balancer" = 1000, "Registrations of one target id across an ALB's target groups (TooManyRegistrationsForTargetId).";
+}
+
+impl Quotas {
+    /// The listener quota of a load balancer type.
+    pub fn listeners_per_lb(&self, alb: bool) -> u64 {
+        if alb { self.listeners_per_application_load_balancer } else { self.listeners_per_network_load_balancer }
+    }
+    pub fn certificates_per_lb(&self, alb: bool) -> u64 {
+        if alb { self.certificates_per_application_load_balancer } else { self.certificates_per_network_load_balancer }
+    }
+    pub fn target_id_registrations_per_lb(&self, alb: bool) -> u64 {
+        if alb {
+            self.target_id_registrations_per_application_load_balancer
+        } else {
+            self.target_id_registrations_per_network_load_balancer
+        }
+    }
+    pub fn load_balancers(&self, alb: bool) -> u64 {
+        if alb { self.application_load_balancers } else { self.network_load_balancers }
+    }
 }
 
 /// Address-family bucket(s) a rule that references a security group is counted in.

@@ -7,9 +7,39 @@
 //! gateway attached to the VPC.
 
 use super::Region;
-use super::ec2::{InternetGateway, Route, RouteTable, RouteTableAssociation, RouteTarget};
+use indexmap::IndexMap;
+
+use super::ec2::{InternetGateway, Route, RouteTable, RouteTableAssociation, RouteTarget, Subnet};
 
 impl Region {
+    pub fn route_tables(&self) -> &IndexMap<String, RouteTable> {
+        &self.route_tables
+    }
+
+    pub fn igws(&self) -> &IndexMap<String, InternetGateway> {
+        &self.igws
+    }
+
+    /// The VPC's main route table.
+    pub fn main_route_table(&self, vpc: &str) -> Option<&RouteTable> {
+        self.route_tables.get(self.main_rt.get(vpc)?)
+    }
+
+    /// The internet gateway attached to a VPC.
+    pub fn vpc_igw(&self, vpc: &str) -> Option<&str> {
+        self.igw_by_vpc.get(vpc).map(String::as_str)
+    }
+
+    /// The table an association id belongs to.
+    pub fn assoc_route_table(&self, assoc: &str) -> Option<&RouteTable> {
+        self.route_tables.get(self.rt_by_assoc.get(assoc)?)
+    }
+
+    /// The table a subnet is explicitly associated with.
+    pub fn explicit_route_table(&self, subnet: &str) -> Option<&str> {
+        self.rt_by_subnet.get(subnet).map(String::as_str)
+    }
+
     /// Commits a route table for a VPC with its local route; `main` also gives it the VPC's main
     /// association (CreateVpc does this once per VPC).
     pub fn create_route_table(&mut self, vpc: &str, main: bool) -> String {
@@ -161,7 +191,7 @@ impl Region {
 
     /// Removes a subnet, its explicit route-table association and its tags. Callers have
     /// checked that no interface uses it.
-    pub fn remove_subnet(&mut self, id: &str) {
+    pub fn remove_subnet(&mut self, id: &str) -> Option<Subnet> {
         if let Some(rt) = self.rt_by_subnet.get(id).cloned()
             && let Some(assoc) = self
                 .route_tables
@@ -171,8 +201,9 @@ impl Region {
         {
             self.disassociate_route_table(&assoc);
         }
-        self.subnets.shift_remove(id);
+        let s = self.subnets.shift_remove(id)?;
         self.tags.clear(id);
+        Some(s)
     }
 }
 
@@ -190,7 +221,7 @@ mod tests {
         let subnet = r.subnets.keys().next().unwrap().clone();
         assert!(r.subnet_routes_to_igw(&subnet));
         assert!(r.igw_by_vpc.contains_key(&vpc));
-        let other = r.create_vpc("10.0.0.0/16".parse().unwrap(), false);
+        let other = r.create_vpc("10.0.0.0/16".parse().unwrap(), false, "default");
         let s = r.create_subnet(&other, "10.0.1.0/24".parse().unwrap(), "us-east-1a", "use1-az1", false);
         assert!(!r.subnet_routes_to_igw(&s));
         let igw = r.create_igw();

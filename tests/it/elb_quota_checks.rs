@@ -85,8 +85,8 @@ async fn the_elb_service_checks_the_groups_before_it_creates_anything() {
     assert_eq!(code(&e), "InvalidConfigurationRequest");
     assert!(message(&e).contains("SecurityGroupsPerInterfaceLimitExceeded"), "{}", message(&e));
     s.app.store.with_region(fx::ACCOUNT, fx::REGION, |r| {
-        assert!(r.elb.lbs.is_empty(), "no half-made load balancer");
-        assert!(!r.enis.values().any(|e| e.interface_type == "network_load_balancer"));
+        assert!(r.elb().lbs().is_empty(), "no half-made load balancer");
+        assert!(!r.enis().values().any(|e| e.interface_type == "network_load_balancer"));
     });
     // Four of them fit; SetSecurityGroups to all five is refused and changes nothing.
     let lb = create("quota", groups[..4].to_vec()).await.unwrap();
@@ -94,8 +94,8 @@ async fn the_elb_service_checks_the_groups_before_it_creates_anything() {
     let e = elb.set_security_groups().load_balancer_arn(&arn).set_security_groups(Some(groups.clone())).send().await.unwrap_err();
     assert_eq!(code(&e), "InvalidConfigurationRequest");
     s.app.store.with_region(fx::ACCOUNT, fx::REGION, |r| {
-        assert_eq!(r.elb.lbs[&arn].security_groups.len(), 4);
-        assert!(r.enis.values().filter(|e| e.interface_type == "network_load_balancer").all(|e| e.groups.len() == 4));
+        assert_eq!(r.elb().lbs()[&arn].security_groups.len(), 4);
+        assert!(r.enis().values().filter(|e| e.interface_type == "network_load_balancer").all(|e| e.groups.len() == 4));
     });
 }
 

@@ -84,6 +84,23 @@ async fn populate(s: &common::Server) {
         .await
         .unwrap();
     let lb_arn = lb.load_balancers()[0].load_balancer_arn().unwrap().to_string();
+    let subnets2: Vec<String> = ec2
+        .describe_subnets()
+        .send()
+        .await
+        .unwrap()
+        .subnets()
+        .iter()
+        .map(|x| (x.subnet_id().unwrap().to_string(), x.availability_zone().unwrap().to_string()))
+        .fold(Vec::<(String, String)>::new(), |mut v, x| {
+            if !v.iter().any(|y| y.1 == x.1) {
+                v.push(x)
+            }
+            v
+        })
+        .into_iter()
+        .map(|x| x.0)
+        .collect();
     let tg = elb
         .create_target_group()
         .name("snap-tg")
@@ -109,6 +126,25 @@ async fn populate(s: &common::Server) {
     let target = |id: &str| aws_sdk_elasticloadbalancingv2::types::TargetDescription::builder().id(id).port(80).build();
     elb.register_targets().target_group_arn(&tg_arn).targets(target(&instances[0])).targets(target(&instances[1])).send().await.unwrap();
     elb.deregister_targets().target_group_arn(&tg_arn).targets(target(&instances[1])).send().await.unwrap();
+    // An ALB with an HTTP listener and a rule forwarding to an HTTP target group.
+    use aws_sdk_elasticloadbalancingv2::types as t;
+    let alb = elb.create_load_balancer().name("snap-alb").subnets(&subnets2[0]).subnets(&subnets2[1]).send().await.unwrap();
+    let alb_arn = alb.load_balancers()[0].load_balancer_arn().unwrap().to_string();
+    let web = elb.create_target_group().name("snap-web").protocol(t::ProtocolEnum::Http).port(80).vpc_id(&vpc).send().await.unwrap();
+    let web = web.target_groups()[0].target_group_arn().unwrap().to_string();
+    let fixed = t::Action::builder()
+        .r#type(t::ActionTypeEnum::FixedResponse)
+        .fixed_response_config(t::FixedResponseActionConfig::builder().status_code("404").build())
+        .build();
+    let l = elb.create_listener().load_balancer_arn(&alb_arn).protocol(t::ProtocolEnum::Http).port(80).default_actions(fixed).send();
+    let l = l.await.unwrap().listeners()[0].listener_arn().unwrap().to_string();
+    let cond = t::RuleCondition::builder()
+        .field("path-pattern")
+        .path_pattern_config(t::PathPatternConditionConfig::builder().values("/api/*").build())
+        .build();
+    let fwd = t::Action::builder().r#type(t::ActionTypeEnum::Forward).target_group_arn(&web).build();
+    let rule = elb.create_rule().listener_arn(&l).priority(7).conditions(cond).actions(fwd);
+    rule.tags(t::Tag::builder().key("ingress.k8s.aws/resource").value("80:7").build()).send().await.unwrap();
     let (st, _) = s.admin("PUT", "/_lbsim/quotas", Some(json!({"quotas": {"rules-per-security-group": 7}}))).await;
     assert_eq!(st, 200);
     let (st, _) = s
@@ -161,6 +197,17 @@ async fn restore_is_lossless_and_ids_continue() {
     assert!(states.contains(&"draining"), "{states:?}");
     let lbs = elb.describe_load_balancers().names("snap-nlb").send().await.unwrap();
     assert_eq!(lbs.load_balancers()[0].security_groups().len(), 1);
+    // The ALB's rule index was rebuilt: its priority is taken, its group is in use.
+    let albs = elb.describe_load_balancers().names("snap-alb").send().await.unwrap();
+    let l = elb.describe_listeners().load_balancer_arn(albs.load_balancers()[0].load_balancer_arn().unwrap()).send().await.unwrap();
+    let l = l.listeners()[0].listener_arn().unwrap().to_string();
+    let rules = elb.describe_rules().listener_arn(&l).send().await.unwrap();
+    assert_eq!(rules.rules().iter().map(|r| r.priority().unwrap()).collect::<Vec<_>>(), ["7", "default"]);
+    let tags = elb.describe_tags().resource_arns(rules.rules()[0].rule_arn().unwrap()).send().await.unwrap();
+    assert_eq!(tags.tag_descriptions()[0].tags()[0].value(), Some("80:7"));
+    let web = elb.describe_target_groups().names("snap-web").send().await.unwrap();
+    let e = elb.delete_target_group().target_group_arn(web.target_groups()[0].target_group_arn().unwrap()).send().await.unwrap_err();
+    assert_eq!(common::code(&e), "ResourceInUse");
 }
 
 #[tokio::test]

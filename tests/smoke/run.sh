@@ -96,6 +96,7 @@ run_script() {
 }
 
 run_script golden "$python" "$here/check_golden.py"
+run_script scenarios "$python" "$here/check_scenarios.py" "$root"
 run_script boto3 "$python" "$here/smoke.py"
 run_script cli bash "$here/cli.sh"
 

@@ -5,10 +5,10 @@
 //! state as `available`, not `attached` (the model's enum notwithstanding).
 
 use super::vpcs::find_vpc;
-use crate::api::filters::{Filters, in_creation_order};
+use crate::api::filters::{Filters, indexed_in_order};
 use crate::api::paging::page;
 use crate::api::tags::{TagList, check_new, tag_specs, write_tag_set};
-use crate::api::{Action, Ctx, Rendered, ReturnTrue};
+use crate::api::{Action, Ctx, Render, ReturnTrue};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::state::Region;
 use crate::state::ec2::InternetGateway;
@@ -19,7 +19,7 @@ pub fn find_igw<'r>(r: &'r Region, id: &str) -> ApiResult<&'r InternetGateway> {
     if !well_formed(id, "igw") {
         return Err(ApiError::malformed_id(ErrorCode::InvalidInternetGatewayIdMalformed, id, "igw"));
     }
-    r.igws.get(id).ok_or_else(|| ApiError::id_not_found(ErrorCode::InvalidInternetGatewayIdNotFound, "internetGateway", id))
+    r.igws().get(id).ok_or_else(|| ApiError::id_not_found(ErrorCode::InvalidInternetGatewayIdNotFound, "internetGateway", id))
 }
 
 pub fn write_igw(w: &mut Xml, r: &Region, g: &InternetGateway) {
@@ -27,7 +27,7 @@ pub fn write_igw(w: &mut Xml, r: &Region, g: &InternetGateway) {
         w.leaf("vpcId", v).leaf("state", "available");
     });
     w.leaf("internetGatewayId", &g.id).leaf("ownerId", &g.owner_id);
-    write_tag_set(w, r.tags.get(&g.id));
+    write_tag_set(w, r.tags().get(&g.id));
 }
 
 /// Gateways chosen by an action, rendered from the Region afterwards.
@@ -37,9 +37,9 @@ pub struct Gateways {
     next: Option<String>,
 }
 
-impl Gateways {
-    fn write(&self, r: &Region, w: &mut Xml) {
-        let gws = self.ids.iter().filter_map(|id| r.igws.get(id));
+impl Render for Gateways {
+    fn write_xml(&self, r: &Region, w: &mut Xml) {
+        let gws = self.ids.iter().filter_map(|id| r.igws().get(id));
         if self.single {
             for g in gws {
                 w.open("internetGateway");
@@ -51,6 +51,9 @@ impl Gateways {
             w.opt("nextToken", self.next.as_ref());
         }
     }
+    fn created(&self) -> Vec<&str> {
+        if self.single { self.ids.iter().map(String::as_str).collect() } else { Vec::new() }
+    }
 }
 
 pub struct CreateInternetGateway {
@@ -59,19 +62,18 @@ pub struct CreateInternetGateway {
 }
 
 impl Action for CreateInternetGateway {
-    type Output = Rendered;
+    type Output = Gateways;
     fn from_params(p: &P) -> ApiResult<Self> {
         Ok(CreateInternetGateway { tags: tag_specs(p, "internet-gateway")?, dry_run: p.dry_run()? })
     }
-    fn apply(self, r: &mut Region, cx: &Ctx) -> ApiResult<Rendered> {
+    fn apply(self, r: &mut Region, _: &Ctx) -> ApiResult<Gateways> {
         check_new(r, &self.tags)?;
         if self.dry_run {
             return Err(ApiError::dry_run());
         }
         let id = r.create_igw();
-        r.tags.set(&id, &self.tags);
-        let out = Gateways { single: true, ids: vec![id], next: None };
-        Ok(Rendered::with(cx, |w| out.write(r, w)))
+        r.set_tags(&id, &self.tags);
+        Ok(Gateways { single: true, ids: vec![id], next: None })
     }
 }
 
@@ -101,7 +103,7 @@ impl Action for AttachInternetGateway {
                 format!("resource {} is already attached to network {v}", self.igw),
             ));
         }
-        if let Some(other) = r.igw_by_vpc.get(&self.vpc) {
+        if let Some(other) = r.vpc_igw(&self.vpc) {
             // A VPC has at most one internet gateway [unverified text].
             return Err(ApiError::new(
                 ErrorCode::ResourceAlreadyAssociated,
@@ -183,7 +185,7 @@ pub struct DescribeInternetGateways {
 }
 
 impl Action for DescribeInternetGateways {
-    type Output = Rendered;
+    type Output = Gateways;
     fn from_params(p: &P) -> ApiResult<Self> {
         Ok(DescribeInternetGateways {
             ids: p.strings("InternetGatewayId")?.into_iter().map(String::from).collect(),
@@ -192,15 +194,16 @@ impl Action for DescribeInternetGateways {
             token: p.str("NextToken").map(String::from),
         })
     }
-    fn apply(self, r: &mut Region, cx: &Ctx) -> ApiResult<Rendered> {
+    fn apply(self, r: &mut Region, _: &Ctx) -> ApiResult<Gateways> {
         for id in &self.ids {
             find_igw(r, id)?;
         }
-        let hits = if self.ids.is_empty() { self.filters.tag_candidates(&r.tags) } else { Some(self.ids.iter().cloned().collect()) };
-        let matched: Vec<&InternetGateway> = in_creation_order(&r.igws, hits)
+        let hits = if self.ids.is_empty() { self.filters.tag_candidates(r.tags()) } else { Some(self.ids.iter().cloned().collect()) };
+        let matched: Vec<&InternetGateway> = indexed_in_order(r.igws(), hits)
             .into_iter()
+            .map(|(_, g)| g)
             .filter(|g| {
-                self.filters.matches(r.tags.get(&g.id), |name| match name {
+                self.filters.matches(r.tags().get(&g.id), |name| match name {
                     "attachment.state" => g.vpc_id.iter().map(|_| "available".to_string()).collect(),
                     "attachment.vpc-id" => g.vpc_id.iter().cloned().collect(),
                     "internet-gateway-id" => vec![g.id.clone()],
@@ -210,7 +213,6 @@ impl Action for DescribeInternetGateways {
             })
             .collect();
         let (items, next) = page(matched, |g| &g.id, self.max, self.token.as_deref(), "MaxResults", (5, 1000))?;
-        let out = Gateways { single: false, ids: items.into_iter().map(|g| g.id.clone()).collect(), next };
-        Ok(Rendered::with(cx, |w| out.write(r, w)))
+        Ok(Gateways { single: false, ids: items.into_iter().map(|g| g.id.clone()).collect(), next })
     }
 }

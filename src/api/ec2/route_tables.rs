@@ -12,10 +12,10 @@
 use ipnet::Ipv4Net;
 
 use super::vpcs::find_vpc;
-use crate::api::filters::{Filters, in_creation_order};
+use crate::api::filters::{Filters, indexed_in_order};
 use crate::api::paging::page;
 use crate::api::tags::{TagList, check_new, tag_specs, write_tag_set};
-use crate::api::{Action, Ctx, Render, Rendered, ReturnTrue};
+use crate::api::{Action, Ctx, Render, ReturnTrue};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::state::Region;
 use crate::state::ec2::{Route, RouteTable, RouteTarget};
@@ -26,7 +26,7 @@ pub fn find_route_table<'r>(r: &'r Region, id: &str) -> ApiResult<&'r RouteTable
     if !well_formed(id, "rtb") {
         return Err(ApiError::malformed_id(ErrorCode::InvalidRouteTableIdMalformed, id, "rtb"));
     }
-    r.route_tables.get(id).ok_or_else(|| ApiError::id_not_found(ErrorCode::InvalidRouteTableIdNotFound, "routeTable", id))
+    r.route_tables().get(id).ok_or_else(|| ApiError::id_not_found(ErrorCode::InvalidRouteTableIdNotFound, "routeTable", id))
 }
 
 fn gateway_id(t: &RouteTarget) -> &str {
@@ -50,7 +50,7 @@ pub fn write_route_table(w: &mut Xml, r: &Region, rt: &RouteTable) {
         w.open("associationState").leaf("state", "associated").close("associationState");
     });
     w.list("propagatingVgwSet", std::iter::empty::<()>(), |_, _| {});
-    write_tag_set(w, r.tags.get(&rt.id));
+    write_tag_set(w, r.tags().get(&rt.id));
 }
 
 /// A decision about route tables, rendered from the Region afterwards.
@@ -61,9 +61,9 @@ pub struct Tables {
     client_token: Option<String>,
 }
 
-impl Tables {
-    fn write(&self, r: &Region, w: &mut Xml) {
-        let tables = self.ids.iter().filter_map(|id| r.route_tables.get(id));
+impl Render for Tables {
+    fn write_xml(&self, r: &Region, w: &mut Xml) {
+        let tables = self.ids.iter().filter_map(|id| r.route_tables().get(id));
         match self.wrapper {
             Some(el) => {
                 for rt in tables {
@@ -79,6 +79,9 @@ impl Tables {
             }
         }
     }
+    fn created(&self) -> Vec<&str> {
+        if self.wrapper.is_some() { self.ids.iter().map(String::as_str).collect() } else { Vec::new() }
+    }
 }
 
 pub struct CreateRouteTable {
@@ -89,7 +92,7 @@ pub struct CreateRouteTable {
 }
 
 impl Action for CreateRouteTable {
-    type Output = Rendered;
+    type Output = Tables;
     fn from_params(p: &P) -> ApiResult<Self> {
         Ok(CreateRouteTable {
             vpc: p.required("VpcId")?.to_string(),
@@ -98,16 +101,15 @@ impl Action for CreateRouteTable {
             dry_run: p.dry_run()?,
         })
     }
-    fn apply(self, r: &mut Region, cx: &Ctx) -> ApiResult<Rendered> {
+    fn apply(self, r: &mut Region, _: &Ctx) -> ApiResult<Tables> {
         find_vpc(r, &self.vpc)?;
         check_new(r, &self.tags)?;
         if self.dry_run {
             return Err(ApiError::dry_run());
         }
         let id = r.create_route_table(&self.vpc, false);
-        r.tags.set(&id, &self.tags);
-        let out = Tables { wrapper: Some("routeTable"), ids: vec![id], next: None, client_token: self.client_token };
-        Ok(Rendered::with(cx, |w| out.write(r, w)))
+        r.set_tags(&id, &self.tags);
+        Ok(Tables { wrapper: Some("routeTable"), ids: vec![id], next: None, client_token: self.client_token })
     }
 }
 
@@ -141,7 +143,7 @@ pub struct DescribeRouteTables {
 }
 
 impl Action for DescribeRouteTables {
-    type Output = Rendered;
+    type Output = Tables;
     fn from_params(p: &P) -> ApiResult<Self> {
         Ok(DescribeRouteTables {
             ids: p.strings("RouteTableId")?.into_iter().map(String::from).collect(),
@@ -150,15 +152,16 @@ impl Action for DescribeRouteTables {
             token: p.str("NextToken").map(String::from),
         })
     }
-    fn apply(self, r: &mut Region, cx: &Ctx) -> ApiResult<Rendered> {
+    fn apply(self, r: &mut Region, _: &Ctx) -> ApiResult<Tables> {
         for id in &self.ids {
             find_route_table(r, id)?;
         }
-        let hits = if self.ids.is_empty() { self.filters.tag_candidates(&r.tags) } else { Some(self.ids.iter().cloned().collect()) };
-        let matched: Vec<&RouteTable> = in_creation_order(&r.route_tables, hits)
+        let hits = if self.ids.is_empty() { self.filters.tag_candidates(r.tags()) } else { Some(self.ids.iter().cloned().collect()) };
+        let matched: Vec<&RouteTable> = indexed_in_order(r.route_tables(), hits)
             .into_iter()
+            .map(|(_, rt)| rt)
             .filter(|rt| {
-                self.filters.matches(r.tags.get(&rt.id), |name| match name {
+                self.filters.matches(r.tags().get(&rt.id), |name| match name {
                     "association.route-table-association-id" => rt.associations.iter().map(|a| a.id.clone()).collect(),
                     "association.route-table-id" => rt.associations.iter().map(|_| rt.id.clone()).collect(),
                     "association.subnet-id" => rt.associations.iter().filter_map(|a| a.subnet_id.clone()).collect(),
@@ -180,8 +183,7 @@ impl Action for DescribeRouteTables {
             })
             .collect();
         let (items, next) = page(matched, |t| &t.id, self.max, self.token.as_deref(), "MaxResults", (5, 100))?;
-        let out = Tables { wrapper: None, ids: items.into_iter().map(|t| t.id.clone()).collect(), next, client_token: None };
-        Ok(Rendered::with(cx, |w| out.write(r, w)))
+        Ok(Tables { wrapper: None, ids: items.into_iter().map(|t| t.id.clone()).collect(), next, client_token: None })
     }
 }
 
@@ -276,10 +278,10 @@ impl Action for CreateRoute {
                 self.destination
             )));
         }
-        if !well_formed(&self.gateway, "igw") || !r.igws.contains_key(&self.gateway) {
+        if !well_formed(&self.gateway, "igw") || !r.igws().contains_key(&self.gateway) {
             return Err(ApiError::id_not_found(ErrorCode::InvalidGatewayIdNotFound, "gateway", &self.gateway));
         }
-        if r.igws[&self.gateway].vpc_id.as_deref() != Some(rt.vpc_id.as_str()) {
+        if r.igws()[&self.gateway].vpc_id.as_deref() != Some(rt.vpc_id.as_str()) {
             // OBS (terraform logs).
             return Err(ApiError::invalid(format!(
                 "route table {} and network gateway {} belong to different networks",
@@ -332,7 +334,7 @@ impl Action for DeleteRoute {
 pub struct Associated(String);
 
 impl Render for Associated {
-    fn write_xml(&self, w: &mut Xml) {
+    fn write_xml(&self, _: &Region, w: &mut Xml) {
         w.leaf("associationId", &self.0);
         w.open("associationState").leaf("state", "associated").close("associationState");
     }
@@ -360,7 +362,7 @@ impl Action for AssociateRouteTable {
             // [unverified] text, shaped like CreateRoute's.
             return Err(ApiError::invalid(format!("Route table {} and subnet {} belong to different networks", rt.id, subnet.id)));
         }
-        if r.rt_by_subnet.contains_key(&self.subnet) {
+        if r.explicit_route_table(&self.subnet).is_some() {
             // OBS (terraform logs).
             return Err(ApiError::new(
                 ErrorCode::ResourceAlreadyAssociated,
@@ -386,7 +388,7 @@ impl Action for DisassociateRouteTable {
     }
     fn apply(self, r: &mut Region, _: &Ctx) -> ApiResult<ReturnTrue> {
         let not_found = || ApiError::id_not_found(ErrorCode::InvalidAssociationIdNotFound, "association", &self.association);
-        let rt = r.rt_by_assoc.get(&self.association).and_then(|t| r.route_tables.get(t)).ok_or_else(not_found)?;
+        let rt = r.assoc_route_table(&self.association).ok_or_else(not_found)?;
         if rt.associations.iter().any(|a| a.id == self.association && a.subnet_id.is_none()) {
             return Err(ApiError::invalid(format!("cannot disassociate the main route table association {}", self.association)));
         }

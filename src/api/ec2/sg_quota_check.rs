@@ -23,7 +23,7 @@ pub struct ValidateSecurityGroupQuotasForInterface {
 pub struct Valid;
 
 impl Render for Valid {
-    fn write_xml(&self, w: &mut Xml) {
+    fn write_xml(&self, _: &Region, w: &mut Xml) {
         w.bool("valid", true);
     }
 }

@@ -4,10 +4,10 @@
 //! IAM policy has carried it since v2.10.0: without it AWS answers 403, controller issue #3917).
 
 use super::vpcs::find_vpc;
-use crate::api::filters::{Filters, in_creation_order};
+use crate::api::filters::{Filters, indexed_in_order};
 use crate::api::paging::page;
 use crate::api::tags::write_tag_set;
-use crate::api::{Action, Ctx, Rendered};
+use crate::api::{Action, Ctx, Render};
 use crate::error::{ApiError, ApiResult};
 use crate::state::Region;
 use crate::state::ec2::SecurityGroup;
@@ -29,11 +29,11 @@ pub struct GroupsForVpc {
     next: Option<String>,
 }
 
-impl GroupsForVpc {
-    fn write(&self, r: &Region, w: &mut Xml) {
-        w.list("securityGroupForVpcSet", self.ids.iter().filter_map(|id| r.sgs.get(id)), |w, g| {
+impl Render for GroupsForVpc {
+    fn write_xml(&self, r: &Region, w: &mut Xml) {
+        w.list("securityGroupForVpcSet", self.ids.iter().filter_map(|id| r.sgs().get(id)), |w, g| {
             w.leaf("description", &g.description).leaf("groupName", &g.name).leaf("ownerId", &g.owner_id).leaf("groupId", &g.id);
-            write_tag_set(w, r.tags.get(&g.id));
+            write_tag_set(w, r.tags().get(&g.id));
             w.leaf("primaryVpcId", &g.vpc_id);
         });
         w.opt("nextToken", self.next.as_ref());
@@ -41,7 +41,7 @@ impl GroupsForVpc {
 }
 
 impl Action for GetSecurityGroupsForVpc {
-    type Output = Rendered;
+    type Output = GroupsForVpc;
     fn from_params(p: &P) -> ApiResult<Self> {
         Ok(GetSecurityGroupsForVpc {
             vpc: p.required("VpcId")?.to_string(),
@@ -51,20 +51,21 @@ impl Action for GetSecurityGroupsForVpc {
             dry_run: p.dry_run()?,
         })
     }
-    fn apply(self, r: &mut Region, cx: &Ctx) -> ApiResult<Rendered> {
+    fn apply(self, r: &mut Region, _: &Ctx) -> ApiResult<GroupsForVpc> {
         find_vpc(r, &self.vpc)?;
         if self.dry_run {
             return Err(ApiError::dry_run());
         }
-        let in_vpc = r.sgs_by_vpc.get(&self.vpc).cloned().unwrap_or_default();
-        let hits = match self.filters.tag_candidates(&r.tags) {
+        let in_vpc = r.sgs_in_vpc(&self.vpc).clone();
+        let hits = match self.filters.tag_candidates(r.tags()) {
             Some(tagged) => in_vpc.intersection(&tagged).cloned().collect(),
             None => in_vpc,
         };
-        let matched: Vec<&SecurityGroup> = in_creation_order(&r.sgs, Some(hits))
+        let matched: Vec<&SecurityGroup> = indexed_in_order(r.sgs(), Some(hits))
             .into_iter()
+            .map(|(_, g)| g)
             .filter(|g| {
-                self.filters.matches(r.tags.get(&g.id), |name| match name {
+                self.filters.matches(r.tags().get(&g.id), |name| match name {
                     "group-id" => vec![g.id.clone()],
                     "description" => vec![g.description.clone()],
                     "group-name" => vec![g.name.clone()],
@@ -75,7 +76,6 @@ impl Action for GetSecurityGroupsForVpc {
             })
             .collect();
         let (items, next) = page(matched, |g| &g.id, self.max, self.token.as_deref(), "MaxResults", (5, 1000))?;
-        let out = GroupsForVpc { ids: items.into_iter().map(|g| g.id.clone()).collect(), next };
-        Ok(Rendered::with(cx, |w| out.write(r, w)))
+        Ok(GroupsForVpc { ids: items.into_iter().map(|g| g.id.clone()).collect(), next })
     }
 }

@@ -50,7 +50,7 @@ pub const PEERING_FILTERS: &[&str] = &[
 pub struct Nothing(&'static str);
 
 impl Render for Nothing {
-    fn write_xml(&self, w: &mut Xml) {
+    fn write_xml(&self, _: &Region, w: &mut Xml) {
         w.list(self.0, std::iter::empty::<()>(), |_, _| {});
     }
 }

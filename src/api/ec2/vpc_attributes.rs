@@ -28,7 +28,7 @@ pub struct VpcAttribute {
 }
 
 impl Render for VpcAttribute {
-    fn write_xml(&self, w: &mut Xml) {
+    fn write_xml(&self, _: &Region, w: &mut Xml) {
         w.leaf("vpcId", &self.vpc);
         w.open(self.attribute).bool("value", self.value).close(self.attribute);
     }
@@ -87,13 +87,7 @@ impl Action for ModifyVpcAttribute {
     }
     fn apply(self, r: &mut Region, _: &Ctx) -> ApiResult<ReturnTrue> {
         find_vpc(r, &self.vpc)?;
-        if let Some(v) = r.vpcs.get_mut(&self.vpc) {
-            match self.attribute {
-                "enableDnsSupport" => v.enable_dns_support = self.value,
-                "enableDnsHostnames" => v.enable_dns_hostnames = self.value,
-                _ => v.enable_network_address_usage_metrics = self.value,
-            }
-        }
+        r.set_vpc_attribute(&self.vpc, self.attribute, self.value);
         Ok(ReturnTrue)
     }
 }

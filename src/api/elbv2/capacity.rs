@@ -31,8 +31,8 @@ pub struct CapacityView {
 
 impl CapacityView {
     fn of(r: &Region, arn: &str, now: DateTime<Utc>) -> CapacityView {
-        let reservation = r.elb.capacity.get(arn).cloned();
-        let zones = r.elb.lbs.get(arn).map(|lb| lb.azs().map(String::from).collect()).unwrap_or_default();
+        let reservation = r.elb().capacity(arn).cloned();
+        let zones = r.elb().lbs().get(arn).map(|lb| lb.azs().map(String::from).collect()).unwrap_or_default();
         let pending = reservation.as_ref().is_some_and(|c| now < later(c.modified, r.settings.lb_provisioning_seconds));
         let used = reservation.as_ref().map(|c| recent_decreases(c, now)).unwrap_or(0);
         CapacityView { reservation, zones, pending, decreases_left: DECREASES_PER_DAY.saturating_sub(used) }
@@ -40,7 +40,7 @@ impl CapacityView {
 }
 
 impl Render for CapacityView {
-    fn write_xml(&self, w: &mut Xml) {
+    fn write_xml(&self, _: &Region, w: &mut Xml) {
         let Some(c) = &self.reservation else {
             w.num("DecreaseRequestsRemaining", self.decreases_left);
             return;
@@ -114,14 +114,7 @@ impl Action for ModifyCapacityReservation {
         if decreasing {
             decreases.push(cx.now);
         }
-        match self.units {
-            Some(units) => {
-                r.elb.capacity.insert(self.arn.clone(), CapacityReservation { units, modified: cx.now, decreases });
-            }
-            None => {
-                r.elb.capacity.remove(&self.arn);
-            }
-        }
+        r.elb_mut().set_capacity(&self.arn, self.units.map(|units| CapacityReservation { units, modified: cx.now, decreases }));
         Ok(CapacityView::of(r, &self.arn, cx.now))
     }
 }

@@ -18,7 +18,7 @@ pub struct ModifyIpPools {
 pub struct Pools;
 
 impl Render for Pools {
-    fn write_xml(&self, _: &mut Xml) {}
+    fn write_xml(&self, _: &Region, _: &mut Xml) {}
 }
 
 impl Action for ModifyIpPools {

@@ -1,22 +1,23 @@
-//! CreateListener, DescribeListeners, ModifyListener, DeleteListener, DescribeRules (aws-api.md
-//! §1.7.8, §2.5): NLB listeners (TCP, TLS, UDP, TCP_UDP) with one `forward` default action
-//! (plain or ForwardConfig with one target group), TLS certificates and policies, idempotent
-//! creates per port, the listener quota, one load balancer per target group, the target quotas
-//! when a group is attached, and each listener's default rule.
+//! CreateListener, DescribeListeners, ModifyListener, DeleteListener (aws-api.md §1.7.8, §2.5,
+//! lbc-ingress.md §8.5): NLB listeners (TCP, TLS, UDP, TCP_UDP) with one `forward` default
+//! action, ALB listeners (HTTP, HTTPS) with a forward, redirect or fixed-response default
+//! action (actions.rs), TLS/HTTPS certificates and policies, idempotent creates per port, the
+//! listener quota of each type, one load balancer per target group, the unique-target-group and
+//! target quotas when a group is attached, and each listener's default rule (rules.rs serves it).
 
 use std::collections::BTreeSet;
 
+use super::actions::{check_actions, parse_actions, write_actions};
 use super::attributes::listener_defaults;
-use super::common::{Paging, arn_is, check_len, check_tag_quota, enum_member, find_lb, find_listener, int_in, parse_tags, required};
+use super::common::{Paging, check_len, check_tag_quota, enum_member, find_lb, find_listener, int_in, parse_tags, required};
 use super::targets::check_lb_targets;
-use crate::api::{Action as ApiAction, Ctx, Empty, Rendered};
+use crate::api::{Action as ApiAction, Ctx, Empty, Page, Render};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::state::Region;
 use crate::state::elbv2::{Action, Listener, LoadBalancer, Tags};
 use crate::wire::{P, Xml};
 
 const PROTOCOLS: &[&str] = &["HTTP", "HTTPS", "TCP", "TLS", "UDP", "TCP_UDP", "GENEVE", "QUIC", "TCP_QUIC"];
-const ACTION_TYPES: &[&str] = &["forward", "authenticate-oidc", "authenticate-cognito", "redirect", "fixed-response", "jwt-validation"];
 const ALPN: &[&str] = &["HTTP1Only", "HTTP2Only", "HTTP2Optional", "HTTP2Preferred", "None"];
 /// Default policy for a TLS listener created without one [unverified: the console now picks a
 /// TLS 1.3 policy, the API is believed to keep this one].
@@ -51,17 +52,6 @@ pub const SSL_POLICIES: &[&str] = &[
     "ELBSecurityPolicy-TLS13-1-0-FIPS-2023-04",
 ];
 
-/// Which target-group protocols a listener protocol can forward to (NLB guide).
-fn compatible(listener: &str, tg: &str) -> bool {
-    match listener {
-        "TCP" => matches!(tg, "TCP" | "TCP_UDP"),
-        "TLS" => matches!(tg, "TCP" | "TLS"),
-        "UDP" => matches!(tg, "UDP" | "TCP_UDP"),
-        "TCP_UDP" => tg == "TCP_UDP",
-        _ => false,
-    }
-}
-
 /// An ACM certificate (`arn:…:acm:<region>:<account>:certificate/<id>`) or an IAM server
 /// certificate ARN; lbsim has no certificate store, so any such ARN is accepted as given.
 pub fn certificate_arn_ok(arn: &str) -> bool {
@@ -86,70 +76,22 @@ pub fn parse_certificates(p: &P) -> ApiResult<Vec<String>> {
     Ok(out)
 }
 
-fn parse_actions(p: &P) -> ApiResult<Vec<Action>> {
-    let mut out = Vec::new();
-    for a in p.list("DefaultActions")? {
-        required(&a, "Type")?;
-        let kind = enum_member(&a, "Type", ACTION_TYPES)?.unwrap_or("forward");
-        if kind != "forward" {
-            // [unverified] text, shaped like AWS's listener-protocol message.
-            return Err(ApiError::new(ErrorCode::InvalidLoadBalancerAction, format!("Action type '{kind}' must be one of 'forward'")));
+/// The listener protocol of a load balancer type, refusing those of the other types.
+fn check_protocol(protocol: &str, alb: bool) -> ApiResult<()> {
+    match (protocol, alb) {
+        ("TCP" | "TLS" | "UDP" | "TCP_UDP", false) | ("HTTP" | "HTTPS", true) => Ok(()),
+        ("QUIC" | "TCP_QUIC", false) => Err(ApiError::elb_type_not_emulated(&format!("Listener protocol '{protocol}'"))),
+        (_, false) => {
+            Err(ApiError::validation(format!("Listener protocol '{protocol}' must be one of 'TCP_QUIC, QUIC, TCP_UDP, UDP, TLS, TCP'")))
         }
-        let fc = a.child("ForwardConfig");
-        let forward = if a.has_child("ForwardConfig") {
-            let mut tgs = Vec::new();
-            for t in fc.list("TargetGroups")? {
-                tgs.push((required(&t, "TargetGroupArn")?.to_string(), int_in(&t, "Weight", 0, 999)?));
-            }
-            Some(tgs)
-        } else {
-            None
-        };
-        let stick = fc.child("TargetGroupStickinessConfig");
-        let stickiness = if fc.has_child("TargetGroupStickinessConfig") {
-            let enabled =
-                stick.bool("Enabled").map_err(|_| ApiError::validation("TargetGroupStickinessConfig.Enabled must be 'true' or 'false'"))?;
-            Some((enabled.unwrap_or(false), int_in(&stick, "DurationSeconds", 1, 604_800)?))
-        } else {
-            None
-        };
-        let action = Action {
-            kind: kind.to_string(),
-            target_group_arn: a.str("TargetGroupArn").filter(|s| !s.is_empty()).map(String::from),
-            forward,
-            stickiness,
-            order: int_in(&a, "Order", 1, 50_000)?,
-        };
-        // [unverified] texts for the three shapes a network forward action must have.
-        let tgs = action.target_groups();
-        if tgs.is_empty() {
-            return Err(ApiError::validation("A target group ARN must be specified for a forward action"));
-        }
-        if tgs.len() > 1 {
-            return Err(ApiError::validation(
-                "You cannot specify multiple target groups in a forward action for a load balancer of type 'network'",
-            ));
-        }
-        if action.stickiness.is_some_and(|s| s.0) {
-            return Err(ApiError::validation("Target group stickiness is not supported for load balancers of type 'network'"));
-        }
-        out.push(action);
+        // OBS text (an ALB refusing TCP).
+        (_, true) => Err(ApiError::validation(format!("Listener protocol '{protocol}' must be one of 'HTTPS, HTTP'"))),
     }
-    if out.len() > 1 {
-        // NLB listeners take one default action [unverified code].
-        return Err(ApiError::new(ErrorCode::TooManyActions, "You've reached the limit on the number of actions per rule."));
-    }
-    Ok(out)
 }
 
-/// The listener protocol, refusing those of other load balancer types.
-fn check_protocol(protocol: &str) -> ApiResult<()> {
-    match protocol {
-        "TCP" | "TLS" | "UDP" | "TCP_UDP" => Ok(()),
-        "QUIC" | "TCP_QUIC" => Err(ApiError::elb_type_not_emulated(&format!("Listener protocol '{protocol}'"))),
-        // Shaped like the OBS ALB text ("Listener protocol 'TCP' must be one of 'HTTPS, HTTP'").
-        _ => Err(ApiError::validation(format!("Listener protocol '{protocol}' must be one of 'TCP_QUIC, QUIC, TCP_UDP, UDP, TLS, TCP'"))),
-    }
+/// Whether the protocol carries certificates and a security policy.
+fn secure(protocol: &str) -> bool {
+    protocol == "TLS" || protocol == "HTTPS"
 }
 
 /// Everything a listener is, before it is committed.
@@ -162,81 +104,50 @@ struct Spec {
     actions: Vec<Action>,
 }
 
-/// Checks a listener against state: TLS needs a certificate, TLS-only settings stay on TLS,
-/// target groups exist, share the VPC, speak a compatible protocol, belong to no other load
-/// balancer, and attaching them keeps the load balancer within its target quotas.
-fn check_spec(r: &Region, lb: &LoadBalancer, s: &Spec, listener: Option<&str>) -> ApiResult<()> {
-    if s.protocol == "TLS" {
+/// Checks a listener against state: the protocol fits the load balancer type, TLS and HTTPS
+/// need a certificate, TLS-only settings stay on TLS, the actions' target groups exist, share
+/// the VPC, speak a compatible protocol, belong to no other load balancer, and attaching them
+/// keeps the load balancer within its unique-target-group and target quotas. Normalises the
+/// actions for the load balancer's type.
+fn check_spec(r: &Region, lb: &LoadBalancer, s: &mut Spec, listener: Option<&str>) -> ApiResult<()> {
+    check_protocol(&s.protocol, lb.is_alb())?;
+    if secure(&s.protocol) {
         if s.certificate.is_none() {
             // Shaped like AWS's HTTPS text [unverified].
-            return Err(ApiError::validation("A certificate must be specified for TLS listeners"));
+            return Err(ApiError::validation(format!("A certificate must be specified for {} listeners", s.protocol)));
         }
-    } else if s.certificate.is_some() || s.ssl_policy.is_some() || !s.alpn.is_empty() {
+    } else if s.certificate.is_some() || s.ssl_policy.is_some() {
         return Err(ApiError::validation(format!(
-            "Certificates, SSL policies and ALPN policies can only be specified for TLS listeners, not '{}'",
+            "Certificates and SSL policies can only be specified for secure listeners, not '{}'",
             s.protocol
         )));
+    }
+    if !s.alpn.is_empty() && s.protocol != "TLS" {
+        return Err(ApiError::validation(format!("ALPN policies can only be specified for TLS listeners, not '{}'", s.protocol)));
     }
     if let Some(p) = &s.ssl_policy
         && !SSL_POLICIES.contains(&p.as_str())
     {
         return Err(ApiError::new(ErrorCode::SslPolicyNotFound, format!("SSL policy '{p}' not found")));
     }
-    let mut new_tgs: Vec<&str> = Vec::new();
-    for a in &s.actions {
-        for tg_arn in a.target_groups() {
-            if !arn_is(tg_arn, "targetgroup/") {
-                return Err(ApiError::bad_elb_arn(tg_arn, "target group"));
-            }
-            let tg = r.elb.tgs.get(tg_arn).ok_or_else(ApiError::tg_not_found)?;
-            if tg.vpc_id != lb.vpc_id {
-                // [unverified] text.
-                return Err(ApiError::new(
-                    ErrorCode::InvalidConfigurationRequest,
-                    format!("Target group '{tg_arn}' is in VPC '{}', not in the load balancer's VPC '{}'", tg.vpc_id, lb.vpc_id),
-                ));
-            }
-            if !compatible(&s.protocol, &tg.protocol) {
-                return Err(ApiError::incompatible_protocols(tg_arn));
-            }
-            if let Some(other) = r.elb.tg_lb(tg_arn)
-                && other != lb.arn
-            {
-                return Err(ApiError::tg_association_limit(tg_arn));
-            }
-            new_tgs.push(tg_arn);
-        }
-    }
+    let new_tgs = check_actions(r, lb, &s.protocol, &mut s.actions)?;
     // The groups the load balancer would forward to afterwards.
     let mut after: BTreeSet<&str> = BTreeSet::new();
-    for l in r.elb.lb_listeners(&lb.arn).filter(|l| Some(l.arn.as_str()) != listener) {
-        after.extend(l.target_groups());
+    for l in r.elb().lb_listeners(&lb.arn) {
+        if Some(l.arn.as_str()) != listener {
+            after.extend(l.target_groups());
+        }
+        for rule in r.elb().listener_rules(&l.arn) {
+            after.extend(rule.target_groups());
+        }
     }
-    after.extend(new_tgs);
+    let before = r.elb().lb_tgs(&lb.arn).len();
+    after.extend(new_tgs.iter().map(String::as_str));
+    if lb.is_alb() && after.len() > before && after.len() as u64 > r.quotas.target_groups_per_application_load_balancer {
+        return Err(ApiError::too_many_unique_tgs(&lb.arn));
+    }
     let after: Vec<&str> = after.into_iter().collect();
     check_lb_targets(r, &lb.arn, &after, &[])
-}
-
-fn write_action(w: &mut Xml, a: &Action) {
-    w.leaf("Type", &a.kind).opt("TargetGroupArn", a.target_groups().first());
-    w.opt("Order", a.order.map(|o| o.to_string()));
-    w.open("ForwardConfig");
-    let tgs: Vec<(String, Option<i64>)> = match &a.forward {
-        Some(f) => f.clone(),
-        None => a.target_group_arn.iter().map(|t| (t.clone(), None)).collect(),
-    };
-    w.list("TargetGroups", tgs, |w, (t, weight)| {
-        w.leaf("TargetGroupArn", t).opt("Weight", weight.map(|x| x.to_string()));
-    });
-    if let Some((enabled, duration)) = a.stickiness {
-        w.open("TargetGroupStickinessConfig").bool("Enabled", enabled).opt("DurationSeconds", duration.map(|d| d.to_string()));
-        w.close("TargetGroupStickinessConfig");
-    }
-    w.close("ForwardConfig");
-}
-
-pub fn write_actions(w: &mut Xml, name: &str, actions: &[Action]) {
-    w.list(name, actions, write_action);
 }
 
 pub fn write_listener(w: &mut Xml, l: &Listener) {
@@ -254,14 +165,39 @@ pub fn write_listener(w: &mut Xml, l: &Listener) {
     }
 }
 
-/// Whether a repeated CreateListener asks for what exists (then AWS returns it).
-fn same(l: &Listener, s: &Spec) -> bool {
+/// The `Listeners` of Create, Describe and ModifyListener; `new` is the ARN a create made.
+pub struct Listeners {
+    page: Page,
+    new: Option<String>,
+}
+
+impl Listeners {
+    fn one(r: &Region, arn: &str, new: bool) -> Listeners {
+        Listeners { page: Page::keyed(r.elb().listeners(), [arn], None), new: new.then(|| arn.to_string()) }
+    }
+}
+
+impl Render for Listeners {
+    fn write_xml(&self, r: &Region, w: &mut Xml) {
+        w.list("Listeners", self.page.of(r.elb().listeners()), write_listener);
+        w.opt("NextMarker", self.page.next.as_ref());
+    }
+    fn created(&self) -> Vec<&str> {
+        self.new.iter().map(String::as_str).collect()
+    }
+}
+
+/// Whether a repeated CreateListener asks for what exists (then AWS returns it): the same
+/// target groups for an NLB, the same (normalised) actions for an ALB.
+fn same(r: &Region, lb: &LoadBalancer, l: &Listener, s: &Spec) -> bool {
     let tgs = |a: &[Action]| a.iter().flat_map(|x| x.target_groups()).map(String::from).collect::<BTreeSet<String>>();
-    l.protocol == s.protocol
-        && l.certificate == s.certificate
-        && l.ssl_policy == s.ssl_policy
-        && l.alpn == s.alpn
-        && tgs(&l.actions) == tgs(&s.actions)
+    let actions = if lb.is_alb() {
+        let mut want = s.actions.clone();
+        check_actions(r, lb, &s.protocol, &mut want).is_ok() && want == l.actions
+    } else {
+        tgs(&l.actions) == tgs(&s.actions)
+    };
+    l.protocol == s.protocol && l.certificate == s.certificate && l.ssl_policy == s.ssl_policy && l.alpn == s.alpn && actions
 }
 
 fn parse_alpn(p: &P) -> ApiResult<Option<Vec<String>>> {
@@ -293,21 +229,20 @@ pub struct CreateListener {
 }
 
 impl ApiAction for CreateListener {
-    type Output = Rendered;
+    type Output = Listeners;
     fn from_params(p: &P) -> ApiResult<Self> {
         let lb = required(p, "LoadBalancerArn")?.to_string();
         // [unverified] texts for the two members an NLB listener needs.
         let protocol =
             enum_member(p, "Protocol", PROTOCOLS)?.ok_or_else(|| ApiError::validation("A listener protocol must be specified"))?;
-        check_protocol(protocol)?;
         let port = int_in(p, "Port", 1, 65535)?.ok_or_else(|| ApiError::validation("A listener port must be specified"))?;
-        let actions = parse_actions(p)?;
+        let actions = parse_actions(p, "DefaultActions")?;
         if actions.is_empty() {
             required(p, "DefaultActions")?;
         }
         let certificate = one_certificate(parse_certificates(p)?)?;
         let mut ssl_policy = p.str("SslPolicy").filter(|s| !s.is_empty()).map(String::from);
-        if protocol == "TLS" && ssl_policy.is_none() {
+        if secure(protocol) && ssl_policy.is_none() {
             ssl_policy = Some(DEFAULT_SSL_POLICY.to_string());
         }
         let spec = Spec {
@@ -321,26 +256,25 @@ impl ApiAction for CreateListener {
         Ok(CreateListener { lb, spec, tags: parse_tags(p, "Tags")? })
     }
 
-    fn apply(self, r: &mut Region, cx: &Ctx) -> ApiResult<Rendered> {
+    fn apply(mut self, r: &mut Region, cx: &Ctx) -> ApiResult<Listeners> {
         let lb = find_lb(r, &self.lb)?;
+        check_protocol(&self.spec.protocol, lb.is_alb())?;
         check_tag_quota(&Vec::new(), &self.tags, r.quotas.elb_tags_per_resource)?;
-        if let Some(l) = r.elb.lb_listeners(&lb.arn).find(|l| l.port == self.spec.port) {
-            if same(l, &self.spec) {
-                return Ok(Rendered::with(cx, |w| {
-                    w.list("Listeners", [l], write_listener);
-                }));
+        if let Some(l) = r.elb().lb_listeners(&lb.arn).find(|l| l.port == self.spec.port) {
+            if same(r, lb, l, &self.spec) {
+                return Ok(Listeners::one(r, &l.arn, false));
             }
             return Err(ApiError::duplicate_listener(&lb.arn));
         }
-        check_spec(r, lb, &self.spec, None)?;
-        if r.elb.lb_listeners(&lb.arn).count() as u64 >= r.quotas.listeners_per_network_load_balancer {
+        check_spec(r, lb, &mut self.spec, None)?;
+        if r.elb().lb_listeners(&lb.arn).count() as u64 >= r.quotas.listeners_per_lb(lb.is_alb()) {
             return Err(ApiError::too_many_listeners());
         }
-        let (lb_arn, lb_name, lb_id) = (lb.arn.clone(), lb.name.clone(), lb.id.clone());
+        let (lb_arn, lb_name, lb_id, kind) = (lb.arn.clone(), lb.name.clone(), lb.id.clone(), lb.arn_kind());
         let id = r.ids.hex16();
-        let arn = r.arn("elasticloadbalancing", &format!("listener/net/{lb_name}/{lb_id}/{id}"));
+        let arn = r.arn("elasticloadbalancing", &format!("listener/{kind}/{lb_name}/{lb_id}/{id}"));
         let rule_id = r.ids.hex16();
-        let rule_arn = r.arn("elasticloadbalancing", &format!("listener-rule/net/{lb_name}/{lb_id}/{id}/{rule_id}"));
+        let rule_arn = r.arn("elasticloadbalancing", &format!("listener-rule/{kind}/{lb_name}/{lb_id}/{id}/{rule_id}"));
         let s = self.spec;
         let l = Listener {
             arn: arn.clone(),
@@ -352,16 +286,13 @@ impl ApiAction for CreateListener {
             extra_certificates: Vec::new(),
             alpn: s.alpn,
             actions: s.actions,
-            attributes: listener_defaults(),
+            attributes: listener_defaults(kind == "app"),
             tags: self.tags,
             rule_arn,
             rule_tags: Vec::new(),
         };
-        r.elb.insert_listener(l, cx.now);
-        let l = &r.elb.listeners[&arn];
-        Ok(Rendered::with(cx, |w| {
-            w.list("Listeners", [l], write_listener);
-        }))
+        r.elb_mut().insert_listener(l, cx.now);
+        Ok(Listeners::one(r, &arn, true))
     }
 }
 
@@ -372,7 +303,7 @@ pub struct DescribeListeners {
 }
 
 impl ApiAction for DescribeListeners {
-    type Output = Rendered;
+    type Output = Listeners;
     fn from_params(p: &P) -> ApiResult<Self> {
         let lb = p.str("LoadBalancerArn").filter(|s| !s.is_empty()).map(String::from);
         let arns: Vec<String> = p.strings("ListenerArns")?.into_iter().map(String::from).collect();
@@ -386,9 +317,9 @@ impl ApiAction for DescribeListeners {
         Ok(DescribeListeners { lb, arns, paging: Paging::parse(p)? })
     }
 
-    fn apply(self, r: &mut Region, cx: &Ctx) -> ApiResult<Rendered> {
+    fn apply(self, r: &mut Region, _: &Ctx) -> ApiResult<Listeners> {
         let items: Vec<&Listener> = match &self.lb {
-            Some(lb) => r.elb.lb_listeners(&find_lb(r, lb)?.arn).collect(),
+            Some(lb) => r.elb().lb_listeners(&find_lb(r, lb)?.arn).collect(),
             None => {
                 let mut v: Vec<&Listener> = Vec::new();
                 for a in &self.arns {
@@ -401,10 +332,7 @@ impl ApiAction for DescribeListeners {
             }
         };
         let (items, next) = self.paging.page(items, |l| &l.arn)?;
-        Ok(Rendered::with(cx, |w| {
-            w.list("Listeners", items, write_listener);
-            w.opt("NextMarker", next);
-        }))
+        Ok(Listeners { page: Page::keyed(r.elb().listeners(), items.iter().map(|l| l.arn.as_str()), next), new: None })
     }
 }
 
@@ -419,30 +347,27 @@ pub struct ModifyListener {
 }
 
 impl ApiAction for ModifyListener {
-    type Output = Rendered;
+    type Output = Listeners;
     fn from_params(p: &P) -> ApiResult<Self> {
         let protocol = enum_member(p, "Protocol", PROTOCOLS)?.map(String::from);
-        if let Some(pr) = &protocol {
-            check_protocol(pr)?;
-        }
         Ok(ModifyListener {
             arn: required(p, "ListenerArn")?.to_string(),
             port: int_in(p, "Port", 1, 65535)?.map(|v| v as u16),
             protocol,
             ssl_policy: p.str("SslPolicy").filter(|s| !s.is_empty()).map(String::from),
             certificates: parse_certificates(p)?,
-            actions: parse_actions(p)?,
+            actions: parse_actions(p, "DefaultActions")?,
             alpn: parse_alpn(p)?,
         })
     }
 
-    fn apply(self, r: &mut Region, cx: &Ctx) -> ApiResult<Rendered> {
+    fn apply(self, r: &mut Region, cx: &Ctx) -> ApiResult<Listeners> {
         let old = find_listener(r, &self.arn)?;
         let lb = find_lb(r, &old.lb_arn)?;
         let protocol = self.protocol.clone().unwrap_or_else(|| old.protocol.clone());
-        let tls = protocol == "TLS";
+        let tls = secure(&protocol);
         let given_cert = one_certificate(self.certificates.clone())?;
-        let spec = Spec {
+        let mut spec = Spec {
             port: self.port.unwrap_or(old.port),
             // Leaving TLS drops the TLS settings, as AWS does; staying keeps them.
             certificate: given_cert.or_else(|| if tls { old.certificate.clone() } else { None }),
@@ -450,27 +375,24 @@ impl ApiAction for ModifyListener {
                 .ssl_policy
                 .clone()
                 .or_else(|| if tls { old.ssl_policy.clone().or(Some(DEFAULT_SSL_POLICY.into())) } else { None }),
-            alpn: self.alpn.clone().unwrap_or_else(|| if tls { old.alpn.clone() } else { Vec::new() }),
+            alpn: self.alpn.clone().unwrap_or_else(|| if protocol == "TLS" { old.alpn.clone() } else { Vec::new() }),
             actions: if self.actions.is_empty() { old.actions.clone() } else { self.actions.clone() },
             protocol,
         };
-        if r.elb.lb_listeners(&lb.arn).any(|l| l.port == spec.port && l.arn != self.arn) {
+        if r.elb().lb_listeners(&lb.arn).any(|l| l.port == spec.port && l.arn != self.arn) {
             return Err(ApiError::duplicate_listener(&lb.arn));
         }
-        check_spec(r, lb, &spec, Some(&self.arn))?;
+        check_spec(r, lb, &mut spec, Some(&self.arn))?;
         let mut l = old.clone();
-        l.extra_certificates = if spec.protocol == "TLS" { l.extra_certificates } else { Vec::new() };
+        l.extra_certificates = if secure(&spec.protocol) { l.extra_certificates } else { Vec::new() };
         l.port = spec.port;
         l.protocol = spec.protocol;
         l.certificate = spec.certificate;
         l.ssl_policy = spec.ssl_policy;
         l.alpn = spec.alpn;
         l.actions = spec.actions;
-        r.elb.replace_listener(l, cx.now);
-        let l = &r.elb.listeners[&self.arn];
-        Ok(Rendered::with(cx, |w| {
-            w.list("Listeners", [l], write_listener);
-        }))
+        r.elb_mut().replace_listener(l, cx.now);
+        Ok(Listeners::one(r, &self.arn, false))
     }
 }
 
@@ -485,56 +407,7 @@ impl ApiAction for DeleteListener {
     }
     fn apply(self, r: &mut Region, _: &Ctx) -> ApiResult<Empty> {
         find_listener(r, &self.arn)?;
-        r.elb.remove_listener(&self.arn);
+        r.elb_mut().remove_listener(&self.arn);
         Ok(Empty)
-    }
-}
-
-pub struct DescribeRules {
-    listener: Option<String>,
-    rules: Vec<String>,
-    paging: Paging,
-}
-
-impl ApiAction for DescribeRules {
-    type Output = Rendered;
-    fn from_params(p: &P) -> ApiResult<Self> {
-        let listener = p.str("ListenerArn").filter(|s| !s.is_empty()).map(String::from);
-        let rules: Vec<String> = p.strings("RuleArns")?.into_iter().map(String::from).collect();
-        if listener.is_none() == rules.is_empty() {
-            // BC-ELB: "You must specify either a listener or rules" [unverified text].
-            return Err(ApiError::validation("You must specify either a listener ARN or rule ARNs, but not both"));
-        }
-        Ok(DescribeRules { listener, rules, paging: Paging::parse(p)? })
-    }
-
-    fn apply(self, r: &mut Region, cx: &Ctx) -> ApiResult<Rendered> {
-        let listeners: Vec<&Listener> = match &self.listener {
-            Some(l) => vec![find_listener(r, l)?],
-            None => {
-                let mut v: Vec<&Listener> = Vec::new();
-                for a in &self.rules {
-                    if !arn_is(a, "listener-rule/") {
-                        return Err(ApiError::bad_elb_arn(a, "rule"));
-                    }
-                    let l = r.elb.rule_listener.get(a).and_then(|l| r.elb.listeners.get(l)).ok_or_else(ApiError::elb_rule_not_found)?;
-                    if !v.iter().any(|x| x.arn == l.arn) {
-                        v.push(l);
-                    }
-                }
-                v
-            }
-        };
-        let (items, next) = self.paging.page(listeners, |l| &l.rule_arn)?;
-        Ok(Rendered::with(cx, |w| {
-            // An NLB listener has only its default rule.
-            w.list("Rules", items, |w, l| {
-                w.leaf("RuleArn", &l.rule_arn).leaf("Priority", "default");
-                w.list("Conditions", std::iter::empty::<()>(), |_, _| {});
-                write_actions(w, "Actions", &l.actions);
-                w.bool("IsDefault", true);
-            });
-            w.opt("NextMarker", next);
-        }))
     }
 }

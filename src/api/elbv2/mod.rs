@@ -1,15 +1,19 @@
-//! ELBv2 actions (Version 2015-12-01, Query protocol; aws-api.md §2.5), one file per resource
-//! family. The table below is the only place an ELBv2 action name is matched. lbsim emulates
-//! Network Load Balancers; other load balancer types are refused with a clear error.
+//! ELBv2 actions (Version 2015-12-01, Query protocol; aws-api.md §2.5, lbc-ingress.md §8), one
+//! file per resource family; rule conditions and actions have their own files. The table below
+//! is the only place an ELBv2 action name is matched. lbsim emulates Network and Application
+//! Load Balancers; Gateway Load Balancers are refused with a clear error.
 
+pub mod actions;
 pub mod attributes;
 pub mod capacity;
 pub mod certificates;
 pub mod common;
+pub mod conditions;
 pub mod ip_pools;
 pub mod limits;
 pub mod listeners;
 pub mod load_balancers;
+pub mod rules;
 pub mod security_groups;
 pub mod service_checks;
 pub mod ssl_policies;
@@ -18,11 +22,11 @@ pub mod target_groups;
 pub mod targets;
 pub mod trust_stores;
 
-use crate::api::{Ctx, run};
+use crate::api::{Answer, Ctx, run};
 use crate::error::ApiResult;
 use crate::wire::Params;
 
-pub fn dispatch(cx: &Ctx, action: &str, p: &Params) -> Option<ApiResult<String>> {
+pub fn dispatch(cx: &Ctx, action: &str, p: &Params) -> Option<ApiResult<Answer>> {
     Some(match action {
         "CreateLoadBalancer" => run::<load_balancers::CreateLoadBalancer>(cx, p),
         "DescribeLoadBalancers" => run::<load_balancers::DescribeLoadBalancers>(cx, p),
@@ -45,7 +49,11 @@ pub fn dispatch(cx: &Ctx, action: &str, p: &Params) -> Option<ApiResult<String>>
         "DescribeListeners" => run::<listeners::DescribeListeners>(cx, p),
         "ModifyListener" => run::<listeners::ModifyListener>(cx, p),
         "DeleteListener" => run::<listeners::DeleteListener>(cx, p),
-        "DescribeRules" => run::<listeners::DescribeRules>(cx, p),
+        "DescribeRules" => run::<rules::DescribeRules>(cx, p),
+        "CreateRule" => run::<rules::CreateRule>(cx, p),
+        "ModifyRule" => run::<rules::ModifyRule>(cx, p),
+        "DeleteRule" => run::<rules::DeleteRule>(cx, p),
+        "SetRulePriorities" => run::<rules::SetRulePriorities>(cx, p),
         "DescribeListenerAttributes" => run::<attributes::DescribeListenerAttributes>(cx, p),
         "ModifyListenerAttributes" => run::<attributes::ModifyListenerAttributes>(cx, p),
         "DescribeListenerCertificates" => run::<certificates::DescribeListenerCertificates>(cx, p),

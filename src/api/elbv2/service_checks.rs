@@ -32,7 +32,7 @@ pub fn check_internet_facing(r: &Region, scheme: &str, vpc: &str, subnets: &[&st
     }
     match r.settings.internet_facing_requires {
         InternetFacingCheck::None => Ok(()),
-        InternetFacingCheck::VpcGateway | InternetFacingCheck::SubnetRoute if !r.igw_by_vpc.contains_key(vpc) => {
+        InternetFacingCheck::VpcGateway | InternetFacingCheck::SubnetRoute if r.vpc_igw(vpc).is_none() => {
             Err(ApiError::vpc_without_igw(vpc))
         }
         InternetFacingCheck::VpcGateway => Ok(()),

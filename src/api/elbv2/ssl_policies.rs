@@ -6,10 +6,10 @@
 //! lbsim does not list]. Every policy CreateListener accepts is here (a test keeps them equal).
 
 use super::common::Paging;
-use crate::api::{Action, Ctx, Rendered};
+use crate::api::{Action, Ctx, Render};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::state::Region;
-use crate::wire::P;
+use crate::wire::{P, Xml};
 
 const TLS13: &[&str] = &["TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256"];
 const TLS13_FIPS: &[&str] = &["TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384"];
@@ -97,8 +97,29 @@ pub struct DescribeSSLPolicies {
     paging: Paging,
 }
 
+/// The policies chosen (static data: nothing of the Region's) and the next page's marker.
+pub struct Policies {
+    items: Vec<&'static Policy>,
+    next: Option<String>,
+}
+
+impl Render for Policies {
+    fn write_xml(&self, _: &Region, w: &mut Xml) {
+        w.list("SslPolicies", self.items.iter(), |w, (name, protocols, groups)| {
+            w.strings("SslProtocols", protocols.iter());
+            let ciphers = groups.iter().flat_map(|g| g.iter()).enumerate();
+            w.list("Ciphers", ciphers, |w, (i, c)| {
+                w.leaf("Name", c).num("Priority", i + 1);
+            });
+            w.leaf("Name", name);
+            w.strings("SupportedLoadBalancerTypes", TYPES.iter());
+        });
+        w.opt("NextMarker", self.next.as_ref());
+    }
+}
+
 impl Action for DescribeSSLPolicies {
-    type Output = Rendered;
+    type Output = Policies;
     fn from_params(p: &P) -> ApiResult<Self> {
         Ok(DescribeSSLPolicies {
             names: p.strings("Names")?.into_iter().map(String::from).collect(),
@@ -106,29 +127,18 @@ impl Action for DescribeSSLPolicies {
             paging: Paging::parse(p)?,
         })
     }
-    fn apply(self, _: &mut Region, cx: &Ctx) -> ApiResult<Rendered> {
+    fn apply(self, _: &mut Region, _: &Ctx) -> ApiResult<Policies> {
         if let Some(missing) = self.names.iter().find(|n| !POLICIES.iter().any(|(p, _, _)| p == n)) {
             // [unverified] text; the code is the model's.
             return Err(ApiError::new(ErrorCode::SslPolicyNotFound, format!("The specified SSL policy '{missing}' does not exist")));
         }
-        let chosen: Vec<&Policy> = POLICIES
+        let chosen: Vec<&'static Policy> = POLICIES
             .iter()
             .filter(|(n, _, _)| self.names.is_empty() || self.names.iter().any(|x| x == n))
             .filter(|_| self.lb_type.as_deref().is_none_or(|t| TYPES.contains(&t)))
             .collect();
         let (items, next) = self.paging.page(chosen, |(n, _, _)| n)?;
-        Ok(Rendered::with(cx, |w| {
-            w.list("SslPolicies", items, |w, (name, protocols, groups)| {
-                w.strings("SslProtocols", protocols.iter());
-                let ciphers = groups.iter().flat_map(|g| g.iter()).enumerate();
-                w.list("Ciphers", ciphers, |w, (i, c)| {
-                    w.leaf("Name", c).num("Priority", i + 1);
-                });
-                w.leaf("Name", name);
-                w.strings("SupportedLoadBalancerTypes", TYPES.iter());
-            });
-            w.opt("NextMarker", next);
-        }))
+        Ok(Policies { items, next })
     }
 }
 

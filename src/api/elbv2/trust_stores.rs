@@ -16,7 +16,7 @@ pub struct DescribeTrustStores {
 pub struct NoTrustStores;
 
 impl Render for NoTrustStores {
-    fn write_xml(&self, w: &mut Xml) {
+    fn write_xml(&self, _: &Region, w: &mut Xml) {
         w.list("TrustStores", std::iter::empty::<()>(), |_, _| {});
     }
 }

@@ -141,6 +141,8 @@ pub const CEILING_BODY: &str = concat!(
     "<subnetId>subnet-0123456789abcdef0</subnetId>",
     "<LoadBalancerArn>arn:aws:elasticloadbalancing:us-east-1:000000000000:loadbalancer/net/ceiling/0123456789abcdef</LoadBalancerArn>",
     "<TargetGroupArn>arn:aws:elasticloadbalancing:us-east-1:000000000000:targetgroup/ceiling/0123456789abcdef</TargetGroupArn>",
+    "<ListenerArn>arn:aws:elasticloadbalancing:us-east-1:000000000000:listener/app/ceiling/0123456789abcdef/0123456789abcdef</ListenerArn>",
+    "<RuleArn>arn:aws:elasticloadbalancing:us-east-1:000000000000:listener-rule/app/ceiling/0123456789abcdef/0123456789abcdef/0123456789abcdef</RuleArn>",
     "<return>true</return></CreateSecurityGroupResponse>"
 );
 

@@ -1,0 +1,41 @@
+//! A failed reconcile, named after the step that failed (the kube-rs shape): `reason()` is the
+//! Event reason the controller records (lbc-reconciler.md §7.3) and `Display` is its message, so
+//! the Event, the log line and a scenario's expectation all read the same text.
+
+/// What failed, with the cause as the controller words it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    /// Reading AWS state or building the desired stack (bad annotations, unknown subnets, …).
+    #[error("Failed build model due to {0}")]
+    BuildModel(String),
+    /// The Service vanished before its finalizer could be added.
+    #[error("Failed add finalizer due to {0}")]
+    AddFinalizer(String),
+    /// Creating, changing or deleting AWS resources (an AWS error, a timeout waiting on a binding).
+    #[error("Failed deploy model due to {0}")]
+    DeployModel(String),
+}
+
+impl Error {
+    /// The Event reason the controller records for this failure.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Error::BuildModel(_) => "FailedBuildModel",
+            Error::AddFinalizer(_) => "FailedAddFinalizer",
+            Error::DeployModel(_) => "FailedDeployModel",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reasons_and_messages_are_the_controllers() {
+        let e = Error::DeployModel("InvalidGroup.NotFound: nope".into());
+        assert_eq!((e.reason(), e.to_string().as_str()), ("FailedDeployModel", "Failed deploy model due to InvalidGroup.NotFound: nope"));
+        assert_eq!(Error::BuildModel("x".into()).reason(), "FailedBuildModel");
+        assert_eq!(Error::AddFinalizer("x".into()).to_string(), "Failed add finalizer due to x");
+    }
+}
