@@ -31,6 +31,9 @@ pub struct Config {
     /// Access key id → account id, or → `{account, secret}` (the secret is what signatures are
     /// verified with).
     pub access_keys: HashMap<String, AccessKey>,
+    /// Access keys that sign as an AWS service, not a customer: calls only AWS services may make
+    /// (ValidateSecurityGroupQuotasForInterface) are evaluated for them and refused for others.
+    pub service_access_keys: Vec<String>,
     /// Quota overrides for every account, by quota name (`rules-per-security-group: 10`).
     pub quotas: BTreeMap<String, u64>,
     /// Which bucket group-reference rules count in: both (default), ipv4 or ipv6.
@@ -115,6 +118,7 @@ impl Default for Config {
             default_account: "000000000000".into(),
             default_region: "us-east-1".into(),
             access_keys: HashMap::new(),
+            service_access_keys: Vec::new(),
             quotas: BTreeMap::new(),
             group_reference_bucket: None,
             accounts: HashMap::new(),
@@ -220,6 +224,11 @@ impl Config {
             Some(k) => self.access_keys.get(k).map(|a| a.account.clone()).unwrap_or_else(|| self.default_account.clone()),
             None => self.default_account.clone(),
         }
+    }
+
+    /// Whether a caller signs as an AWS service (`service_access_keys`).
+    pub fn is_service(&self, access_key: Option<&str>) -> bool {
+        access_key.is_some_and(|k| self.service_access_keys.iter().any(|s| s == k))
     }
 
     /// An account the config names (its own quotas or an access key of its own): such accounts

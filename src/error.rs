@@ -105,6 +105,26 @@ codes! {
     NetworkInterfaceLimitExceeded = "NetworkInterfaceLimitExceeded", 400;
     MissingInput = "MissingInput", 400;
     InvalidAttachmentIdNotFound = "InvalidAttachmentID.NotFound", 400;
+    // EC2: routing, gateways and the calls the ELB service makes (route_tables.rs, …).
+    InvalidRouteTableIdNotFound = "InvalidRouteTableID.NotFound", 400;
+    InvalidRouteTableIdMalformed = "InvalidRouteTableId.Malformed", 400;
+    InvalidInternetGatewayIdNotFound = "InvalidInternetGatewayID.NotFound", 400;
+    InvalidInternetGatewayIdMalformed = "InvalidInternetGatewayId.Malformed", 400;
+    InvalidAssociationIdNotFound = "InvalidAssociationID.NotFound", 400;
+    ResourceAlreadyAssociated = "Resource.AlreadyAssociated", 400;
+    RouteAlreadyExists = "RouteAlreadyExists", 400;
+    InvalidRouteNotFound = "InvalidRoute.NotFound", 400;
+    InvalidGatewayIdNotFound = "InvalidGatewayID.NotFound", 400;
+    GatewayNotAttached = "Gateway.NotAttached", 400;
+    InvalidAddressNotFound = "InvalidAddress.NotFound", 400;
+    InvalidAllocationIdNotFound = "InvalidAllocationID.NotFound", 400;
+    InvalidAllocationIdMalformed = "InvalidAllocationID.Malformed", 400;
+    InvalidVpcPeeringConnectionIdNotFound = "InvalidVpcPeeringConnectionID.NotFound", 400;
+    InvalidVpcPeeringConnectionIdMalformed = "InvalidVpcPeeringConnectionId.Malformed", 400;
+    InvalidCoipPoolIdNotFound = "InvalidCoipPoolId.NotFound", 400;
+    InvalidCoipPoolIdMalformed = "InvalidCoipPoolId.Malformed", 400;
+    InvalidIpamPoolIdNotFound = "InvalidIpamPoolId.NotFound", 400;
+    InvalidIpamPoolIdMalformed = "InvalidIpamPoolId.Malformed", 400;
     // ELBv2 (aws-api.md §2.5; statuses from the model's httpStatusCode).
     LoadBalancerNotFound = "LoadBalancerNotFound", 400;
     TargetGroupNotFound = "TargetGroupNotFound", 400;
@@ -143,6 +163,10 @@ codes! {
     TooManyUniqueTargetGroupsPerLoadBalancer = "TooManyUniqueTargetGroupsPerLoadBalancer", 400;
     AlpnPolicyNotFound = "ALPNPolicyNotFound", 400;
     HealthUnavailable = "HealthUnavailable", 500;
+    TrustStoreNotFound = "TrustStoreNotFound", 400;
+    CapacityReservationPending = "CapacityReservationPending", 400;
+    CapacityDecreaseRequestLimitExceeded = "CapacityDecreaseRequestLimitExceeded", 400;
+    CapacityUnitsLimitExceeded = "CapacityUnitsLimitExceeded", 400;
     // EKS (rest-json).
     ResourceNotFoundException = "ResourceNotFoundException", 404;
     InvalidParameterException = "InvalidParameterException", 400;
@@ -401,6 +425,36 @@ impl ApiError {
     /// (OBS: cluster-api-provider-aws#3943 log).
     pub fn sg_other_network() -> Self {
         Self::new(ErrorCode::InvalidGroupNotFound, "You have specified two resources that belong to different networks.")
+    }
+    /// An id of a kind lbsim keeps none of (Elastic IPs, peering connections, CoIP and IPAM
+    /// pools) or does keep (route tables, gateways): `The <kind> ID '<id>' does not exist`, the
+    /// shape AWS uses for VPCs and subnets [unverified for these kinds].
+    pub fn id_not_found(code: ErrorCode, kind: &str, id: &str) -> Self {
+        Self::new(code, format!("The {kind} ID '{id}' does not exist"))
+    }
+    /// DescribeAddresses with an address lbsim does not hold (OBS: "Address '…' not found.").
+    pub fn address_not_found(ip: &str) -> Self {
+        Self::new(ErrorCode::InvalidAddressNotFound, format!("Address '{ip}' not found."))
+    }
+    /// A call only AWS services may make, from a customer principal (ValidateSecurityGroupQuotasForInterface:
+    /// "Only authorized AWS services can call this operation") [unverified text].
+    pub fn unauthorized() -> Self {
+        Self::new(ErrorCode::UnauthorizedOperation, "You are not authorized to perform this operation.")
+    }
+    /// CreateLoadBalancer, internet-facing, in a VPC without an attached internet gateway
+    /// (OBS: "InvalidSubnet: VPC vpc-0765c67bbc82a1b7d has no internet gateway", openshift/installer#1110).
+    pub fn vpc_without_igw(vpc: &str) -> Self {
+        Self::new(ErrorCode::InvalidSubnet, format!("VPC {vpc} has no internet gateway"))
+    }
+    /// The stricter Region setting: a subnet of an internet-facing load balancer whose route
+    /// table does not route to an internet gateway [unverified: AWS's console only warns].
+    pub fn subnet_without_igw_route(subnet: &str) -> Self {
+        Self::new(ErrorCode::InvalidSubnet, format!("Subnet {subnet} does not have a route to an internet gateway"))
+    }
+    /// The ELB service's own security-group quota check (ValidateSecurityGroupQuotasForInterface
+    /// on the caller's behalf) refused the groups; AWS's ELBv2 code and text are [unverified].
+    pub fn elb_sg_quota(code: &str, ec2: &ApiError) -> Self {
+        Self::injected(code, format!("The security groups exceed a network interface quota: {}: {}", ec2.code_str(), ec2.message), None)
     }
     pub fn eni_limit() -> Self {
         // [unverified] text; the code is EC2-ERR's.

@@ -117,7 +117,11 @@ async fn aws(State(app): State<Arc<App>>, method: Method, uri: Uri, headers: Hea
                 fault = Some(id);
                 Err(e)
             }
-            None => execute(&app, &call, &scope, &request_id),
+            // AWS's rate limits (`throttling: aws`), on the Store's clock.
+            None => match app.store.throttle(call.service.name(), &call.action, &call.account, &call.region, call.params.iter()) {
+                Err(e) => Err(e),
+                Ok(()) => execute(&app, &call, &scope, &request_id),
+            },
         },
     };
     let resp = match &result {
@@ -283,6 +287,7 @@ fn execute(app: &App, call: &Call, scope: &Scope, request_id: &str) -> Result<ap
         account: call.account.clone(),
         region: call.region.clone(),
         access_key: scope.access_key.clone(),
+        aws_service: app.config.is_service(scope.access_key.as_deref()),
         request_id: request_id.to_string(),
         now: app.store.now(),
     };

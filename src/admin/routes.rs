@@ -414,15 +414,20 @@ async fn usage(State(app): State<Arc<App>>, uri: Uri) -> Reply {
     let limit = number::<usize>(&q, "limit")?;
     let quota = q.get("quota").map(|g| wildmatch::WildMatch::new(g));
     let mut rows = Vec::new();
+    let mut throttling = Vec::new();
     for (a, r) in selected(&app, &q) {
         rows.extend(app.store.with_region(&a, &r, |g| state_dump::region_usage(g)));
+        // AWS's rate limits of Regions with `throttling: aws`: each bucket used so far.
+        for b in app.store.throttle_view(&a, &r) {
+            throttling.push(json!({ "account": a, "region": r, "bucket": b }));
+        }
     }
     rows.retain(|r| quota.as_ref().is_none_or(|m| m.matches(&r.quota)));
     state_dump::sort(&mut rows);
     if let Some(n) = limit {
         rows.truncate(n);
     }
-    Ok(ok(json!({ "usage": rows })))
+    Ok(ok(json!({ "usage": rows, "throttling": throttling })))
 }
 
 // ---- request log -----------------------------------------------------------------------------

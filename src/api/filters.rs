@@ -5,11 +5,16 @@
 //! Indexes only narrow: every candidate is checked against every filter again (`matches`), so a
 //! describe takes the *smallest* index answer ([`Narrowest`]) instead of intersecting sets of
 //! cloned ids — its cost follows the matches of its most selective filter, not the population.
+//!
+//! Names are checked against the action's list; an alias the EC2 model's documentation names for
+//! that action (`isDefault`, `availabilityZone`, … — filter_model.rs, generated from botocore)
+//! is read as the documented name it stands for.
 
 use std::collections::BTreeSet;
 
 use wildmatch::WildMatch;
 
+use super::filter_model;
 use crate::error::{ApiError, ApiResult};
 use crate::state::tags::TagStore;
 use crate::wire::P;
@@ -56,6 +61,11 @@ impl<'a> Narrowest<'a> {
     }
 }
 
+/// The documented name an alias of `action` stands for.
+pub fn alias_of(action: &str, name: &str) -> Option<&'static str> {
+    filter_model::ALIASES.iter().find(|(op, alias, _)| *op == action && *alias == name).map(|(_, _, c)| *c)
+}
+
 #[derive(Debug, Clone)]
 pub struct Filter {
     pub name: String,
@@ -74,15 +84,18 @@ pub fn value_matches(pattern: &str, value: &str) -> bool {
 }
 
 impl Filters {
-    /// Reads `Filter.N`; `allowed` lists the filter names the action documents (`tag:<k>`,
+    /// Reads `Filter.N` of `action`; `allowed` lists the filter names it implements (`tag:<k>`,
     /// `tag-key` and `tag-value` are always allowed). Unknown names → "The filter '…' is invalid".
-    pub fn parse(p: &P, allowed: &[&str]) -> ApiResult<Filters> {
+    pub fn parse(p: &P, action: &str, allowed: &[&str]) -> ApiResult<Filters> {
         let mut out = Vec::new();
         for f in p.list("Filter")? {
-            let name = f.required("Name")?.to_string();
+            let mut name = f.required("Name")?.to_string();
             let generic = name.starts_with("tag:") || name == "tag-key" || name == "tag-value";
             if !generic && !allowed.contains(&name.as_str()) {
-                return Err(ApiError::bad_filter(&name));
+                match alias_of(action, &name).filter(|c| allowed.contains(c)) {
+                    Some(canonical) => name = canonical.to_string(),
+                    None => return Err(ApiError::bad_filter(&name)),
+                }
             }
             let values = f.strings("Value")?.into_iter().map(str::to_string).collect();
             out.push(Filter { name, values });
@@ -160,7 +173,7 @@ mod tests {
     fn parse_check_and_match() {
         let p = Params::parse(b"Filter.1.Name=vpc-id&Filter.1.Value.1=vpc-1&Filter.2.Name=tag:env&Filter.2.Value.1=d*", ListStyle::Flat)
             .unwrap();
-        let f = Filters::parse(&p.root(), &["vpc-id"]).unwrap();
+        let f = Filters::parse(&p.root(), "DescribeVpcs", &["vpc-id"]).unwrap();
         let tags = vec![("env".to_string(), "dev".to_string())];
         assert!(f.matches(&tags, |n| if n == "vpc-id" { vec!["vpc-1".into()] } else { vec![] }));
         assert!(!f.matches(&tags, |_| vec!["vpc-2".into()]));
@@ -170,13 +183,54 @@ mod tests {
         }
         let p =
             Params::parse(b"Filter.1.Name=tag:all&Filter.1.Value.1=yes&Filter.2.Name=tag:k&Filter.2.Value.1=v1", ListStyle::Flat).unwrap();
-        let f = Filters::parse(&p.root(), &[]).unwrap();
+        let f = Filters::parse(&p.root(), "DescribeSecurityGroups", &[]).unwrap();
         // The narrower filter's two ids, not all ten.
         let mut hits = f.tagged(&t).unwrap();
         hits.sort_unstable();
         assert_eq!(hits, ["sg-1", "sg-6"]);
         let bad = Params::parse(b"Filter.1.Name=nope&Filter.1.Value.1=x", ListStyle::Flat).unwrap();
-        let e = Filters::parse(&bad.root(), &["vpc-id"]).unwrap_err();
+        let e = Filters::parse(&bad.root(), "DescribeVpcs", &["vpc-id"]).unwrap_err();
         assert_eq!(e.message, "The filter 'nope' is invalid");
+    }
+
+    /// Every action's implemented names are names the model documents for it (a typo would be
+    /// a filter AWS does not have), and every alias the model names leads to an implemented one.
+    #[test]
+    fn filter_lists_agree_with_the_model() {
+        use crate::api::ec2::*;
+        let lists: &[(&str, &[&str])] = &[
+            ("DescribeAvailabilityZones", account::AZ_FILTERS),
+            ("DescribeSecurityGroupRules", sg_rules_edit::RULE_FILTERS),
+            ("DescribeManagedPrefixLists", prefix_lists::PL_FILTERS),
+            ("DescribeInstances", instances::INSTANCE_FILTERS),
+            ("DescribeTags", tags::TAG_FILTERS),
+            ("DescribeSubnets", subnets::SUBNET_FILTERS),
+            ("DescribeSecurityGroups", security_groups::SG_FILTERS),
+            ("DescribeVpcs", vpcs::VPC_FILTERS),
+            ("DescribeNetworkInterfaces", enis::ENI_FILTERS),
+            ("DescribeRouteTables", route_tables::RT_FILTERS),
+            ("DescribeInternetGateways", internet_gateways::IGW_FILTERS),
+            ("GetSecurityGroupsForVpc", sgs_for_vpc::FILTERS),
+            ("DescribeAddresses", unheld::ADDRESS_FILTERS),
+            ("DescribeCoipPools", unheld::COIP_FILTERS),
+            ("GetCoipPoolUsage", unheld::COIP_USAGE_FILTERS),
+            ("DescribeIpamPools", unheld::IPAM_FILTERS),
+            ("DescribeVpcPeeringConnections", unheld::PEERING_FILTERS),
+        ];
+        let of = |table: &[(&str, &'static [&'static str])], op: &str| table.iter().find(|(o, _)| *o == op).map(|(_, n)| *n).unwrap_or(&[]);
+        for (op, names) in lists {
+            let (model, former) = (of(filter_model::FILTERS, op), of(filter_model::FORMER, op));
+            for n in *names {
+                assert!(model.contains(n) || former.contains(n), "{op}: '{n}' is not a filter the model documents");
+            }
+        }
+        for (op, alias, canonical) in filter_model::ALIASES {
+            let (_, names) = lists.iter().find(|(o, _)| o == op).unwrap_or_else(|| panic!("{op} has aliases but no filter list"));
+            assert!(names.contains(canonical), "{op}: alias '{alias}' stands for '{canonical}', which lbsim does not implement");
+        }
+        // Aliases are per action: `availabilityZone` is documented for subnets only.
+        assert_eq!(alias_of("DescribeSubnets", "availabilityZone"), Some("availability-zone"));
+        assert_eq!(alias_of("DescribeNetworkInterfaces", "availabilityZone"), None);
+        assert_eq!(alias_of("DescribeVpcs", "isDefault"), Some("is-default"));
     }
 }

@@ -15,6 +15,8 @@
 pub mod ec2;
 pub mod eks;
 pub mod elbv2;
+#[rustfmt::skip]
+pub mod filter_model;
 pub mod filters;
 pub mod paging;
 pub mod sts;
@@ -33,6 +35,8 @@ pub struct Ctx<'a> {
     pub account: String,
     pub region: String,
     pub access_key: Option<String>,
+    /// The caller signs as an AWS service (config `service_access_keys`), not as a customer.
+    pub aws_service: bool,
     pub request_id: String,
     pub now: DateTime<Utc>,
 }

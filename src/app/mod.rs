@@ -69,6 +69,7 @@ impl App {
             store.set_quotas(account, config.account_quotas(account)?);
         }
         for (region, s) in &config.regions {
+            crate::state::throttle::validate(&s.throttle_rates).map_err(|e| format!("regions.{region}: {e}"))?;
             store.set_region_settings(region, s.clone());
         }
         Ok(Arc::new(App {

@@ -2,7 +2,8 @@
 //! emulation, fixture loading, scenario checks and raw calls, live-mode commands): SDK clients and
 //! their retry policy (`clients`), the in-process connector into this process's own AWS router with
 //! its ordered call log (`connector`), and one HTTP helper with SigV4 signing for everything that
-//! is not an SDK call (`http`), and pod addresses the VPC CNI's way (`pod_ip`).
+//! is not an SDK call (`http`), pod addresses the VPC CNI's way (`pod_ip`), and the controller's
+//! client-side limiter and the SDK's sleeps on the world's clock (`throttle`).
 //!
 //! May call: `server::aws_router` (as a tower `Service`, no socket), `app` (the App it is aimed at),
 //! the SDK crates. Must never: reach into `state` or `api` — everything goes over the wire
@@ -12,6 +13,7 @@ pub mod clients;
 pub mod connector;
 pub mod http;
 pub mod pod_ip;
+pub mod throttle;
 
 pub use clients::{AwsClients, Target};
 pub use connector::{Call, CallLog, InProcess};

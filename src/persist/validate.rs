@@ -68,6 +68,16 @@ fn region(r: &RegionSnapshot) -> Result<(), String> {
     let instances = ids("instance", r.instances.iter().map(|v| v.id.as_str()))?;
     let pls = ids("prefix list", r.prefix_lists.iter().map(|v| v.id.as_str()))?;
     let rules = ids("security group rule", r.security_groups.iter().flat_map(|g| g.rules.iter().map(|x| x.id.as_str())))?;
+    let rtbs = ids("route table", r.route_tables.iter().map(|v| v.id.as_str()))?;
+    let igws = ids("internet gateway", r.internet_gateways.iter().map(|v| v.id.as_str()))?;
+    for t in &r.route_tables {
+        must(&vpcs, &t.vpc_id, || format!("route table {} names VPC {}, which does not exist", t.id, t.vpc_id))?;
+    }
+    for g in &r.internet_gateways {
+        if let Some(v) = &g.vpc_id {
+            must(&vpcs, v, || format!("internet gateway {} is attached to VPC {v}, which does not exist", g.id))?;
+        }
+    }
     let lbs = ids("load balancer", r.elb.load_balancers.iter().map(|v| v.arn.as_str()))?;
     let tgs = ids("target group", r.elb.target_groups.iter().map(|v| v.arn.as_str()))?;
     ids("listener", r.elb.listeners.iter().map(|v| v.arn.as_str()))?;
@@ -150,7 +160,7 @@ fn region(r: &RegionSnapshot) -> Result<(), String> {
         }
     }
     for id in r.tags.keys() {
-        let known = [&vpcs, &subnets, &sgs, &enis, &instances, &pls, &rules].iter().any(|set| set.contains(id.as_str()));
+        let known = [&vpcs, &subnets, &sgs, &enis, &instances, &pls, &rules, &rtbs, &igws].iter().any(|set| set.contains(id.as_str()));
         if !known {
             return Err(format!("tags of {id}, which does not exist"));
         }

@@ -35,7 +35,7 @@ pub async fn gather(ctx: &Ctx, svc: &Service) -> Result<Facts, String> {
     // The annotation is resolved only past rows A–C of §3.3 (an SG-less LB, or groups off).
     let existing_without_groups = facts.existing_lb.as_ref().is_some_and(|l| l.security_groups.is_empty());
     let groups_off =
-        !ctx.cfg.feature_gates.nlb_security_group || (ctx.cfg.latest() && ann.bool(a::DISABLE_NLB_SG).ok().flatten() == Some(true));
+        !ctx.cfg.feature_gates.nlb_security_group || (ctx.cfg.disable_nlb_sg() && ann.bool(a::DISABLE_NLB_SG).ok().flatten() == Some(true));
     if let Some(entries) = ann.list(a::SECURITY_GROUPS).filter(|_| !existing_without_groups && !groups_off) {
         facts.user_sgs = Some(user_groups(ctx, &entries).await?);
     }
@@ -118,10 +118,15 @@ async fn subnets(ctx: &Ctx, svc: &Service, scheme: &str, existing: Option<&Exist
             .send()
             .await
             .map_err(|e| aws_err(e).to_string())?;
+        let mut listed: Vec<aws_sdk_ec2::types::Subnet> = r.subnets().to_vec();
+        // v2.13.0 (gate SubnetDiscoveryByReachability): no subnet has the role tag, so the VPC's
+        // subnets are classified by a route to an internet gateway (subnet_resolver.go).
+        if listed.is_empty() && ctx.cfg.subnet_discovery_by_reachability() {
+            listed = by_reachability(ctx, scheme == "internet-facing").await?;
+        }
         let this = format!("kubernetes.io/cluster/{}", ctx.cfg.cluster_name);
         let tagged = |s: &aws_sdk_ec2::types::Subnet| s.tags().iter().any(|t| t.key() == Some(this.as_str()));
-        let mut candidates: Vec<&aws_sdk_ec2::types::Subnet> = r
-            .subnets()
+        let mut candidates: Vec<&aws_sdk_ec2::types::Subnet> = listed
             .iter()
             .filter(|s| {
                 !ctx.cfg.feature_gates.subnets_cluster_tag_check
@@ -140,6 +145,30 @@ async fn subnets(ctx: &Ctx, svc: &Service, scheme: &str, existing: Option<&Exist
         }
     }
     out.sort_by(|x, y| x.id.cmp(&y.id));
+    Ok(out)
+}
+
+/// The VPC's subnets whose route table — their explicit one, else the main one — has (public)
+/// or lacks (private) a route whose gateway is an `igw-`, as `isSubnetContainsRouteToIGW` decides.
+async fn by_reachability(ctx: &Ctx, public: bool) -> Result<Vec<aws_sdk_ec2::types::Subnet>, String> {
+    let vpc = [ctx.cfg.vpc_id.as_str()];
+    let subnets = ctx.aws.ec2.describe_subnets().filters(ec2_filter("vpc-id", &vpc)).send().await.map_err(|e| aws_err(e).to_string())?;
+    let tables =
+        ctx.aws.ec2.describe_route_tables().filters(ec2_filter("vpc-id", &vpc)).send().await.map_err(|e| aws_err(e).to_string())?;
+    let tables = tables.route_tables();
+    let main = tables.iter().find(|t| t.associations().iter().any(|a| a.main() == Some(true)));
+    let mut out = Vec::new();
+    for s in subnets.subnets() {
+        let id = s.subnet_id().unwrap_or("");
+        let explicit = tables.iter().find(|t| t.associations().iter().any(|a| a.subnet_id() == Some(id)));
+        let Some(table) = explicit.or(main) else {
+            return Err(format!("[this shall never happen] could not identify main route table for vpc: {}", ctx.cfg.vpc_id));
+        };
+        let has_igw = table.routes().iter().any(|r| r.gateway_id().is_some_and(|g| g.starts_with("igw")));
+        if has_igw == public {
+            out.push(s.clone());
+        }
+    }
     Ok(out)
 }
 

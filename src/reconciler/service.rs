@@ -83,9 +83,8 @@ async fn cleanup(svc: &Service, ctx: &Ctx, ns: &str, name: &str, backend_key: &s
 
 /// §7.4: `[{hostname: <DNS>}]` unless already exactly that (HEAD: lower-cased, with ports).
 fn update_status(ctx: &Ctx, svc: &Service, dns: &str) {
-    let latest = ctx.cfg.latest();
-    let host = if latest { dns.to_ascii_lowercase() } else { dns.to_string() };
-    let ports: Option<Vec<PortStatus>> = latest.then(|| {
+    let host = if ctx.cfg.lowercase_dns() { dns.to_ascii_lowercase() } else { dns.to_string() };
+    let ports: Option<Vec<PortStatus>> = ctx.cfg.status_ports().then(|| {
         svc.spec
             .as_ref()
             .and_then(|s| s.ports.as_ref())

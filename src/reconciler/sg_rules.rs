@@ -110,12 +110,13 @@ pub async fn reconcile(
         Ok(()) => Ok(()),
         Err(e) => {
             let retry = matches!(e.code.as_str(), "InvalidPermission.Duplicate" | "InvalidPermission.NotFound")
-                || (ctx.cfg.latest() && e.code == "RulesPerSecurityGroupLimitExceeded");
+                || (ctx.cfg.authorize_first() && e.code == "RulesPerSecurityGroupLimitExceeded");
             if !retry {
                 return Err(e);
             }
             let info = fetch(ctx, sg, true).await?;
-            let revoke_first = if ctx.cfg.latest() && e.code == "RulesPerSecurityGroupLimitExceeded" { true } else { revoke_first };
+            let revoke_first =
+                if ctx.cfg.authorize_first() && e.code == "RulesPerSecurityGroupLimitExceeded" { true } else { revoke_first };
             attempt(ctx, &info, desired, description, sel, authorize_only, revoke_first).await
         }
     }

@@ -255,7 +255,7 @@ pub async fn reconcile(ctx: &Ctx, ns: &str, name: &str) -> Result<(), String> {
     .await;
     let mut net_error = None;
     if let Err(e) = net_result {
-        if !ctx.cfg.latest() {
+        if !ctx.cfg.joins_node_sg_errors() {
             return Err(e);
         }
         if instance {

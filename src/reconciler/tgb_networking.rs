@@ -171,7 +171,7 @@ pub async fn reconcile(ctx: &Ctx, tgb: &Key, perms: Option<BTreeMap<String, Vec<
     let mut errors: Vec<String> = Vec::new();
     for (sg, perms) in &agg {
         if let Err(e) = sg_rules::reconcile(ctx, sg, perms, Some(SHARED_LABEL), Selector::Shared, !computed_for_all).await {
-            if !ctx.cfg.latest() {
+            if !ctx.cfg.joins_node_sg_errors() {
                 return Err(e.to_string());
             }
             errors.push(e.to_string());
@@ -203,7 +203,7 @@ pub async fn reconcile(ctx: &Ctx, tgb: &Key, perms: Option<BTreeMap<String, Vec<
                 Err(e) if e.code == "InvalidGroup.NotFound" => {
                     ctx.net.lock().tracked.remove(sg);
                 }
-                Err(e) if ctx.cfg.latest() => errors.push(e.to_string()),
+                Err(e) if ctx.cfg.joins_node_sg_errors() => errors.push(e.to_string()),
                 Err(e) => return Err(e.to_string()),
             }
         }

@@ -8,7 +8,8 @@ use k8s_openapi::api::core::v1::Service;
 use wildmatch::WildMatch;
 
 use super::format::{
-    CallsCheck, Check, EventsCheck, ExistsCheck, GroupSel, HostnameCheck, LbCheck, QuotaCheck, ResourcesCheck, RuleCheck, RulesCheck,
+    CallsCheck, Check, ConvergedCheck, EventsCheck, ExistsCheck, GroupSel, HostnameCheck, LbCheck, QuotaCheck, ResourcesCheck, RuleCheck,
+    RulesCheck,
 };
 use super::report::CheckResult;
 use super::runner::Runner;
@@ -43,6 +44,7 @@ pub async fn check(r: &Runner<'_>, c: &Check) -> CheckResult {
         Check::Rule(x) => rule(r, x).await,
         Check::Resources(x) => resources(r, x).await,
         Check::LoadBalancer(x) => load_balancer(r, x).await,
+        Check::ConvergedWithin(x) => converged(r, x),
         Check::Quota(q) => {
             if r.env.sim.world.app.is_none() {
                 return skipped(name, "quota usage is lbsim only");
@@ -91,6 +93,12 @@ fn describe(c: &Check) -> String {
         ),
         Check::Resources(_) => "AWS resource counts".into(),
         Check::LoadBalancer(x) => format!("load balancer of Service {}/{}", x.namespace, x.service),
+        Check::ConvergedWithin(x) => format!(
+            "Services {} converged within {:?}{}",
+            x.services.as_deref().unwrap_or("*"),
+            x.within.0,
+            x.since.as_ref().map(|m| format!(" of '{m}'")).unwrap_or_default()
+        ),
         Check::Quota(q) => {
             format!("quota {}{}", q.name, q.group.as_ref().map(|g| format!(" of group {}", sel_text(g))).unwrap_or_default())
         }
@@ -459,6 +467,33 @@ async fn quota(r: &Runner<'_>, q: &QuotaCheck) -> Outcome {
         (None, Some(m)) => Ok((format!("used <= {m}"), actual, u <= m)),
         (None, None) => Err("quota: give 'used' or 'max'".into()),
     }
+}
+
+fn converged(r: &Runner<'_>, x: &ConvergedCheck) -> Outcome {
+    let from = match &x.since {
+        Some(m) => *r.mark_times.get(m).ok_or_else(|| format!("no mark named '{m}'"))?,
+        None => r.started,
+    };
+    let took = (r.env.sim.world.now() - from).to_std().unwrap_or_default();
+    let glob = WildMatch::new(x.services.as_deref().unwrap_or("*"));
+    let store = r.env.sim.cluster.lock();
+    let services: Vec<Service> = store
+        .list::<Service>()
+        .into_iter()
+        .filter(|s| s.metadata.namespace.as_deref().unwrap_or("default") == x.namespace)
+        .filter(|s| glob.matches(s.metadata.name.as_deref().unwrap_or("")))
+        .collect();
+    drop(store);
+    let done = services
+        .iter()
+        .filter(|s| {
+            let ingress = s.status.as_ref().and_then(|st| st.load_balancer.as_ref()).and_then(|l| l.ingress.as_ref());
+            ingress.is_some_and(|i| i.iter().any(|x| x.hostname.is_some()))
+        })
+        .count();
+    let expected = format!("{n} of {n} with a hostname in <= {:.1} s", x.within.0.as_secs_f64(), n = services.len());
+    let actual = format!("{done} of {} with a hostname after {:.1} s (virtual)", services.len(), took.as_secs_f64());
+    Ok((expected, actual, !services.is_empty() && done == services.len() && took <= x.within.0))
 }
 
 fn calls(r: &Runner<'_>, x: &CallsCheck) -> Outcome {

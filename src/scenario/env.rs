@@ -110,7 +110,7 @@ impl Env {
         self.spec = merge_spec(&self.spec, over);
         let cfg = controller_config(&self.spec)?;
         self.sim.max_retries = self.spec.aws_max_retries.unwrap_or(DEFAULT_MAX_RETRIES);
-        let old = self.sim.restart(cfg).await;
+        let old = self.sim.restart(cfg).await?;
         self.past_calls.extend(old.ctx.aws.log.calls());
         Ok(())
     }

@@ -56,12 +56,21 @@ fn one() -> u64 {
     1
 }
 
+/// The profiles the emulation knows, listed from `Profile::RELEASES` so the schema cannot drift.
+fn profile_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let mut names: Vec<serde_json::Value> = crate::reconciler::Profile::RELEASES.iter().map(|r| (*r).into()).collect();
+    names.extend(["latest".into(), serde_json::Value::Null]);
+    schemars::json_schema!({ "type": ["string", "null"], "enum": names, "default": null })
+}
+
 /// Controller settings: the profile, any `ControllerConfig` flag, feature gates, and the SDK's
 /// retry count (the controller's `--aws-max-retries`, 10 by default).
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ControllerSpec {
+    /// A controller release tag (`v2.6.0` … `v3.7.0`) or `latest`.
     #[serde(default)]
+    #[schemars(schema_with = "profile_schema")]
     pub profile: Option<String>,
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, serde_json::Value>")]
@@ -254,6 +263,7 @@ pub enum Check {
     Quota(QuotaCheck),
     Calls(CallsCheck),
     LoadBalancer(LbCheck),
+    ConvergedWithin(ConvergedCheck),
 }
 
 /// Events of an object (or of every TargetGroupBinding of a Service).
@@ -445,6 +455,22 @@ pub struct CallsCheck {
     pub count: Option<usize>,
     #[serde(default)]
     pub min_count: Option<usize>,
+}
+
+/// Every Service matching `services` has a hostname (none lost), and the virtual time from the
+/// `since` mark (default: the scenario's start) to now is at most `within`. The result states the
+/// time it took and how many Services converged, so a report records the measurement.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConvergedCheck {
+    pub within: DurationStr,
+    #[serde(default)]
+    pub since: Option<String>,
+    /// Glob over Service names (default: every Service).
+    #[serde(default)]
+    pub services: Option<String>,
+    #[serde(default = "default_ns")]
+    pub namespace: String,
 }
 
 /// One series of the HTML report's chart of the scenario's own choosing: exactly one of

@@ -87,6 +87,9 @@ pub struct Runner<'a> {
     pub faults: BTreeMap<String, String>,
     /// Controller call-log positions by `mark` name.
     pub marks: BTreeMap<String, usize>,
+    /// The clock's time at each mark, and at the scenario's start (`converged_within`).
+    pub mark_times: BTreeMap<String, chrono::DateTime<chrono::Utc>>,
+    pub started: chrono::DateTime<chrono::Utc>,
     pub steps: Vec<StepReport>,
     /// The scenario's own chart series, sampled after each step.
     pub chart: Vec<ChartSeries>,
@@ -149,8 +152,19 @@ pub async fn run(l: &Loaded, opts: &Options, on_step: &mut dyn FnMut(&StepReport
     };
     report.notes = notes;
     let vars = Vars(env.vars());
-    let mut r =
-        Runner { env, dir, vars, faults: BTreeMap::new(), marks: BTreeMap::new(), steps: Vec::new(), chart: s.chart.clone(), on_step };
+    let started = env.sim.world.now();
+    let mut r = Runner {
+        env,
+        dir,
+        vars,
+        faults: BTreeMap::new(),
+        marks: BTreeMap::new(),
+        mark_times: BTreeMap::new(),
+        started,
+        steps: Vec::new(),
+        chart: s.chart.clone(),
+        on_step,
+    };
     let failure = r.run_steps(&s.steps, "").await;
     report.steps = std::mem::take(&mut r.steps);
     report.status = if failure.is_some() { Status::Failed } else { Status::Passed };
@@ -274,6 +288,7 @@ impl Runner<'_> {
             Step::Mark(name) => {
                 let n = self.env.past_calls.len() + self.env.ctx().aws.log.len();
                 self.marks.insert(name.clone(), n);
+                self.mark_times.insert(name.clone(), self.env.sim.world.now());
                 Ok(Outcome::ok(format!("mark '{name}' at call {n}")))
             }
             Step::Repeat(_) => Ok(Outcome::ok("repeat")),

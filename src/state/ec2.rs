@@ -26,6 +26,66 @@ pub struct Vpc {
     pub dhcp_options_id: String,
     /// The group named `default`, created with the VPC and deleted only with it.
     pub default_sg: String,
+    /// DescribeVpcAttribute / ModifyVpcAttribute (snapshots before these existed read AWS's
+    /// defaults for a non-default VPC).
+    #[serde(default = "yes")]
+    pub enable_dns_support: bool,
+    #[serde(default)]
+    pub enable_dns_hostnames: bool,
+    #[serde(default)]
+    pub enable_network_address_usage_metrics: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// An internet gateway, attached to at most one VPC.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct InternetGateway {
+    pub id: String,
+    pub owner_id: String,
+    pub vpc_id: Option<String>,
+}
+
+/// Where a route sends traffic: the VPC itself (`local`) or a gateway (`igw-…`). lbsim holds no
+/// NAT gateways, peering connections or endpoints, so those targets are refused at CreateRoute.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RouteTarget {
+    Local,
+    Gateway(String),
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Route {
+    #[serde(with = "netser::v4")]
+    pub destination: Ipv4Net,
+    pub target: RouteTarget,
+    /// `CreateRouteTable` for the local route, `CreateRoute` for the rest.
+    pub origin: String,
+}
+
+/// A route table's association: with a subnet, or the VPC's main association (`subnet_id` None).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RouteTableAssociation {
+    pub id: String,
+    pub subnet_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RouteTable {
+    pub id: String,
+    pub vpc_id: String,
+    pub owner_id: String,
+    pub routes: Vec<Route>,
+    pub associations: Vec<RouteTableAssociation>,
+}
+
+impl RouteTable {
+    /// The VPC's main table: subnets without an explicit association use it.
+    pub fn is_main(&self) -> bool {
+        self.associations.iter().any(|a| a.subnet_id.is_none())
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -288,6 +288,15 @@ mod targets_list {
     }
 }
 
+/// A load balancer's minimum capacity (ModifyCapacityReservation): the units asked for, when,
+/// and the decreases of the last day (AWS limits those).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CapacityReservation {
+    pub units: u64,
+    pub modified: DateTime<Utc>,
+    pub decreases: Vec<DateTime<Utc>>,
+}
+
 /// The ELBv2 part of a snapshot: resources only; `Elbv2::from_snapshot` rebuilds the indexes.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Elbv2Snapshot {
@@ -295,6 +304,7 @@ pub struct Elbv2Snapshot {
     pub target_groups: Vec<TargetGroup>,
     pub listeners: Vec<Listener>,
     #[serde(default)]
+    pub capacity: BTreeMap<String, CapacityReservation>,
     pub rules: Vec<Rule>,
 }
 
@@ -317,6 +327,8 @@ pub struct Elbv2 {
     rules_by_listener: HashMap<String, BTreeMap<u32, String>>,
     /// (due time, target group, target id, port) of draining targets, soonest first.
     draining: BTreeSet<(DateTime<Utc>, String, String, u16)>,
+    /// Load balancer → its capacity reservation, for those that have one.
+    capacity: BTreeMap<String, CapacityReservation>,
 }
 
 impl Elbv2 {
@@ -325,6 +337,7 @@ impl Elbv2 {
             load_balancers: self.lbs.values().cloned().collect(),
             target_groups: self.tgs.values().cloned().collect(),
             listeners: self.listeners.values().cloned().collect(),
+            capacity: self.capacity.clone(),
             rules: self.rules.values().cloned().collect(),
         }
     }
@@ -347,6 +360,7 @@ impl Elbv2 {
             // Target groups keep their saved attachment time; `link` only fills a missing one.
             e.insert_listener(l, DateTime::UNIX_EPOCH);
         }
+        e.capacity = s.capacity.into_iter().filter(|(arn, _)| e.lbs.contains_key(arn)).collect();
         for rule in s.rules {
             e.insert_rule(rule, DateTime::UNIX_EPOCH);
         }
@@ -354,6 +368,23 @@ impl Elbv2 {
     }
 
     // ---- lookups -----------------------------------------------------------------------------
+
+    /// A load balancer's capacity reservation (ModifyCapacityReservation), if it has one.
+    pub fn capacity(&self, arn: &str) -> Option<&CapacityReservation> {
+        self.capacity.get(arn)
+    }
+
+    /// Sets (`Some`) or resets (`None`) a load balancer's reservation; validated by the caller.
+    pub fn set_capacity(&mut self, arn: &str, c: Option<CapacityReservation>) {
+        match c {
+            Some(c) => {
+                self.capacity.insert(arn.to_string(), c);
+            }
+            None => {
+                self.capacity.remove(arn);
+            }
+        }
+    }
 
     pub fn lbs(&self) -> &IndexMap<String, LoadBalancer> {
         &self.lbs
@@ -551,6 +582,7 @@ impl Elbv2 {
             self.remove_listener(&l);
         }
         self.listeners_by_lb.remove(arn);
+        self.capacity.remove(arn);
         let lb = self.lbs.shift_remove(arn)?;
         self.lb_by_name.remove(&lb.name);
         Some(lb)

@@ -16,8 +16,10 @@ pub mod ids;
 pub mod netser;
 pub mod quotas;
 pub mod region;
+pub mod routing;
 pub mod snapshot;
 pub mod tags;
+pub mod throttle;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -27,7 +29,7 @@ use dashmap::DashMap;
 use parking_lot::{Mutex, RwLock};
 
 pub use quotas::Quotas;
-pub use region::{Region, RegionSettings};
+pub use region::{InternetFacingCheck, Region, RegionSettings};
 
 use crate::clock::Clock;
 
@@ -42,6 +44,8 @@ pub struct Store {
     clock: Clock,
     /// Seed of new Regions' id generators (a lock only because restore replaces it).
     seed: RwLock<u64>,
+    /// AWS's rate limits per (account, region), for Regions with `throttling: aws`.
+    throttles: DashMap<Key, Mutex<throttle::Buckets>>,
 }
 
 impl Store {
@@ -53,7 +57,49 @@ impl Store {
             region_settings: RwLock::new(HashMap::new()),
             clock,
             seed: RwLock::new(seed),
+            throttles: DashMap::new(),
         }
+    }
+
+    /// AWS's rate limits for one call (throttle.rs): `Err` with the service's throttling error
+    /// when a bucket is empty. Costs one map lookup when the Region does not throttle.
+    /// `params` are the call's parameter names and values (filters, ids, paging, MaxCount).
+    pub fn throttle<'a>(
+        &self,
+        service: &str,
+        action: &str,
+        account: &str,
+        region: &str,
+        params: impl Iterator<Item = (&'a str, &'a str)>,
+    ) -> Result<(), crate::error::ApiError> {
+        let settings = self.region_settings.read();
+        let Some(s) = settings.get(region).filter(|s| s.throttling == throttle::Throttling::Aws) else { return Ok(()) };
+        let mut specific = false;
+        let mut instances = 1.0;
+        for (k, v) in params {
+            match k {
+                "Action" | "Version" | "DryRun" => {}
+                "MaxCount" => {
+                    specific = true;
+                    instances = v.parse().unwrap_or(1.0);
+                }
+                _ => specific = true,
+            }
+        }
+        let wanted = throttle::classify(service, action, specific, instances);
+        if wanted.is_empty() {
+            return Ok(());
+        }
+        let key = (account.to_string(), region.to_string());
+        let entry = self.throttles.entry(key).or_default();
+        let mut b = entry.lock();
+        b.take(service, &wanted, &s.throttle_rates, self.now())
+    }
+
+    /// The buckets of one (account, region), as they stand now (empty until a call used them).
+    pub fn throttle_view(&self, account: &str, region: &str) -> Vec<throttle::BucketView> {
+        let key = (account.to_string(), region.to_string());
+        self.throttles.get(&key).map(|b| b.lock().view(self.now())).unwrap_or_default()
     }
 
     pub fn now(&self) -> DateTime<Utc> {
@@ -88,6 +134,8 @@ impl Store {
 
     pub fn set_region_settings(&self, region: &str, s: RegionSettings) {
         self.region_settings.write().insert(region.to_string(), s.clone());
+        // New rates start from full buckets.
+        self.throttles.retain(|k, _| k.1 != region);
         for entry in self.regions.iter() {
             if entry.key().1 == region {
                 entry.value().lock().settings = s.clone();
@@ -158,8 +206,14 @@ impl Store {
     /// Drops all state (or one account's), as a fresh start.
     pub fn reset(&self, account: Option<&str>) {
         match account {
-            None => self.regions.clear(),
-            Some(a) => self.regions.retain(|k, _| k.0 != a),
+            None => {
+                self.regions.clear();
+                self.throttles.clear();
+            }
+            Some(a) => {
+                self.regions.retain(|k, _| k.0 != a);
+                self.throttles.retain(|k, _| k.0 != a);
+            }
         }
     }
 }

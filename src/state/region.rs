@@ -24,7 +24,8 @@ use crate::error::{ApiError, ApiResult, ErrorCode};
 
 /// Region-level switches that are not quotas. Unknown keys are refused (a typo must not leave a
 /// switch at its default).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+// Not Eq: the throttling rates are floats.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RegionSettings {
     /// NLBs accept security groups (false models a Region without that feature).
@@ -39,6 +40,30 @@ pub struct RegionSettings {
     /// A load balancer's security groups must be in its VPC, as AWS enforces; false accepts
     /// any group of the account (moto's leniency, for running suites written against moto).
     pub elb_security_group_vpc_check: bool,
+    /// The ELB service validates the security groups of CreateLoadBalancer and SetSecurityGroups
+    /// against the interface quotas before anything is created (it calls
+    /// ValidateSecurityGroupQuotasForInterface on the caller's behalf, since September 2026).
+    /// false replays the time before: the load balancer's interfaces may then break the quotas.
+    pub elb_validates_sg_quotas: bool,
+    /// The ELBv2 error code that check answers with [unverified: AWS's code is not documented].
+    pub elb_sg_quota_error: String,
+    /// What an internet-facing load balancer needs of its subnets: `vpc-gateway` (AWS's observed
+    /// check: the VPC has an attached internet gateway), `subnet-route` (also each subnet's route
+    /// table routes to it [unverified: the console only warns]) or `none`.
+    pub internet_facing_requires: InternetFacingCheck,
+    /// AWS's API rate limits (throttle.rs): `off` (default) or `aws`.
+    pub throttling: super::throttle::Throttling,
+    /// Per-category overrides of the rates `throttling: aws` uses (`ec2-mutating: {capacity: 50, refill: 5}`).
+    pub throttle_rates: std::collections::BTreeMap<String, super::throttle::Rate>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum InternetFacingCheck {
+    #[default]
+    VpcGateway,
+    SubnetRoute,
+    None,
 }
 
 impl Default for RegionSettings {
@@ -48,6 +73,11 @@ impl Default for RegionSettings {
             lb_provisioning_seconds: 0,
             lb_eni_release_seconds: 0,
             target_healthy_seconds: None,
+            elb_validates_sg_quotas: true,
+            elb_sg_quota_error: "InvalidConfigurationRequest".into(),
+            internet_facing_requires: InternetFacingCheck::VpcGateway,
+            throttling: super::throttle::Throttling::Off,
+            throttle_rates: std::collections::BTreeMap::new(),
             elb_security_group_vpc_check: true,
         }
     }
@@ -71,6 +101,14 @@ pub struct Region {
     pub(super) instances: IndexMap<String, Instance>,
     pub(super) enis: IndexMap<String, Eni>,
     pub(super) prefix_lists: IndexMap<String, PrefixList>,
+    pub(super) route_tables: IndexMap<String, RouteTable>,
+    pub(super) igws: IndexMap<String, InternetGateway>,
+    /// Indexes of routing.rs: association id → table, subnet → its explicitly associated table,
+    /// VPC → main table, VPC → attached internet gateway.
+    pub(super) rt_by_assoc: HashMap<String, String>,
+    pub(super) rt_by_subnet: HashMap<String, String>,
+    pub(super) main_rt: HashMap<String, String>,
+    pub(super) igw_by_vpc: HashMap<String, String>,
     pub(super) tags: TagStore,
     pub(super) elb: Elbv2,
     /// (vpc id, lower-cased name) → group id; names are unique per VPC, case-insensitively.
@@ -155,6 +193,20 @@ impl Region {
             };
             r.prefix_lists.insert(id, pl);
         }
+        // The default VPC is public: an attached internet gateway and a default route to it in
+        // the main table, which the default subnets use (aws-api.md §2.7).
+        let igw = r.create_igw();
+        r.attach_igw(&igw, &vpc);
+        if let Some(main) = r.main_rt.get(&vpc).cloned() {
+            r.add_route(
+                &main,
+                Route {
+                    destination: "0.0.0.0/0".parse().expect("static"),
+                    target: RouteTarget::Gateway(igw),
+                    origin: "CreateRoute".into(),
+                },
+            );
+        }
         let _ = now;
         r
     }
@@ -175,6 +227,12 @@ impl Region {
             instances: IndexMap::new(),
             enis: IndexMap::new(),
             prefix_lists: IndexMap::new(),
+            route_tables: IndexMap::new(),
+            igws: IndexMap::new(),
+            rt_by_assoc: HashMap::new(),
+            rt_by_subnet: HashMap::new(),
+            main_rt: HashMap::new(),
+            igw_by_vpc: HashMap::new(),
             tags: TagStore::default(),
             elb: Elbv2::default(),
             sg_by_name: HashMap::new(),
@@ -284,6 +342,10 @@ impl Region {
             instance_tenancy: tenancy.to_string(),
             dhcp_options_id: self.ids.ec2("dopt"),
             default_sg: sg_id.clone(),
+            enable_dns_support: true,
+            // AWS turns DNS hostnames on for the default VPC only.
+            enable_dns_hostnames: is_default,
+            enable_network_address_usage_metrics: false,
         };
         self.vpcs.insert(id.clone(), vpc);
         let owner = self.account.clone();
@@ -298,6 +360,8 @@ impl Region {
         let ingress = self.new_rule(false, "-1", None, None, Peer::Group { group_id: sg_id.clone(), user_id: owner }, None);
         let egress = self.new_rule(true, "-1", None, None, Peer::Cidr4("0.0.0.0/0".parse().expect("static")), None);
         self.add_rules(&sg_id, vec![ingress, egress]);
+        // Every VPC gets a main route table with the local route (AWS does the same).
+        self.create_route_table(&id, true);
         id
     }
 
@@ -305,15 +369,30 @@ impl Region {
         self.vpcs.values().find(|v| v.is_default)
     }
 
-    /// Removes a VPC with its `default` group and its tags. Callers have checked that nothing
+    /// Removes a VPC with its `default` group, its main route table and its tags. Callers have checked that nothing
     /// else (subnets, other groups, load balancers) is left in it.
     pub fn remove_vpc(&mut self, id: &str) -> Option<Vpc> {
         let default_sg = self.vpcs.get(id)?.default_sg.clone();
         self.remove_sg(&default_sg);
+        if let Some(main) = self.main_rt.get(id).cloned() {
+            self.remove_route_table(&main);
+        }
         let vpc = self.vpcs.shift_remove(id)?;
         self.sgs_by_vpc.remove(id);
         self.tags.clear(id);
         Some(vpc)
+    }
+
+    /// Sets one of ModifyVpcAttribute's flags (`enableDnsSupport`, `enableDnsHostnames`,
+    /// `enableNetworkAddressUsageMetrics`); the caller has checked the VPC and the name.
+    pub fn set_vpc_attribute(&mut self, id: &str, attribute: &str, value: bool) {
+        if let Some(v) = self.vpcs.get_mut(id) {
+            match attribute {
+                "enableDnsSupport" => v.enable_dns_support = value,
+                "enableDnsHostnames" => v.enable_dns_hostnames = value,
+                _ => v.enable_network_address_usage_metrics = value,
+            }
+        }
     }
 
     /// Makes `id` the account's default VPC, or leaves it without one (`None`), as an account
@@ -340,13 +419,6 @@ impl Region {
             },
         );
         id
-    }
-
-    /// Removes a subnet and its tags. Callers have checked that no interface is left in it.
-    pub fn remove_subnet(&mut self, id: &str) -> Option<Subnet> {
-        let s = self.subnets.shift_remove(id)?;
-        self.tags.clear(id);
-        Some(s)
     }
 
     /// Picks a free private address in a subnet (or checks a requested one) without taking it.
@@ -628,6 +700,31 @@ impl Region {
             .unwrap_or(0);
         if largest * groups.len() as u64 > self.quotas.rules_times_groups_per_interface {
             return Err(too_many());
+        }
+        Ok(())
+    }
+
+    /// ValidateSecurityGroupQuotasForInterface: the quotas one interface carrying exactly these
+    /// (existing, de-duplicated) groups would meet, as lbsim counts them everywhere else — groups
+    /// per interface, rules per group in each direction and address family (prefix lists weigh
+    /// their MaxEntries), and groups × the largest bucket. Unlike `check_rule_quota` this judges
+    /// the state as it is: a group already over a lowered quota fails.
+    pub fn validate_interface_groups(&self, groups: &[String]) -> ApiResult<()> {
+        let max = self.quotas.security_groups_per_interface;
+        if groups.len() as u64 > max {
+            return Err(ApiError::sgs_per_interface(max as u32));
+        }
+        let mut largest = 0;
+        for g in groups {
+            let usage = self.sgs.get(g).map(|sg| self.bucket_usage(&sg.rules)).unwrap_or([0; 4]);
+            let top = usage.into_iter().max().unwrap_or(0);
+            if top > self.quotas.rules_per_security_group {
+                return Err(ApiError::rule_limit());
+            }
+            largest = largest.max(top);
+        }
+        if largest * groups.len() as u64 > self.quotas.rules_times_groups_per_interface {
+            return Err(ApiError::sgs_per_interface(max as u32));
         }
         Ok(())
     }

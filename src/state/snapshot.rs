@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::ec2::{Az, Eni, Instance, PrefixList, SecurityGroup, Subnet, Vpc};
+use super::ec2::{Az, Eni, Instance, InternetGateway, PrefixList, RouteTable, SecurityGroup, Subnet, Vpc};
 use super::elbv2::{Elbv2, Elbv2Snapshot};
 use super::ids::{IdGen, IdState};
 use super::tags::Tags;
@@ -53,6 +53,12 @@ pub struct RegionSnapshot {
     pub security_groups: Vec<SecurityGroup>,
     pub network_interfaces: Vec<Eni>,
     pub instances: Vec<Instance>,
+    /// Absent in snapshots taken before lbsim had routing: restore then gives each VPC a main
+    /// table with its local route (and no gateway).
+    #[serde(default)]
+    pub route_tables: Vec<RouteTable>,
+    #[serde(default)]
+    pub internet_gateways: Vec<InternetGateway>,
     /// Tags by resource id, in a stable order.
     pub tags: BTreeMap<String, Tags>,
     pub due: Vec<(DateTime<Utc>, String)>,
@@ -74,6 +80,8 @@ impl Region {
             security_groups: self.sgs.values().cloned().collect(),
             network_interfaces: self.enis.values().cloned().collect(),
             instances: self.instances.values().cloned().collect(),
+            route_tables: self.route_tables.values().cloned().collect(),
+            internet_gateways: self.igws.values().cloned().collect(),
             tags: self.tags.resources().map(|(k, v)| (k.clone(), v.clone())).collect(),
             due: self.due.iter().cloned().collect(),
             elb: self.elb.to_snapshot(),
@@ -102,6 +110,16 @@ impl Region {
         }
         for i in s.instances {
             r.insert_instance(i);
+        }
+        for g in s.internet_gateways {
+            r.insert_igw(g);
+        }
+        for rt in s.route_tables {
+            r.insert_route_table(rt);
+        }
+        let unrouted: Vec<String> = r.vpcs.keys().filter(|v| !r.main_rt.contains_key(*v)).cloned().collect();
+        for v in unrouted {
+            r.create_route_table(&v, true);
         }
         for (id, tags) in s.tags {
             r.tags.set(&id, &tags);

@@ -66,7 +66,8 @@ pub struct SubnetSpec {
     pub name: String,
     pub az: String,
     pub cidr: String,
-    /// Public subnets get `kubernetes.io/role/elb=1`, private ones `kubernetes.io/role/internal-elb=1`.
+    /// Public subnets get `kubernetes.io/role/elb=1`, private ones `kubernetes.io/role/internal-elb=1`,
+    /// and a route to the VPC's internet gateway (created when any subnet is public).
     #[serde(default)]
     pub public: bool,
     /// Whether to put the role tag at all (false: only found via the subnets annotation).
@@ -245,6 +246,41 @@ fn sdk_err<E: std::fmt::Debug + aws_sdk_ec2::error::ProvideErrorMetadata>(
 }
 
 /// Creates the AWS side through `aws` and the Kubernetes side in `store`.
+/// Public subnets are public as AWS defines it: an internet gateway attached to the VPC and a
+/// route table with 0.0.0.0/0 to it, associated with each public subnet (eksctl's layout).
+/// Private subnets keep the VPC's main table (local route only). A fixture without public
+/// subnets gets no gateway, so its internet-facing load balancers are refused, as on AWS.
+async fn route_public_subnets(f: &Fixture, ec2: &aws_sdk_ec2::Client, vpc: &str, ids: &[(String, String)]) -> LoadResult<()> {
+    let public: Vec<&String> =
+        f.subnets.iter().filter(|s| s.public).filter_map(|s| ids.iter().find(|(n, _)| *n == s.name)).map(|(_, id)| id).collect();
+    if public.is_empty() {
+        return Ok(());
+    }
+    let name = |what: &str| tags(ResourceType::InternetGateway, [("Name".to_string(), format!("eksctl-{}-cluster/{what}", f.name))]);
+    let igw = ec2
+        .create_internet_gateway()
+        .tag_specifications(name("InternetGateway"))
+        .send()
+        .await
+        .map_err(|e| sdk_err("CreateInternetGateway", e))?;
+    let igw = igw.internet_gateway.and_then(|g| g.internet_gateway_id).ok_or("CreateInternetGateway returned no id")?;
+    ec2.attach_internet_gateway().internet_gateway_id(&igw).vpc_id(vpc).send().await.map_err(|e| sdk_err("AttachInternetGateway", e))?;
+    let rt_tags = tags(ResourceType::RouteTable, [("Name".to_string(), format!("eksctl-{}-cluster/PublicRouteTable", f.name))]);
+    let rt = ec2.create_route_table().vpc_id(vpc).tag_specifications(rt_tags).send().await.map_err(|e| sdk_err("CreateRouteTable", e))?;
+    let rt = rt.route_table.and_then(|t| t.route_table_id).ok_or("CreateRouteTable returned no id")?;
+    ec2.create_route()
+        .route_table_id(&rt)
+        .destination_cidr_block("0.0.0.0/0")
+        .gateway_id(&igw)
+        .send()
+        .await
+        .map_err(|e| sdk_err("CreateRoute", e))?;
+    for s in public {
+        ec2.associate_route_table().route_table_id(&rt).subnet_id(s).send().await.map_err(|e| sdk_err("AssociateRouteTable", e))?;
+    }
+    Ok(())
+}
+
 pub async fn load(f: &Fixture, aws: &AwsClients, store: &mut ClusterStore) -> LoadResult<Loaded> {
     let ec2 = &aws.ec2;
     let cluster_tag = format!("kubernetes.io/cluster/{}", f.name);
@@ -286,6 +322,7 @@ pub async fn load(f: &Fixture, aws: &AwsClients, store: &mut ClusterStore) -> Lo
             .map_err(|e| sdk_err("CreateSubnet", e))?;
         out.subnets.push((s.name.clone(), r.subnet.and_then(|x| x.subnet_id).ok_or("CreateSubnet returned no id")?));
     }
+    route_public_subnets(f, ec2, &vpc_id, &out.subnets).await?;
     let sg_name = f.cluster_sg_name();
     let sg = ec2
         .create_security_group()

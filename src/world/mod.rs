@@ -25,6 +25,8 @@ pub use fixture::{Fixture, Loaded};
 pub use sim::Sim;
 
 use crate::app::App;
+use crate::client::clients::Controls;
+use crate::client::throttle::VirtualSleep;
 use crate::client::{AwsClients, Target};
 use crate::clock::Clock;
 use crate::cluster::ClusterStore;
@@ -69,23 +71,50 @@ impl World {
         self.clock.now()
     }
 
-    /// SDK clients for the controller, with its SDK retries: a standard retryer with
-    /// millisecond back-offs against lbsim, so retried throttling costs no real time (every
-    /// attempt goes through the connector, so each one is in the call log); real AWS keeps the
-    /// SDK's back-offs. `max_retries` 0 turns retries off, so tests see every first answer.
-    pub async fn controller_clients(&self, account: &str, region: &str, max_retries: u32) -> AwsClients {
+    /// SDK clients for the controller, with its SDK retries and its client-side limiter
+    /// (`--aws-api-throttle`, the profile's defaults). Against lbsim without AWS's rate limits the
+    /// retryer backs off for milliseconds, so retried injected faults cost no real time (every
+    /// attempt goes through the connector, so each one is in the call log). In a Region with
+    /// `throttling: aws` it is the controller's: the SDK's standard mode with
+    /// `--aws-max-retries` attempts (v2.9.0+; one more before), back-offs of 1, 2, 4 … 20 s — the
+    /// mean of Go SDK v2's jittered ones, without the jitter so replays stay deterministic — on
+    /// the world's clock, and no retry quota. Real AWS keeps the SDK's back-offs. `max_retries` 0
+    /// turns retries off, so tests see every first answer.
+    pub async fn controller_clients(
+        &self,
+        account: &str,
+        region: &str,
+        max_retries: u32,
+        cfg: &ControllerConfig,
+    ) -> Result<AwsClients, String> {
+        let throttled = self
+            .app
+            .as_ref()
+            .is_some_and(|a| a.config.regions.get(region).is_some_and(|s| s.throttling == crate::state::throttle::Throttling::Aws));
         let retry = if max_retries == 0 {
             RetryConfig::disabled()
+        } else if throttled {
+            RetryConfig::standard()
+                .with_max_attempts(cfg.sdk_attempts(max_retries))
+                .with_initial_backoff(Duration::from_secs(1))
+                .with_max_backoff(Duration::from_secs(20))
+                .with_use_static_exponential_base(true)
         } else {
             RetryConfig::standard()
                 .with_max_attempts(max_retries + 1)
                 .with_initial_backoff(Duration::from_millis(1))
                 .with_max_backoff(Duration::from_millis(4))
         };
-        match self.target {
-            Target::RealAws => AwsClients::new(&self.target, account, region).await,
-            _ => AwsClients::with_retry(&self.target, account, region, Some(retry)).await,
-        }
+        let limiter = Arc::new(crate::client::throttle::Limiter::new(cfg.api_throttle()?, self.clock.clone()));
+        let controls = Controls {
+            limiter: Some(limiter),
+            sleep: (throttled && self.clock.is_virtual()).then(|| VirtualSleep(self.clock.clone())),
+            no_retry_quota: throttled,
+        };
+        Ok(match self.target {
+            Target::RealAws => AwsClients::with_controls(&self.target, account, region, None, controls).await,
+            _ => AwsClients::with_controls(&self.target, account, region, Some(retry), controls).await,
+        })
     }
 
     /// Loads `fixture` (its AWS side through the SDK, registered with an in-process lbsim's EKS
@@ -100,7 +129,7 @@ impl World {
             app.eks.register(loaded.eks_cluster(self.now()));
         }
         let cluster = Arc::new(Mutex::new(store));
-        let controller = self.controller(&cluster, &loaded, cfg, max_retries).await;
+        let controller = self.controller(&cluster, &loaded, cfg, max_retries).await?;
         Ok(Sim { world: self.clone(), cluster, loaded, controller, max_retries })
     }
 
@@ -111,14 +140,14 @@ impl World {
         loaded: &Loaded,
         mut cfg: ControllerConfig,
         max_retries: u32,
-    ) -> Controller {
+    ) -> Result<Controller, String> {
         if cfg.cluster_name.is_empty() {
             cfg.cluster_name = loaded.name.clone();
         }
         if cfg.vpc_id.is_empty() {
             cfg.vpc_id = loaded.vpc_id.clone();
         }
-        let aws = self.controller_clients(&loaded.account, &loaded.region, max_retries).await;
-        Controller::new(Ctx::new(cfg, aws, cluster.clone(), self.clock.clone()))
+        let aws = self.controller_clients(&loaded.account, &loaded.region, max_retries, &cfg).await?;
+        Ok(Controller::new(Ctx::new(cfg, aws, cluster.clone(), self.clock.clone())))
     }
 }

@@ -41,8 +41,8 @@ impl Sim {
     /// in-memory state — backend-SG bookkeeping, caches, the networking aggregate — is lost, and
     /// every Service and binding is queued anew, as an informer's initial list). Returns the old
     /// controller, whose call log the caller may keep.
-    pub async fn restart(&mut self, cfg: ControllerConfig) -> Controller {
-        let c = self.world.controller(&self.cluster, &self.loaded, cfg, self.max_retries).await;
+    pub async fn restart(&mut self, cfg: ControllerConfig) -> Result<Controller, String> {
+        let c = self.world.controller(&self.cluster, &self.loaded, cfg, self.max_retries).await?;
         let now = c.ctx.now();
         let services: Vec<(String, String)> = self.cluster.lock().services.keys().cloned().collect();
         let tgbs: Vec<(String, String)> = self.cluster.lock().tgbs.keys().cloned().collect();
@@ -55,7 +55,7 @@ impl Sim {
                 q.add_tgb(k, now);
             }
         }
-        std::mem::replace(&mut self.controller, c)
+        Ok(std::mem::replace(&mut self.controller, c))
     }
 
     pub fn ctx(&self) -> &Ctx {

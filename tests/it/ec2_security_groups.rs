@@ -170,6 +170,13 @@ async fn create_without_vpc_uses_the_default_vpc_or_fails_without_one() {
     for sn in subnets.subnets() {
         ec2.delete_subnet().subnet_id(sn.subnet_id().unwrap()).send().await.unwrap();
     }
+    // Its internet gateway must go first, as on AWS.
+    let e = ec2.delete_vpc().vpc_id(&default_vpc).send().await.unwrap_err();
+    assert_eq!(common::code(&e), "DependencyViolation");
+    let igws = ec2.describe_internet_gateways().filters(filter("attachment.vpc-id", &[&default_vpc])).send().await.unwrap();
+    let igw = igws.internet_gateways()[0].internet_gateway_id().unwrap();
+    ec2.detach_internet_gateway().internet_gateway_id(igw).vpc_id(&default_vpc).send().await.unwrap();
+    ec2.delete_internet_gateway().internet_gateway_id(igw).send().await.unwrap();
     ec2.delete_vpc().vpc_id(&default_vpc).send().await.unwrap();
     let e = ec2.create_security_group().group_name("plain").description("d").send().await.unwrap_err();
     assert_eq!(common::code(&e), "VPCIdNotSpecified");

@@ -47,7 +47,7 @@ async fn two_tagged_groups_on_a_node_eni_is_a_tgb_error() {
     f.security_groups.push(serde_yaml_ng::from_str("{name: extra, tags: {kubernetes.io/cluster/demo: owned}}").unwrap());
     f.node_groups[0].security_groups.push("extra".into());
     let s =
-        Sim::start(Config::default(), &f, ControllerConfig { profile: lbsim::reconciler::Profile::Latest, ..ControllerConfig::default() })
+        Sim::start(Config::default(), &f, ControllerConfig { profile: lbsim::reconciler::Profile::LATEST, ..ControllerConfig::default() })
             .await
             .unwrap();
     s.apply(&svc("")).unwrap();

@@ -129,7 +129,7 @@ const WRITES: &[&str] = &[
 
 #[tokio::test]
 async fn port_added_then_removed() {
-    for profile in [Profile::V2_6_0, Profile::Latest] {
+    for profile in [Profile::V2_6_0, Profile::LATEST] {
         let s = sim(profile).await;
         s.apply(&svc("echo", &[80], "")).unwrap();
         s.settle().await;
@@ -142,7 +142,7 @@ async fn port_added_then_removed() {
         // revokes the old range first, HEAD authorizes the new one first (§4.4).
         let node_order = match profile {
             Profile::V2_6_0 => ["RevokeSecurityGroupIngress", "AuthorizeSecurityGroupIngress"],
-            Profile::Latest => ["AuthorizeSecurityGroupIngress", "RevokeSecurityGroupIngress"],
+            _ => ["AuthorizeSecurityGroupIngress", "RevokeSecurityGroupIngress"],
         };
         let mut want = vec!["AuthorizeSecurityGroupIngress", "CreateTargetGroup", "CreateListener"];
         want.extend(node_order);
@@ -244,7 +244,7 @@ async fn frontend_group_delete_waits_for_the_nlb_interfaces() {
     // NLB interfaces linger 30 s after DeleteLoadBalancer: 2.6.0 retries the group delete every
     // 2 s within its 2-minute window; HEAD's 10 s window runs out and the next reconcile (after
     // its back-off) finishes the job (§4.3, §4.7).
-    for (profile, first_pass_ok) in [(Profile::V2_6_0, true), (Profile::Latest, false)] {
+    for (profile, first_pass_ok) in [(Profile::V2_6_0, true), (Profile::LATEST, false)] {
         let mut config = Config::default();
         config.regions.insert("us-east-1".into(), serde_yaml_ng::from_str("lb_eni_release_seconds: 30").unwrap());
         let s = Sim::start(config, &Fixture::default_cluster(), ControllerConfig { profile, ..ControllerConfig::default() }).await.unwrap();

@@ -116,12 +116,12 @@ async fn rows_b_and_h_are_build_errors() {
     assert!(s.aws().elbv2.describe_load_balancers().send().await.unwrap().load_balancers().is_empty());
 
     // B: an NLB with groups, then the gate off (HEAD: or disable-nlb-sg).
-    let mut s = start(ControllerConfig { profile: Profile::Latest, ..ControllerConfig::default() }).await;
+    let mut s = start(ControllerConfig { profile: Profile::LATEST, ..ControllerConfig::default() }).await;
     s.apply(&svc("")).unwrap();
     s.settle().await;
-    let mut off = ControllerConfig { profile: Profile::Latest, ..ControllerConfig::default() };
+    let mut off = ControllerConfig { profile: Profile::LATEST, ..ControllerConfig::default() };
     off.feature_gates.nlb_security_group = false;
-    s.restart(off).await;
+    s.restart(off).await.unwrap();
     let mark = s.aws().log.len();
     s.run(std::time::Duration::from_secs(1)).await;
     assert!(warnings(&s).iter().any(|m| m == "Failed build model due to conflicting security groups configuration"), "{:?}", warnings(&s));

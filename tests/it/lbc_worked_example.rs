@@ -38,7 +38,7 @@ fn observed(s: &Sim, i: usize) -> (usize, usize) {
 
 #[tokio::test]
 async fn l1_legacy_the_21st_service_hits_the_rule_quota() {
-    for profile in [Profile::V2_6_0, Profile::Latest] {
+    for profile in [Profile::V2_6_0, Profile::LATEST] {
         let mut cfg = ControllerConfig { profile, ..ControllerConfig::default() };
         cfg.feature_gates.nlb_security_group = false;
         let s = Sim::start(Config::default(), &worked(), cfg).await.unwrap();
@@ -66,7 +66,7 @@ async fn l1_legacy_the_21st_service_hits_the_rule_quota() {
         match profile {
             // 2.6.0's TGB controller records no event for a reconcile error.
             Profile::V2_6_0 => assert!(tev.is_empty(), "{tev:?}"),
-            Profile::Latest => {
+            _ => {
                 let e = tev.iter().find(|e| e.reason == "FailedReconcile").expect("FailedReconcile event");
                 assert!(e.message.contains("RulesPerSecurityGroupLimitExceeded"), "{}", e.message);
                 assert!(e.count > 1, "repeats fold into the count");
@@ -119,7 +119,7 @@ async fn an_nlb_created_without_groups_stays_legacy() {
     let lb = s.aws().elbv2.describe_load_balancers().send().await.unwrap().load_balancers()[0].clone();
     assert!(lb.security_groups().is_empty());
     // The gate back on, and the user asks for groups: row A wins, silently (§6.3).
-    s.restart(ControllerConfig::default()).await;
+    s.restart(ControllerConfig::default()).await.unwrap();
     let user = s.loaded.cluster_sg_id.clone();
     let mark = s.aws().log.len();
     s.apply(&svc(1, &format!("    service.beta.kubernetes.io/aws-load-balancer-security-groups: {user}\n"))).unwrap();

@@ -46,7 +46,7 @@ async fn legacy_fails_at_the_21st_service_security_groups_at_the_nlb_quota() {
 
 #[tokio::test]
 async fn the_latest_profile_reports_the_failed_bindings_and_source_ranges_fill_a_frontend_group() {
-    let out = plan::run(&input(Profile::Latest, Grow::Copies, 25), &[Mode::Legacy]).await.unwrap();
+    let out = plan::run(&input(Profile::LATEST, Grow::Copies, 25), &[Mode::Legacy]).await.unwrap();
     let f = out[0].failure.as_ref().unwrap();
     assert_eq!(f.step, 21);
     assert!(f.reports.iter().any(|r| r.contains("FailedReconcile") && r.contains("RulesPerSecurityGroupLimitExceeded")), "{:?}", f.reports);

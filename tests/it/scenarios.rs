@@ -55,6 +55,7 @@ scenarios! {
     scheme_change => "scheme-change.yaml",
     gate_off_conflict => "gate-off-conflict.yaml",
     node_changes => "node-changes.yaml",
+    throttling_aws_20 => "throttling-aws-20.yaml",
 }
 
 #[test]

@@ -90,6 +90,10 @@ def check(session, service, case, cdir):
     response = {"body": body, "headers": {}, "status_code": status}
     if status < 300:
         model = session.get_service_model(SERVICES[service])
+        if request_action(cdir) not in model.operation_names:
+            # An action newer than this botocore (ValidateSecurityGroupQuotasForInterface came with
+            # botocore 1.44): nothing here can parse it; the Rust model-name check still does.
+            return "skipped: botocore %s has no %s" % (botocore.__version__, request_action(cdir))
         op = model.operation_model(request_action(cdir))
         parser = botocore.parsers.create_parser(model.metadata["protocol"])
         parsed = parser.parse(response, op.output_shape)

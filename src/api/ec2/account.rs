@@ -6,7 +6,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::Region;
 use crate::wire::{P, Xml};
 
-const AZ_FILTERS: &[&str] = &["group-name", "message", "opt-in-status", "region-name", "state", "zone-id", "zone-name", "zone-type"];
+pub const AZ_FILTERS: &[&str] = &["group-name", "message", "opt-in-status", "region-name", "state", "zone-id", "zone-name", "zone-type"];
 
 pub struct DescribeAvailabilityZones {
     names: Vec<String>,
@@ -40,7 +40,7 @@ impl Action for DescribeAvailabilityZones {
         Ok(DescribeAvailabilityZones {
             names: p.strings("ZoneName")?.into_iter().map(String::from).collect(),
             ids: p.strings("ZoneId")?.into_iter().map(String::from).collect(),
-            filters: Filters::parse(p, AZ_FILTERS)?,
+            filters: Filters::parse(p, "DescribeAvailabilityZones", AZ_FILTERS)?,
         })
     }
     fn apply(self, r: &mut Region, _: &Ctx) -> ApiResult<Zones> {

@@ -215,7 +215,7 @@ impl Action for CreateNetworkInterface {
     }
 }
 
-const ENI_FILTERS: &[&str] = &[
+pub const ENI_FILTERS: &[&str] = &[
     "addresses.private-ip-address",
     "addresses.primary",
     "addresses.association.public-ip",
@@ -298,7 +298,7 @@ impl Action for DescribeNetworkInterfaces {
     fn from_params(p: &P) -> ApiResult<Self> {
         Ok(DescribeNetworkInterfaces {
             ids: p.strings("NetworkInterfaceId")?.into_iter().map(String::from).collect(),
-            filters: Filters::parse(p, ENI_FILTERS)?,
+            filters: Filters::parse(p, "DescribeNetworkInterfaces", ENI_FILTERS)?,
             max: p.int("MaxResults")?,
             token: p.str("NextToken").map(String::from),
             dry_run: p.dry_run()?,

@@ -535,7 +535,7 @@ impl RunInstances {
     }
 }
 
-const INSTANCE_FILTERS: &[&str] = &[
+pub const INSTANCE_FILTERS: &[&str] = &[
     "architecture",
     "availability-zone",
     "group-id",
@@ -648,7 +648,7 @@ impl Action for DescribeInstances {
         }
         Ok(DescribeInstances {
             ids,
-            filters: Filters::parse(p, INSTANCE_FILTERS)?,
+            filters: Filters::parse(p, "DescribeInstances", INSTANCE_FILTERS)?,
             max,
             token: p.str("NextToken").map(String::from),
             dry_run: p.dry_run()?,

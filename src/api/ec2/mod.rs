@@ -5,13 +5,19 @@ pub mod account;
 pub mod enis;
 pub mod instance_attrs;
 pub mod instances;
+pub mod internet_gateways;
 pub mod prefix_lists;
+pub mod route_tables;
 pub mod security_groups;
 pub mod sg_perms;
+pub mod sg_quota_check;
 pub mod sg_rules;
 pub mod sg_rules_edit;
+pub mod sgs_for_vpc;
 pub mod subnets;
 pub mod tags;
+pub mod unheld;
+pub mod vpc_attributes;
 pub mod vpcs;
 
 use crate::api::{Answer, Ctx, run};
@@ -55,6 +61,27 @@ pub fn dispatch(cx: &Ctx, action: &str, p: &Params) -> Option<ApiResult<Answer>>
         "DescribeManagedPrefixLists" => run::<prefix_lists::DescribeManagedPrefixLists>(cx, p),
         "GetManagedPrefixListEntries" => run::<prefix_lists::GetManagedPrefixListEntries>(cx, p),
         "DeleteManagedPrefixList" => run::<prefix_lists::DeleteManagedPrefixList>(cx, p),
+        "DescribeVpcAttribute" => run::<vpc_attributes::DescribeVpcAttribute>(cx, p),
+        "ModifyVpcAttribute" => run::<vpc_attributes::ModifyVpcAttribute>(cx, p),
+        "CreateRouteTable" => run::<route_tables::CreateRouteTable>(cx, p),
+        "DescribeRouteTables" => run::<route_tables::DescribeRouteTables>(cx, p),
+        "DeleteRouteTable" => run::<route_tables::DeleteRouteTable>(cx, p),
+        "CreateRoute" => run::<route_tables::CreateRoute>(cx, p),
+        "DeleteRoute" => run::<route_tables::DeleteRoute>(cx, p),
+        "AssociateRouteTable" => run::<route_tables::AssociateRouteTable>(cx, p),
+        "DisassociateRouteTable" => run::<route_tables::DisassociateRouteTable>(cx, p),
+        "CreateInternetGateway" => run::<internet_gateways::CreateInternetGateway>(cx, p),
+        "AttachInternetGateway" => run::<internet_gateways::AttachInternetGateway>(cx, p),
+        "DetachInternetGateway" => run::<internet_gateways::DetachInternetGateway>(cx, p),
+        "DeleteInternetGateway" => run::<internet_gateways::DeleteInternetGateway>(cx, p),
+        "DescribeInternetGateways" => run::<internet_gateways::DescribeInternetGateways>(cx, p),
+        "GetSecurityGroupsForVpc" => run::<sgs_for_vpc::GetSecurityGroupsForVpc>(cx, p),
+        "ValidateSecurityGroupQuotasForInterface" => run::<sg_quota_check::ValidateSecurityGroupQuotasForInterface>(cx, p),
+        "DescribeAddresses" => run::<unheld::DescribeAddresses>(cx, p),
+        "DescribeCoipPools" => run::<unheld::DescribeCoipPools>(cx, p),
+        "GetCoipPoolUsage" => run::<unheld::GetCoipPoolUsage>(cx, p),
+        "DescribeIpamPools" => run::<unheld::DescribeIpamPools>(cx, p),
+        "DescribeVpcPeeringConnections" => run::<unheld::DescribeVpcPeeringConnections>(cx, p),
         _ => return None,
     })
 }

@@ -169,7 +169,7 @@ impl Action for CreateManagedPrefixList {
     }
 }
 
-const PL_FILTERS: &[&str] = &["owner-id", "prefix-list-id", "prefix-list-name"];
+pub const PL_FILTERS: &[&str] = &["owner-id", "prefix-list-id", "prefix-list-name"];
 
 pub struct DescribeManagedPrefixLists {
     ids: Vec<String>,
@@ -183,7 +183,7 @@ impl Action for DescribeManagedPrefixLists {
     fn from_params(p: &P) -> ApiResult<Self> {
         Ok(DescribeManagedPrefixLists {
             ids: p.strings("PrefixListId")?.into_iter().map(String::from).collect(),
-            filters: Filters::parse(p, PL_FILTERS)?,
+            filters: Filters::parse(p, "DescribeManagedPrefixLists", PL_FILTERS)?,
             max: p.int("MaxResults")?,
             token: p.str("NextToken").map(String::from),
         })

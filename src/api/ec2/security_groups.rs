@@ -193,7 +193,7 @@ impl Action for CreateSecurityGroup {
     }
 }
 
-const SG_FILTERS: &[&str] = &[
+pub const SG_FILTERS: &[&str] = &[
     "description",
     "group-id",
     "group-name",
@@ -296,7 +296,7 @@ impl Action for DescribeSecurityGroups {
         Ok(DescribeSecurityGroups {
             ids: p.strings("GroupId")?.into_iter().map(String::from).collect(),
             names: p.strings("GroupName")?.into_iter().map(String::from).collect(),
-            filters: Filters::parse(p, SG_FILTERS)?,
+            filters: Filters::parse(p, "DescribeSecurityGroups", SG_FILTERS)?,
             max: p.int("MaxResults")?,
             token: p.str("NextToken").map(String::from),
         })

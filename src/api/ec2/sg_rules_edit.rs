@@ -22,7 +22,7 @@ use crate::wire::{P, Xml};
 /// Rule ids and group ids a describe is narrowed to (`None`: not narrowed).
 type Narrowed = (Option<BTreeSet<String>>, Option<BTreeSet<String>>);
 
-const RULE_FILTERS: &[&str] = &["group-id", "security-group-rule-id"];
+pub const RULE_FILTERS: &[&str] = &["group-id", "security-group-rule-id"];
 
 /// DescribeSecurityGroupRules' answer: (group position, rule position in the group) per rule.
 pub struct RulePage {
@@ -95,7 +95,7 @@ impl Action for DescribeSecurityGroupRules {
     fn from_params(p: &P) -> ApiResult<Self> {
         Ok(DescribeSecurityGroupRules {
             ids: p.strings("SecurityGroupRuleId")?.into_iter().map(String::from).collect(),
-            filters: Filters::parse(p, RULE_FILTERS)?,
+            filters: Filters::parse(p, "DescribeSecurityGroupRules", RULE_FILTERS)?,
             max: p.int("MaxResults")?,
             token: p.str("NextToken").map(String::from),
         })

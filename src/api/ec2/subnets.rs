@@ -132,16 +132,12 @@ impl Action for CreateSubnet {
     }
 }
 
-const SUBNET_FILTERS: &[&str] = &[
+pub const SUBNET_FILTERS: &[&str] = &[
     "availability-zone",
-    "availabilityZone",
     "availability-zone-id",
     "available-ip-address-count",
-    "cidr",
     "cidr-block",
-    "cidrBlock",
     "default-for-az",
-    "defaultForAz",
     "map-public-ip-on-launch",
     "owner-id",
     "state",
@@ -162,7 +158,7 @@ impl Action for DescribeSubnets {
     fn from_params(p: &P) -> ApiResult<Self> {
         Ok(DescribeSubnets {
             ids: p.strings("SubnetId")?.into_iter().map(String::from).collect(),
-            filters: Filters::parse(p, SUBNET_FILTERS)?,
+            filters: Filters::parse(p, "DescribeSubnets", SUBNET_FILTERS)?,
             max: p.int("MaxResults")?,
             token: p.str("NextToken").map(String::from),
         })
@@ -178,11 +174,11 @@ impl Action for DescribeSubnets {
             .into_iter()
             .filter(|(_, s)| {
                 self.filters.matches(r.tags().get(&s.id), |name| match name {
-                    "availability-zone" | "availabilityZone" => vec![s.az.clone()],
+                    "availability-zone" => vec![s.az.clone()],
                     "availability-zone-id" => vec![s.az_id.clone()],
                     "available-ip-address-count" => vec![s.available().to_string()],
-                    "cidr" | "cidr-block" | "cidrBlock" => vec![s.cidr.to_string()],
-                    "default-for-az" | "defaultForAz" => vec![s.default_for_az.to_string()],
+                    "cidr-block" => vec![s.cidr.to_string()],
+                    "default-for-az" => vec![s.default_for_az.to_string()],
                     "map-public-ip-on-launch" => vec![s.map_public_ip_on_launch.to_string()],
                     "owner-id" => vec![r.account.clone()],
                     "state" => vec!["available".into()],

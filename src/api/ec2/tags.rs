@@ -1,6 +1,6 @@
 //! CreateTags, DeleteTags, DescribeTags (aws-api.md §2.3) for every EC2 resource kind lbsim
-//! keeps: VPCs, subnets, security groups and their rules, instances, network interfaces and
-//! prefix lists. The kind, and DescribeTags' `resourceType`, come from the id's prefix.
+//! keeps: VPCs, subnets, security groups and their rules, instances, network interfaces,
+//! prefix lists, route tables and internet gateways. The kind, and DescribeTags' `resourceType`, come from the id's prefix.
 //!
 //! Unknown ids: an id that is not a well-formed id of one of those kinds is `InvalidID` ("The ID
 //! '…' is not valid", OBS); a well-formed id that does not exist gets its kind's NotFound code
@@ -13,7 +13,7 @@ use crate::api::filters::Filters;
 use crate::api::paging::page;
 use crate::api::tags::{TagList, check_limit, parse_tag_keys, parse_tags};
 use crate::api::{Action, Ctx, Render, ReturnTrue};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::state::Region;
 use crate::state::ids::well_formed;
 use crate::wire::{P, Xml};
@@ -27,6 +27,8 @@ const KINDS: &[(&str, &str)] = &[
     ("i", "instance"),
     ("eni", "network-interface"),
     ("pl", "prefix-list"),
+    ("rtb", "route-table"),
+    ("igw", "internet-gateway"),
 ];
 
 /// The (prefix, resource type) of a well-formed id of a taggable kind.
@@ -44,6 +46,10 @@ fn check_resource(r: &Region, id: &str) -> ApiResult<()> {
         "sgr" => (r.rule_group(id).is_some(), ApiError::rule_id_not_found),
         "i" => (r.instances().contains_key(id), ApiError::instance_not_found),
         "eni" => (r.enis().contains_key(id), ApiError::eni_not_found),
+        "rtb" => (r.route_tables().contains_key(id), |id| ApiError::id_not_found(ErrorCode::InvalidRouteTableIdNotFound, "routeTable", id)),
+        "igw" => {
+            (r.igws().contains_key(id), |id| ApiError::id_not_found(ErrorCode::InvalidInternetGatewayIdNotFound, "internetGateway", id))
+        }
         _ => (r.prefix_lists().contains_key(id), ApiError::prefix_list_not_found),
     };
     if exists { Ok(()) } else { Err(missing(id)) }
@@ -130,7 +136,7 @@ impl Action for DeleteTags {
     }
 }
 
-const TAG_FILTERS: &[&str] = &["key", "value", "resource-id", "resource-type"];
+pub const TAG_FILTERS: &[&str] = &["key", "value", "resource-id", "resource-type"];
 
 /// One DescribeTags row, with its pagination key: a resource's tag by its position.
 struct Row<'a> {
@@ -168,7 +174,7 @@ impl Action for DescribeTags {
     type Output = TagRows;
     fn from_params(p: &P) -> ApiResult<Self> {
         Ok(DescribeTags {
-            filters: Filters::parse(p, TAG_FILTERS)?,
+            filters: Filters::parse(p, "DescribeTags", TAG_FILTERS)?,
             max: p.int("MaxResults")?,
             token: p.str("NextToken").map(String::from),
             dry_run: p.dry_run()?,

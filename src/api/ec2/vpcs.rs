@@ -103,7 +103,7 @@ impl Action for CreateVpc {
     }
 }
 
-const VPC_FILTERS: &[&str] = &[
+pub const VPC_FILTERS: &[&str] = &[
     "vpc-id",
     "cidr",
     "cidr-block-association.cidr-block",
@@ -113,7 +113,6 @@ const VPC_FILTERS: &[&str] = &[
     "is-default",
     "owner-id",
     "state",
-    "instance-tenancy",
 ];
 
 pub struct DescribeVpcs {
@@ -128,7 +127,7 @@ impl Action for DescribeVpcs {
     fn from_params(p: &P) -> ApiResult<Self> {
         Ok(DescribeVpcs {
             ids: p.strings("VpcId")?.into_iter().map(String::from).collect(),
-            filters: Filters::parse(p, VPC_FILTERS)?,
+            filters: Filters::parse(p, "DescribeVpcs", VPC_FILTERS)?,
             max: p.int("MaxResults")?,
             token: p.str("NextToken").map(String::from),
         })
@@ -152,7 +151,6 @@ impl Action for DescribeVpcs {
                     "is-default" => vec![v.is_default.to_string()],
                     "owner-id" => vec![r.account.clone()],
                     "state" => vec!["available".into()],
-                    "instance-tenancy" => vec![v.instance_tenancy.clone()],
                     _ => vec![],
                 })
             })
@@ -177,7 +175,10 @@ impl Action for DeleteVpc {
         let has_subnets = r.subnets().values().any(|s| s.vpc_id == self.id);
         let has_groups = r.sgs_in_vpc(&self.id).iter().any(|g| *g != vpc.default_sg);
         let has_lbs = r.elb_uses_vpc(&self.id);
-        if has_subnets || has_groups || has_lbs {
+        // An attached gateway or a table other than the main one keeps the VPC (AWS: detach and
+        // delete them first).
+        let has_routing = r.vpc_igw(&self.id).is_some() || r.route_tables().values().any(|t| t.vpc_id == self.id && !t.is_main());
+        if has_subnets || has_groups || has_lbs || has_routing {
             return Err(ApiError::new(
                 ErrorCode::DependencyViolation,
                 format!("The vpc '{}' has dependencies and cannot be deleted.", self.id),

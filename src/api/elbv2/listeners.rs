@@ -23,7 +23,7 @@ const ALPN: &[&str] = &["HTTP1Only", "HTTP2Only", "HTTP2Optional", "HTTP2Preferr
 /// TLS 1.3 policy, the API is believed to keep this one].
 pub const DEFAULT_SSL_POLICY: &str = "ELBSecurityPolicy-2016-08";
 /// Security policies an NLB TLS listener accepts (AWS's published list, abridged).
-const SSL_POLICIES: &[&str] = &[
+pub const SSL_POLICIES: &[&str] = &[
     "ELBSecurityPolicy-2016-08",
     "ELBSecurityPolicy-2015-05",
     "ELBSecurityPolicy-TLS-1-0-2015-04",

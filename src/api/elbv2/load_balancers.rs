@@ -15,6 +15,7 @@ use chrono::{DateTime, Utc};
 use super::attributes::{alb_defaults, lb_defaults};
 use super::common::{NameOf, Paging, arn_is, check_name, check_tag_quota, enum_member, find_lb, parse_tags, required};
 use super::security_groups::resolve_groups;
+use super::service_checks;
 use crate::api::{Action, Ctx, Empty, Page, Render};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::state::Region;
@@ -442,6 +443,9 @@ impl Action for CreateLoadBalancer {
         };
         let kind = if self.alb { "application" } else { "network" };
         check_tag_quota(&Vec::new(), &self.tags, r.quotas.elb_tags_per_resource)?;
+        let subnet_ids: Vec<&str> = subnets.iter().map(|s| s.subnet_id.as_str()).collect();
+        service_checks::check_internet_facing(r, &self.scheme, &vpc, &subnet_ids)?;
+        service_checks::check_sg_quotas(r, &groups)?;
         // Same name: same settings return the existing load balancer, others are refused.
         if let Some(lb) = r.elb().lb_by_name(&self.name) {
             let have: BTreeSet<&str> = lb.subnets.iter().map(|s| s.subnet_id.as_str()).collect();
@@ -607,6 +611,8 @@ impl Action for SetSubnets {
             }
         }
         let new: Vec<ResolvedSubnet> = wanted.iter().filter(|w| !lb.subnets.iter().any(|s| s.subnet_id == w.subnet_id)).cloned().collect();
+        let new_ids: Vec<&str> = new.iter().map(|s| s.subnet_id.as_str()).collect();
+        service_checks::check_internet_facing(r, &lb.scheme, &lb.vpc_id, &new_ids)?;
         let planned = plan_enis(r, (&lb.name, &lb.id, lb.is_alb()), &new, &lb.security_groups, cx.now)?;
         let (kept, removed): (Vec<LbSubnet>, Vec<LbSubnet>) =
             lb.subnets.iter().cloned().partition(|s| wanted.iter().any(|w| w.subnet_id == s.subnet_id));

@@ -5,17 +5,22 @@
 
 pub mod actions;
 pub mod attributes;
+pub mod capacity;
 pub mod certificates;
 pub mod common;
 pub mod conditions;
+pub mod ip_pools;
 pub mod limits;
 pub mod listeners;
 pub mod load_balancers;
 pub mod rules;
 pub mod security_groups;
+pub mod service_checks;
+pub mod ssl_policies;
 pub mod tags;
 pub mod target_groups;
 pub mod targets;
+pub mod trust_stores;
 
 use crate::api::{Answer, Ctx, run};
 use crate::error::ApiResult;
@@ -58,6 +63,11 @@ pub fn dispatch(cx: &Ctx, action: &str, p: &Params) -> Option<ApiResult<Answer>>
         "RemoveTags" => run::<tags::RemoveTags>(cx, p),
         "DescribeTags" => run::<tags::DescribeTags>(cx, p),
         "DescribeAccountLimits" => run::<limits::DescribeAccountLimits>(cx, p),
+        "DescribeSSLPolicies" => run::<ssl_policies::DescribeSSLPolicies>(cx, p),
+        "DescribeTrustStores" => run::<trust_stores::DescribeTrustStores>(cx, p),
+        "DescribeCapacityReservation" => run::<capacity::DescribeCapacityReservation>(cx, p),
+        "ModifyCapacityReservation" => run::<capacity::ModifyCapacityReservation>(cx, p),
+        "ModifyIpPools" => run::<ip_pools::ModifyIpPools>(cx, p),
         _ => return None,
     })
 }

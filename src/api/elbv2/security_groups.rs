@@ -95,6 +95,7 @@ impl Action for SetSecurityGroups {
             }
         }
         let groups = resolve_groups(r, &self.groups, &lb.vpc_id, lb.is_alb())?;
+        super::service_checks::check_sg_quotas(r, &groups)?;
         r.set_lb_groups(&self.arn, groups, self.enforce);
         Ok(LbGroups(self.arn))
     }

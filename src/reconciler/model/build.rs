@@ -30,7 +30,7 @@ pub fn scheme(svc: &Service, cfg: &ControllerConfig, existing: Option<&ExistingL
     if let Some(e) = existing {
         return Ok(e.scheme.clone());
     }
-    Ok(if cfg.latest() { cfg.default_load_balancer_scheme.clone() } else { "internal".to_string() })
+    Ok(if cfg.default_scheme_flag() { cfg.default_load_balancer_scheme.clone() } else { "internal".to_string() })
 }
 
 /// The inputs of the §3.3 decision, minus the resolved user groups.
@@ -45,10 +45,10 @@ pub fn sg_inputs(
     Ok(SgInputs {
         existing_lb_groups: existing.map(|e| e.security_groups.clone()),
         gate_nlb_security_group: cfg.feature_gates.nlb_security_group,
-        disable_nlb_sg: cfg.latest() && ann.bool(a::DISABLE_NLB_SG)?.unwrap_or(false),
+        disable_nlb_sg: cfg.disable_nlb_sg() && ann.bool(a::DISABLE_NLB_SG)?.unwrap_or(false),
         user_groups: user_sgs,
         manage_rules_annotation: ann.bool(a::MANAGE_BACKEND_RULES)?,
-        manage_rules_flag_default: cfg.latest() && cfg.enable_manage_backend_security_group_rules,
+        manage_rules_flag_default: cfg.manage_backend_rules_flag() && cfg.enable_manage_backend_security_group_rules,
         backend_sg_enabled: cfg.enable_backend_security_group,
     })
 }
@@ -114,7 +114,7 @@ pub fn build(svc: &Service, cfg: &ControllerConfig, facts: &Facts) -> Result<Sta
             return Err(format!("unsupported v6 cidr {c} when lb is not dualstack"));
         }
     }
-    let prefix_lists = if cfg.latest() { ann.list(a::PREFIX_LISTS).unwrap_or_default() } else { Vec::new() };
+    let prefix_lists = if cfg.prefix_lists() { ann.list(a::PREFIX_LISTS).unwrap_or_default() } else { Vec::new() };
     let frontend_cidrs =
         if client_cidrs.is_empty() { net::default_source_ranges(dualstack, !prefix_lists.is_empty()) } else { client_cidrs.clone() };
 
@@ -135,7 +135,7 @@ pub fn build(svc: &Service, cfg: &ControllerConfig, facts: &Facts) -> Result<Sta
 
     let frontend_sg = if decision.frontend_in_model {
         let fports: Vec<(Proto, i32)> = ports.iter().map(|p| Ok((proto_of(p)?, p.port))).collect::<Result<_, String>>()?;
-        let icmp = cfg.latest() && ann.str(a::ICMP_MTU) == Some("on");
+        let icmp = cfg.icmp_path_mtu() && ann.str(a::ICMP_MTU) == Some("on");
         Some(FrontendSg {
             name: naming::frontend_sg(&cfg.cluster_name, &ns, &name, &uid),
             tags: with_tracking(&user_tags, tracking_tags(cfg, &stack_id, FRONTEND_RESOURCE)),
@@ -198,7 +198,7 @@ pub fn build(svc: &Service, cfg: &ControllerConfig, facts: &Facts) -> Result<Sta
         security_groups: decision.lb_groups.iter().map(resolve_ref).collect(),
         attributes: lb_attrs,
         tags: with_tracking(&user_tags, tracking_tags(cfg, &stack_id, LB_RESOURCE)),
-        private_link_inbound: if cfg.latest() { ann.str(a::PRIVATE_LINK_INBOUND).map(String::from) } else { None },
+        private_link_inbound: if cfg.private_link_inbound() { ann.str(a::PRIVATE_LINK_INBOUND).map(String::from) } else { None },
     };
 
     // Listeners, target groups and bindings (§3.2, §3.7).

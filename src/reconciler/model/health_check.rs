@@ -49,7 +49,7 @@ pub(super) fn health_check(ann: &Annotations, cfg: &ControllerConfig, svc: &Serv
         if p != "traffic-port" {
             if let Ok(n) = p.parse::<i32>() {
                 hc.port = n.to_string();
-            } else if cfg.latest()
+            } else if cfg.named_health_check_port()
                 && let Some(sp) = spec.ports.iter().flatten().find(|sp| sp.name.as_deref() == Some(p))
             {
                 // v2.6.2+: a named Service port means its node port / target port.
