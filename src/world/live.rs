@@ -139,7 +139,9 @@ impl Registry {
         }
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let live = Arc::new(LiveCluster { loaded: loaded.clone(), store: store.clone(), wake: Arc::new(Notify::new()), created_at, stop });
-        let aws = world.controller_clients(&loaded.account, &loaded.region, DEFAULT_MAX_RETRIES).await;
+        // The cluster's own controllers (Deployments, the scheduler) are not the LBC: no
+        // client-side limiter of a controller release, the default retry policy.
+        let aws = world.controller_clients(&loaded.account, &loaded.region, DEFAULT_MAX_RETRIES, &ControllerConfig::default()).await?;
         let k8s = crate::k8s::controllers::Controllers::new(store.clone(), aws, live.wake.clone());
         let mut stop_k8s = stopped.clone();
         tokio::spawn(async move {
@@ -188,7 +190,7 @@ impl Registry {
             if c.cluster_name.is_empty() {
                 c.cluster_name = s.loaded.name.clone();
             }
-            let controller = world.controller(&store, &s.loaded, c, DEFAULT_MAX_RETRIES).await;
+            let controller = world.controller(&store, &s.loaded, c, DEFAULT_MAX_RETRIES).await?;
             let live = self.launch(world, s.loaded.clone(), store, controller, s.created_at).await?;
             names.push(s.loaded.name.clone());
             self.clusters.write().push(live);
