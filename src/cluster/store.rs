@@ -8,10 +8,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api::core::v1::{Endpoints, Node, Pod, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
+use k8s_openapi::api::networking::v1::{Ingress, IngressClass};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
 use serde::Serialize;
 
 use super::events::Event;
+use super::icp::IngressClassParams;
 use super::tgb::TargetGroupBinding;
 use crate::clock::Clock;
 
@@ -23,10 +25,14 @@ pub enum Kind {
     Endpoints,
     EndpointSlice,
     TargetGroupBinding,
+    Ingress,
+    IngressClass,
+    IngressClassParams,
 }
 
-/// One change, as a watch would deliver it. `relevant` is false for Service updates that left
-/// annotations, spec and the "being deleted" flag alone (the LBC's update filter, §1.1).
+/// One change, as a watch would deliver it. `relevant` is false for Service and Ingress updates
+/// that left annotations, spec and the "being deleted" flag alone (the LBC's update filters,
+/// lbc-reconciler.md §1.1, lbc-ingress.md §1.5).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Watch {
     pub kind: Kind,
@@ -90,6 +96,9 @@ object!(Pod, Pod, pods, |a, b| a.spec != b.spec);
 object!(Endpoints, Endpoints, endpoints, |a, b| a.subsets != b.subsets);
 object!(EndpointSlice, EndpointSlice, slices, |a, b| a.endpoints != b.endpoints || a.ports != b.ports);
 object!(TargetGroupBinding, TargetGroupBinding, tgbs, |a, b| a.spec != b.spec);
+object!(Ingress, Ingress, ingresses, |a, b| a.spec != b.spec);
+object!(IngressClass, IngressClass, ingress_classes, |a, b| a.spec != b.spec);
+object!(IngressClassParams, IngressClassParams, ingress_class_params, |a, b| a.spec != b.spec);
 
 pub struct ClusterStore {
     pub cluster_name: String,
@@ -100,6 +109,10 @@ pub struct ClusterStore {
     pub endpoints: BTreeMap<(String, String), Endpoints>,
     pub slices: BTreeMap<(String, String), EndpointSlice>,
     pub tgbs: BTreeMap<(String, String), TargetGroupBinding>,
+    pub ingresses: BTreeMap<(String, String), Ingress>,
+    /// Cluster-scoped, like IngressClassParams: namespace "".
+    pub ingress_classes: BTreeMap<(String, String), IngressClass>,
+    pub ingress_class_params: BTreeMap<(String, String), IngressClassParams>,
     pub events: Vec<Event>,
     /// The mutating webhook's class (§1.1): set on create of a LoadBalancer Service without a
     /// class when `Some` (Helm `enableServiceMutatorWebhook`, default on).
@@ -132,6 +145,9 @@ impl ClusterStore {
             endpoints: BTreeMap::new(),
             slices: BTreeMap::new(),
             tgbs: BTreeMap::new(),
+            ingresses: BTreeMap::new(),
+            ingress_classes: BTreeMap::new(),
+            ingress_class_params: BTreeMap::new(),
             events: Vec::new(),
             webhook_class: Some("service.k8s.aws/nlb".to_string()),
             rv: 0,
@@ -385,10 +401,10 @@ impl ClusterStore {
     }
 }
 
-/// The LBC's Service update filter: annotations, spec, or the deletion flag changed (§1.1).
-/// Other kinds: any change counts.
+/// The LBC's Service and Ingress update filters: annotations, spec, or the deletion flag
+/// changed (lbc-reconciler.md §1.1, lbc-ingress.md §1.5). Other kinds: any change counts.
 fn relevant_change<T: Object>(old: &T, new: &T) -> bool {
-    if T::KIND != Kind::Service {
+    if T::KIND != Kind::Service && T::KIND != Kind::Ingress {
         return true;
     }
     let (o, n) = (old.meta(), new.meta());
