@@ -13,7 +13,7 @@
 //! - [`wire`]: the only code that knows the EC2 and Query formats (requests, envelopes, errors).
 //! - [`state`]: plain data, invariants, quotas; one `Mutex<Region>` per (account, region).
 //! - [`config`]: accounts, quotas and Region settings from YAML.
-//! - [`api`]: one action per file or small family: `from_params` → `apply` → `write_xml`.
+//! - [`api`]: one action per file or small family: `from_params` → `apply` (typed output) → `Render::write_xml`.
 //!
 //! The floors above it:
 //! - [`app`]: `App` — the Store, the config, the EKS records, the fault table and the request log.
@@ -27,6 +27,9 @@
 //! - [`world`]: the one builder of lbsim + cluster fixtures + controllers (virtual or wall
 //!   clock), and live mode's clusters and their admin endpoints.
 //! - [`scenario`]: `lbsim run`, scenario files replayed against the controller emulation.
+//! - [`ui`]: the dashboard `lbsim serve` serves at `/_lbsim/ui`, the HTML scenario report and
+//!   the SVG charts.
+//! - [`plan`]: the quota planner (`lbsim plan`): how many more copies of a set of Services fit.
 //! - [`cli`]: the commands of the `lbsim` binary (`main.rs` is only their clap definitions).
 //!
 //! The benchmark is a separate binary (`src/bin/lbsim-bench`), not part of this library.
@@ -60,5 +63,9 @@ pub mod reconciler;
 pub mod world;
 
 pub mod scenario;
+
+pub mod ui;
+
+pub mod plan;
 
 pub mod cli;

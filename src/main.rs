@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use lbsim::cli::live::{LiveArgs, LiveCmd};
-use lbsim::cli::{self, run::RunArgs, serve::ServeArgs};
+use lbsim::cli::{self, plan::PlanArgs, run::RunArgs, serve::ServeArgs};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -24,6 +24,9 @@ enum Command {
     Serve(ServeArgs),
     /// Replay scenario files (or directories of them) against the controller emulation.
     Run(RunArgs),
+    /// Quota planner: how many more copies of these Services (or ports, or source ranges) fit,
+    /// in legacy and in security-group mode, and which quota stops them.
+    Plan(PlanArgs),
     /// Live mode: apply Kubernetes manifests (Services, Pods, Nodes) to a running `lbsim serve`.
     Apply {
         #[arg(short = 'f', long = "filename", required = true)]
@@ -67,6 +70,7 @@ fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Serve(a) => cli::serve::run(a),
         Command::Run(a) => cli::run::run(a),
+        Command::Plan(a) => cli::plan::run(a),
         Command::Apply { files, live } => cli::live::run(live, LiveCmd::Apply(files)),
         Command::Delete { kind, name, namespace, live } => cli::live::run(live, LiveCmd::Delete(kind, namespace, name)),
         Command::Get { what, name, namespace, output, live } => cli::live::run(live, LiveCmd::Get(what, name, namespace, output.is_some())),

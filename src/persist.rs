@@ -2,7 +2,7 @@
 //! (temporary file, fsync, rename, fsync of the folder), so a crash leaves either the old or the
 //! new snapshot, never a torn one. What happened after the last write is lost on `kill -9`.
 //!
-//! May call: `state::snapshot`, the admin API's fault export, and the filesystem.
+//! May call: `app` (the Store and the fault table), `state::snapshot`, and the filesystem.
 
 use std::io::Write;
 use std::path::Path;

@@ -113,9 +113,9 @@ async fn aws(State(app): State<Arc<App>>, method: Method, uri: Uri, headers: Hea
         },
     };
     let resp = match &result {
-        Ok(members) => {
-            app.faults.record_created(&fc, members, app.store.now());
-            wire::respond(call.service, &call.action, &request_id, members)
+        Ok(answer) => {
+            app.faults.record_created(&fc, &answer.created, app.store.now());
+            wire::respond(call.service, &call.action, &request_id, &answer.members)
         }
         Err(e) => {
             if e.code == ErrorCode::InternalError && fault.is_none() {
@@ -206,8 +206,8 @@ fn decode(app: &App, method: &Method, uri: &Uri, scope: &Scope, body: Bytes) -> 
     Ok(Call { service, action, account, region, params })
 }
 
-/// Runs the action; returns the response members.
-fn execute(app: &App, call: &Call, scope: &Scope, request_id: &str) -> Result<String, ApiError> {
+/// Runs the action; returns the response members and the ids it created.
+fn execute(app: &App, call: &Call, scope: &Scope, request_id: &str) -> Result<api::Answer, ApiError> {
     let cx = Ctx {
         store: &app.store,
         service: call.service,

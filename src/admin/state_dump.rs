@@ -12,7 +12,7 @@ use crate::state::Region;
 use crate::state::ec2::{Peer, Rule};
 
 fn tags(r: &Region, id: &str) -> Value {
-    Value::Object(r.tags.get(id).iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect::<Map<_, _>>())
+    Value::Object(r.tags().get(id).iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect::<Map<_, _>>())
 }
 
 fn rule(r: &Region, x: &Rule) -> Value {
@@ -42,8 +42,8 @@ const BUCKETS: [&str; 4] = ["ingress/ipv4", "ingress/ipv6", "egress/ipv4", "egre
 pub fn region_json(r: &Region) -> Value {
     let time = |t: Option<chrono::DateTime<chrono::Utc>>| t.map(|t| t.to_rfc3339());
     json!({
-        "availability_zones": r.azs.iter().map(|a| json!({ "name": a.name, "id": a.id })).collect::<Vec<_>>(),
-        "vpcs": r.vpcs.values().map(|v| json!({
+        "availability_zones": r.azs().iter().map(|a| json!({ "name": a.name, "id": a.id })).collect::<Vec<_>>(),
+        "vpcs": r.vpcs().values().map(|v| json!({
             "id": v.id,
             "cidr_block": v.cidr.to_string(),
             "cidr_block_association_id": v.cidr_association_id,
@@ -54,7 +54,7 @@ pub fn region_json(r: &Region) -> Value {
             "default_security_group": v.default_sg,
             "tags": tags(r, &v.id),
         })).collect::<Vec<_>>(),
-        "subnets": r.subnets.values().map(|s| json!({
+        "subnets": r.subnets().values().map(|s| json!({
             "id": s.id,
             "vpc_id": s.vpc_id,
             "availability_zone": s.az,
@@ -65,7 +65,7 @@ pub fn region_json(r: &Region) -> Value {
             "available_ip_address_count": s.available(),
             "tags": tags(r, &s.id),
         })).collect::<Vec<_>>(),
-        "security_groups": r.sgs.values().map(|g| {
+        "security_groups": r.sgs().values().map(|g| {
             let usage = r.bucket_usage(&g.rules);
             json!({
                 "id": g.id,
@@ -75,11 +75,11 @@ pub fn region_json(r: &Region) -> Value {
                 "owner_id": g.owner_id,
                 "rules": g.rules.iter().map(|x| rule(r, x)).collect::<Vec<_>>(),
                 "rule_usage": BUCKETS.iter().zip(usage).map(|(b, n)| (b.to_string(), Value::from(n))).collect::<Map<_, _>>(),
-                "network_interfaces": r.enis_by_sg.get(&g.id).map(|s| s.iter().collect::<Vec<_>>()).unwrap_or_default(),
+                "network_interfaces": r.enis_with_sg(&g.id).iter().collect::<Vec<_>>(),
                 "tags": tags(r, &g.id),
             })
         }).collect::<Vec<_>>(),
-        "instances": r.instances.values().map(|i| json!({
+        "instances": r.instances().values().map(|i| json!({
             "id": i.id,
             "reservation_id": i.reservation_id,
             "image_id": i.image_id,
@@ -92,11 +92,11 @@ pub fn region_json(r: &Region) -> Value {
             "private_ip_address": i.private_ip,
             "launch_time": i.launch_time.to_rfc3339(),
             "primary_network_interface": i.primary_eni,
-            "security_groups": r.enis.get(&i.primary_eni).map(|e| e.groups.clone()).unwrap_or_default(),
+            "security_groups": r.enis().get(&i.primary_eni).map(|e| e.groups.clone()).unwrap_or_default(),
             "terminated_at": time(i.terminated_at),
             "tags": tags(r, &i.id),
         })).collect::<Vec<_>>(),
-        "network_interfaces": r.enis.values().map(|e| json!({
+        "network_interfaces": r.enis().values().map(|e| json!({
             "id": e.id,
             "subnet_id": e.subnet_id,
             "vpc_id": e.vpc_id,
@@ -121,7 +121,7 @@ pub fn region_json(r: &Region) -> Value {
             "release_at": time(e.release_at),
             "tags": tags(r, &e.id),
         })).collect::<Vec<_>>(),
-        "prefix_lists": r.prefix_lists.values().map(|p| json!({
+        "prefix_lists": r.prefix_lists().values().map(|p| json!({
             "id": p.id,
             "name": p.name,
             "address_family": p.address_family,
@@ -132,7 +132,7 @@ pub fn region_json(r: &Region) -> Value {
             "version": p.version,
             "tags": tags(r, &p.id),
         })).collect::<Vec<_>>(),
-        "elbv2": r.elb.dump(),
+        "elbv2": r.elb().dump(),
     })
 }
 
@@ -162,12 +162,12 @@ impl UsageRow {
 pub fn region_usage(r: &Region) -> Vec<UsageRow> {
     let q = &r.quotas;
     let mut rows = vec![
-        UsageRow::new(r, "security-groups-per-region", "region", r.sgs.len() as u64, q.security_groups_per_region),
-        UsageRow::new(r, "vpcs-per-region", "region", r.vpcs.len() as u64, q.vpcs_per_region),
-        UsageRow::new(r, "network-interfaces-per-region", "region", r.enis.len() as u64, q.network_interfaces_per_region),
+        UsageRow::new(r, "security-groups-per-region", "region", r.sgs().len() as u64, q.security_groups_per_region),
+        UsageRow::new(r, "vpcs-per-region", "region", r.vpcs().len() as u64, q.vpcs_per_region),
+        UsageRow::new(r, "network-interfaces-per-region", "region", r.enis().len() as u64, q.network_interfaces_per_region),
     ];
     let mut largest = std::collections::HashMap::new();
-    for g in r.sgs.values() {
+    for g in r.sgs().values() {
         let usage = r.bucket_usage(&g.rules);
         largest.insert(g.id.as_str(), usage.iter().copied().max().unwrap_or(0));
         for (b, n) in BUCKETS.iter().zip(usage) {
@@ -176,17 +176,17 @@ pub fn region_usage(r: &Region) -> Vec<UsageRow> {
             }
         }
     }
-    for v in r.vpcs.values() {
-        let n = r.subnets.values().filter(|s| s.vpc_id == v.id).count() as u64;
+    for v in r.vpcs().values() {
+        let n = r.subnets().values().filter(|s| s.vpc_id == v.id).count() as u64;
         rows.push(UsageRow::new(r, "subnets-per-vpc", v.id.clone(), n, q.subnets_per_vpc));
     }
-    for e in r.enis.values().filter(|e| !e.groups.is_empty()) {
+    for e in r.enis().values().filter(|e| !e.groups.is_empty()) {
         let n = e.groups.len() as u64;
         let max = e.groups.iter().filter_map(|g| largest.get(g.as_str())).copied().max().unwrap_or(0);
         rows.push(UsageRow::new(r, "security-groups-per-network-interface", e.id.clone(), n, q.security_groups_per_interface));
         rows.push(UsageRow::new(r, "rules-times-groups-per-interface", e.id.clone(), n * max, q.rules_times_groups_per_interface));
     }
-    for (quota, scope, used, limit) in r.elb.usage(q) {
+    for (quota, scope, used, limit) in r.elb().usage(q) {
         rows.push(UsageRow::new(r, &quota, scope, used, limit));
     }
     rows

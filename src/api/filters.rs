@@ -11,19 +11,20 @@ use crate::state::tags::TagStore;
 use crate::wire::P;
 
 /// The resources named by an index lookup (`Some(ids)`) or all of them (`None`), in creation
-/// order either way, so pages are stable whichever index answered. Costs the number of hits.
-pub fn in_creation_order<T, I>(all: &indexmap::IndexMap<String, T>, hits: Option<I>) -> Vec<&T>
+/// order either way, so pages are stable whichever index answered, each with its position in
+/// `all` (what a `Page` keeps). Costs the number of hits.
+pub fn indexed_in_order<T, I>(all: &indexmap::IndexMap<String, T>, hits: Option<I>) -> Vec<(usize, &T)>
 where
     I: IntoIterator,
     I::Item: AsRef<str>,
 {
     match hits {
-        None => all.values().collect(),
+        None => all.values().enumerate().collect(),
         Some(ids) => {
             let mut idx: Vec<usize> = ids.into_iter().filter_map(|id| all.get_index_of(id.as_ref())).collect();
             idx.sort_unstable();
             idx.dedup();
-            idx.into_iter().filter_map(|i| all.get_index(i).map(|(_, v)| v)).collect()
+            idx.into_iter().filter_map(|i| all.get_index(i).map(|(_, v)| (i, v))).collect()
         }
     }
 }

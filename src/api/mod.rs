@@ -1,9 +1,16 @@
-//! Actions: one file per action or small family, all of one shape (design.md, "api").
+//! Actions: one file per action or small family, every one of the same shape (design.md, "api").
 //!
-//! Owns: the `Action` trait (`from_params` → `apply` → `write_xml`), the per-service dispatch
-//! tables, and helpers every action shares (filters, pagination, tags). May call: `state`,
-//! `error`, and `wire::{P, Params, Xml}` for names and rendering. Must never: build envelopes,
-//! choose `item` vs `member`, or await while holding a Region.
+//! The shape: `Action::from_params` reads the parameters (syntax only, no state) →
+//! `Action::apply` validates against the Region, then commits, and returns a typed `Output`
+//! that says *what* to answer (new ids, a page of positions, flags), never XML →
+//! `Render::write_xml` writes the response members from the Region. `run` calls both under one
+//! Region lock, so rendering borrows the resources instead of cloning them out, and an output
+//! is never rendered against any other state than the one it was computed on.
+//!
+//! Owns: the `Action` and `Render` traits, the per-service dispatch tables, and helpers every
+//! action shares (filters, pagination, tags). May call: `state`, `error`, and
+//! `wire::{P, Params, Xml}` for names and rendering. Must never: build envelopes, choose `item`
+//! vs `member`, await while holding a Region, or write XML in `apply`.
 
 pub mod ec2;
 pub mod eks;
@@ -38,16 +45,28 @@ pub trait Action: Sized {
     fn apply(self, r: &mut Region, cx: &Ctx) -> ApiResult<Self::Output>;
 }
 
-/// The members of an action's response, written without the envelope.
+/// What an action answers: the response members (without the envelope), written from the
+/// Region the output was computed on, right after `apply` and under the same lock.
 pub trait Render {
-    fn write_xml(&self, w: &mut Xml);
+    fn write_xml(&self, r: &Region, w: &mut Xml);
+    /// Ids (or ARNs) of resources this call created, for the eventual-consistency fault.
+    fn created(&self) -> Vec<&str> {
+        Vec::new()
+    }
+}
+
+/// A handled call: the response members and the ids it created.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    pub members: String,
+    pub created: Vec<String>,
 }
 
 /// Actions whose only output is `<return>true</return>`.
 pub struct ReturnTrue;
 
 impl Render for ReturnTrue {
-    fn write_xml(&self, w: &mut Xml) {
+    fn write_xml(&self, _: &Region, w: &mut Xml) {
         w.bool("return", true);
     }
 }
@@ -56,20 +75,49 @@ impl Render for ReturnTrue {
 pub struct Empty;
 
 impl Render for Empty {
-    fn write_xml(&self, _: &mut Xml) {}
+    fn write_xml(&self, _: &Region, _: &mut Xml) {}
 }
 
-/// Parses, applies under the Region lock, and renders after the lock is released.
-pub fn run<A: Action>(cx: &Ctx, params: &Params) -> ApiResult<String> {
+/// One page of a Describe: the positions of the matched resources in their collection (in
+/// creation order) and the token of the next page. Positions mean something only against the
+/// Region they were taken from, under the same lock, which `run` guarantees.
+#[derive(Debug, Clone, Default)]
+pub struct Page {
+    pub at: Vec<usize>,
+    pub next: Option<String>,
+}
+
+impl Page {
+    /// A page of (position, resource) pairs as `paging::page` cut it.
+    pub fn new<T>(items: Vec<(usize, T)>, next: Option<String>) -> Page {
+        Page { at: items.into_iter().map(|(i, _)| i).collect(), next }
+    }
+
+    /// A page of resources given by key (id or ARN), as describes that follow a request's own
+    /// order collect them.
+    pub fn keyed<'a, T>(all: &indexmap::IndexMap<String, T>, keys: impl IntoIterator<Item = &'a str>, next: Option<String>) -> Page {
+        Page { at: keys.into_iter().filter_map(|k| all.get_index_of(k)).collect(), next }
+    }
+
+    /// The page's resources, looked up by position.
+    pub fn of<'a, T>(&'a self, all: &'a indexmap::IndexMap<String, T>) -> impl Iterator<Item = &'a T> + 'a {
+        self.at.iter().filter_map(|i| all.get_index(*i).map(|(_, v)| v))
+    }
+}
+
+/// Parses, then applies and renders under one Region lock.
+pub fn run<A: Action>(cx: &Ctx, params: &Params) -> ApiResult<Answer> {
     let input = A::from_params(&params.root())?;
-    let out = cx.store.with_region(&cx.account, &cx.region, |r| input.apply(r, cx))?;
-    let mut w = Xml::new(cx.service.list_style());
-    out.write_xml(&mut w);
-    Ok(w.into_string())
+    cx.store.with_region(&cx.account, &cx.region, |r| {
+        let out = input.apply(r, cx)?;
+        let mut w = Xml::new(cx.service.list_style());
+        out.write_xml(r, &mut w);
+        Ok(Answer { members: w.into_string(), created: out.created().into_iter().map(String::from).collect() })
+    })
 }
 
 /// Routes an action name to its service's table; `InvalidAction` for names it does not serve.
-pub fn dispatch(cx: &Ctx, action: &str, params: &Params) -> ApiResult<String> {
+pub fn dispatch(cx: &Ctx, action: &str, params: &Params) -> ApiResult<Answer> {
     let found = match cx.service {
         Service::Ec2 => ec2::dispatch(cx, action, params),
         Service::Elbv2 => elbv2::dispatch(cx, action, params),
@@ -78,23 +126,4 @@ pub fn dispatch(cx: &Ctx, action: &str, params: &Params) -> ApiResult<String> {
     found.unwrap_or_else(|| {
         Err(ApiError::new(crate::error::ErrorCode::InvalidAction, format!("The action {action} is not valid for this web service.")))
     })
-}
-
-/// Members rendered while the Region was locked: for outputs that read tags and related
-/// resources, rendering in place is cheaper than cloning everything out first.
-pub struct Rendered(pub String);
-
-impl Render for Rendered {
-    fn write_xml(&self, w: &mut Xml) {
-        w.raw(&self.0);
-    }
-}
-
-impl Rendered {
-    /// Renders with the list style of the action's service.
-    pub fn with(cx: &Ctx, f: impl FnOnce(&mut Xml)) -> Rendered {
-        let mut w = Xml::new(cx.service.list_style());
-        f(&mut w);
-        Rendered(w.into_string())
-    }
 }

@@ -89,7 +89,7 @@ pub fn parse_tag_keys(p: &P, list: &str) -> ApiResult<Vec<(String, Option<String
 
 /// `TagLimitExceeded` if adding `new` to `id` would pass the quota.
 pub fn check_limit(r: &Region, id: &str, new: &[(String, String)]) -> ApiResult<()> {
-    if r.tags.count_after(id, new) as u64 > r.quotas.tags_per_resource {
+    if r.tags().count_after(id, new) as u64 > r.quotas.tags_per_resource {
         return Err(ApiError::tag_limit());
     }
     Ok(())

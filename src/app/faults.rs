@@ -15,13 +15,14 @@
 //! (`probability` + `seed`), so a seed gives the same pass/fail sequence every run. Each fault
 //! counts every call it matches, even when an earlier fault already answered it.
 //!
-//! Eventual consistency is built from the outside of the actions, on purpose: after a successful
-//! create (table `CREATES`), the ids are read out of the response XML by element name; a later
-//! call is refused when one of its parameters (outside `Filter.N`) equals a hidden id. Limits:
-//! only the create actions in the table are tracked; ids named inside filters are not hidden
-//! (AWS would return an empty list there; lbsim returns the resource); list calls without ids
-//! (`DescribeVpcs` with no `VpcId`) still show the resource; and the NotFound answer is the
-//! single-id form of the message.
+//! Eventual consistency is built around the actions, not inside them: after a successful call,
+//! the ids the action reports as created (`api::Render::created`: VPCs, subnets, groups, rules,
+//! instances, interfaces, prefix lists, load balancers, target groups, listeners; an idempotent
+//! repeat of a create reports nothing) are hidden, and a later call is refused when one of its
+//! parameters (outside `Filter.N`) equals a hidden id, with the NotFound answer of the id's kind.
+//! Limits: ids named inside filters are not hidden (AWS would return an empty list there; lbsim
+//! returns the resource); list calls without ids (`DescribeVpcs` with no `VpcId`) still show the
+//! resource; and the NotFound answer is the single-id form of the message.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -34,55 +35,63 @@ use rand_core::{RngCore, SeedableRng};
 use serde::{Deserialize, Serialize};
 use wildmatch::WildMatch;
 
-use crate::error::{ApiError, ErrorCode};
+use crate::error::ApiError;
 use crate::wire::{self, Service, valid_account};
 
 /// Most faults kept at once, and most ids hidden at once (bounds memory against runaway scripts).
 const MAX_FAULTS: usize = 1000;
 const MAX_HIDDEN: usize = 100_000;
 
-/// Create actions whose new ids eventual consistency hides, with the response elements that
-/// carry them. Only elements naming the new resources: RunInstances also lists existing groups
-/// and subnets, CreateListener the existing load balancer.
-const CREATES: &[(&str, &[&str])] = &[
-    ("CreateVpc", &["vpcId"]),
-    ("CreateSubnet", &["subnetId"]),
-    ("CreateSecurityGroup", &["groupId"]),
-    ("RunInstances", &["instanceId", "networkInterfaceId"]),
-    ("CreateNetworkInterface", &["networkInterfaceId"]),
-    ("CreateLoadBalancer", &["LoadBalancerArn"]),
-    ("CreateTargetGroup", &["TargetGroupArn"]),
-    ("CreateListener", &["ListenerArn"]),
-];
-
-/// The NotFound answer for a hidden id, by the element it came from.
-fn not_found(element: &str, id: &str) -> ApiError {
-    match element {
-        "vpcId" => ApiError::vpc_not_found(id),
-        "subnetId" => ApiError::subnet_not_found(id),
-        "groupId" => ApiError::sg_not_found(id),
-        "instanceId" => ApiError::instance_not_found(id),
-        "networkInterfaceId" => ApiError::eni_not_found(id),
-        // ELBv2 texts by ARN (aws-api.md §2.5).
-        "LoadBalancerArn" => ApiError::new(ErrorCode::LoadBalancerNotFound, "One or more load balancers not found"),
-        "TargetGroupArn" => ApiError::new(ErrorCode::TargetGroupNotFound, "One or more target groups not found"),
-        _ => ApiError::new(ErrorCode::ListenerNotFound, "One or more listeners not found"),
-    }
+/// What a hidden id names, from its shape (EC2 id prefix, ELBv2 ARN resource type).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Made {
+    Vpc,
+    Subnet,
+    Group,
+    Rule,
+    Instance,
+    Interface,
+    PrefixList,
+    LoadBalancer,
+    TargetGroup,
+    Listener,
 }
 
-/// Values of `<name>…</name>` elements in a rendered response.
-fn elements<'a>(xml: &'a str, name: &str) -> Vec<&'a str> {
-    let open = format!("<{name}>");
-    let mut out = Vec::new();
-    let mut rest = xml;
-    while let Some(i) = rest.find(&open) {
-        rest = &rest[i + open.len()..];
-        if let Some(end) = rest.find('<') {
-            out.push(&rest[..end]);
-            rest = &rest[end..];
+impl Made {
+    fn of(id: &str) -> Option<Made> {
+        const EC2: [(&str, Made); 7] = [
+            ("vpc", Made::Vpc),
+            ("subnet", Made::Subnet),
+            ("sg", Made::Group),
+            ("sgr", Made::Rule),
+            ("i", Made::Instance),
+            ("eni", Made::Interface),
+            ("pl", Made::PrefixList),
+        ];
+        const ELB: [(&str, Made); 3] =
+            [("loadbalancer/", Made::LoadBalancer), ("targetgroup/", Made::TargetGroup), ("listener/", Made::Listener)];
+        EC2.iter()
+            .find(|(p, _)| crate::state::ids::well_formed(id, p))
+            .or_else(|| ELB.iter().find(|(p, _)| crate::api::elbv2::common::arn_is(id, p)))
+            .map(|(_, k)| *k)
+    }
+
+    /// The NotFound answer for a hidden id of this kind.
+    fn not_found(self, id: &str) -> ApiError {
+        match self {
+            Made::Vpc => ApiError::vpc_not_found(id),
+            Made::Subnet => ApiError::subnet_not_found(id),
+            Made::Group => ApiError::sg_not_found(id),
+            Made::Rule => ApiError::rule_id_not_found(id),
+            Made::Instance => ApiError::instance_not_found(id),
+            Made::Interface => ApiError::eni_not_found(id),
+            Made::PrefixList => ApiError::prefix_list_not_found(id),
+            // ELBv2 texts by ARN (aws-api.md §2.5).
+            Made::LoadBalancer => ApiError::lb_not_found(),
+            Made::TargetGroup => ApiError::tg_not_found(),
+            Made::Listener => ApiError::listener_not_found(),
         }
     }
-    out
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -190,7 +199,7 @@ pub struct Plan {
 
 struct Hidden {
     fault: String,
-    element: &'static str,
+    kind: Made,
     until: Option<DateTime<Utc>>,
     calls_left: Option<u32>,
 }
@@ -499,13 +508,12 @@ impl Faults {
         plan
     }
 
-    /// After a successful call: hides the ids a tracked create action returned, for the first
+    /// After a successful call: hides the ids the action created, for the first
     /// eventual-consistency fault that covers the call's service, account and Region.
-    pub fn record_created(&self, c: &Call, members: &str, now: DateTime<Utc>) {
-        if self.count.load(Ordering::Acquire) == 0 {
+    pub fn record_created(&self, c: &Call, created: &[String], now: DateTime<Utc>) {
+        if created.is_empty() || self.count.load(Ordering::Acquire) == 0 {
             return;
         }
-        let Some((_, names)) = CREATES.iter().find(|(a, _)| *a == c.action) else { return };
         let mut g = self.inner.lock();
         let Inner { faults, hidden, .. } = &mut *g;
         let Some(f) = faults.iter_mut().find(|f| {
@@ -518,15 +526,14 @@ impl Faults {
         };
         let Effect::Consistency { duration, calls } = f.effect else { return };
         hidden.retain(|_, h| h.until.is_none_or(|t| t > now));
-        for name in names.iter() {
-            for id in elements(members, name) {
-                if hidden.len() >= MAX_HIDDEN {
-                    return;
-                }
-                f.matched += 1;
-                let h = Hidden { fault: f.id.clone(), element: name, until: duration.map(|d| now + d), calls_left: calls };
-                hidden.insert((c.account.to_string(), c.region.to_string(), id.to_string()), h);
+        for id in created {
+            let Some(kind) = Made::of(id) else { continue };
+            if hidden.len() >= MAX_HIDDEN {
+                return;
             }
+            f.matched += 1;
+            let h = Hidden { fault: f.id.clone(), kind, until: duration.map(|d| now + d), calls_left: calls };
+            hidden.insert((c.account.to_string(), c.region.to_string(), id.clone()), h);
         }
     }
 
@@ -559,7 +566,7 @@ impl Faults {
                 hidden.remove(&key);
                 continue;
             }
-            let err = not_found(h.element, v);
+            let err = h.kind.not_found(v);
             if let Some(n) = h.calls_left.as_mut() {
                 *n -= 1;
                 if *n == 0 {
@@ -576,6 +583,7 @@ impl Faults {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ErrorCode;
 
     fn spec(json: &str) -> FaultSpec {
         serde_json::from_str(json).unwrap()
@@ -651,14 +659,34 @@ mod tests {
         let now = Utc::now();
         f.add(spec(r#"{"kind":"eventual-consistency","calls":2}"#)).unwrap();
         let create = Call { action: "CreateSubnet", ..CALL };
-        f.record_created(&create, "<subnet><subnetId>subnet-1</subnetId><vpcId>vpc-1</vpcId></subnet>", now);
+        // The action reports the subnet it made, not the existing VPC its answer names.
+        f.record_created(&create, &["subnet-0123abcd".to_string()], now);
         let describe = Call { action: "DescribeSubnets", ..CALL };
         let ask = |k: &str, v: &str| f.hidden_error(&describe, [(k, v)].into_iter(), now).map(|(e, _)| e.code_str().to_string());
-        assert_eq!(ask("VpcId.1", "vpc-1"), None, "existing VPC named in the response stays visible");
-        assert_eq!(ask("Filter.1.Value.1", "subnet-1"), None);
-        assert_eq!(ask("SubnetId.1", "subnet-1").as_deref(), Some("InvalidSubnetID.NotFound"));
-        assert_eq!(ask("SubnetId.1", "subnet-1").as_deref(), Some("InvalidSubnetID.NotFound"));
-        assert_eq!(ask("SubnetId.1", "subnet-1"), None);
+        assert_eq!(ask("VpcId.1", "vpc-0123abcd"), None, "the existing VPC stays visible");
+        assert_eq!(ask("Filter.1.Value.1", "subnet-0123abcd"), None);
+        assert_eq!(ask("SubnetId.1", "subnet-0123abcd").as_deref(), Some("InvalidSubnetID.NotFound"));
+        assert_eq!(ask("SubnetId.1", "subnet-0123abcd").as_deref(), Some("InvalidSubnetID.NotFound"));
+        assert_eq!(ask("SubnetId.1", "subnet-0123abcd"), None);
+    }
+
+    #[test]
+    fn hidden_ids_answer_with_their_kind_and_unknown_shapes_are_not_hidden() {
+        let f = Faults::default();
+        let now = Utc::now();
+        f.add(spec(r#"{"kind":"eventual-consistency","calls":5,"action":"*"}"#)).unwrap();
+        let listener = "arn:aws:elasticloadbalancing:us-east-1:000000000000:listener/net/a/0123456789abcdef/0123456789abcdef";
+        let made: Vec<String> =
+            ["sgr-0123abcd", "pl-0123abcd", "i-0123abcd", "eni-0123abcd", listener, "not-an-id"].map(String::from).into();
+        f.record_created(&Call { action: "RunInstances", ..CALL }, &made, now);
+        let ask = |v: &str| f.hidden_error(&CALL, [("Id.1", v)].into_iter(), now).map(|(e, _)| e.code_str().to_string());
+        assert_eq!(ask("sgr-0123abcd").as_deref(), Some("InvalidSecurityGroupRuleId.NotFound"));
+        assert_eq!(ask("pl-0123abcd").as_deref(), Some("InvalidPrefixListID.NotFound"));
+        assert_eq!(ask("i-0123abcd").as_deref(), Some("InvalidInstanceID.NotFound"));
+        assert_eq!(ask("eni-0123abcd").as_deref(), Some("InvalidNetworkInterfaceID.NotFound"));
+        assert_eq!(ask(listener).as_deref(), Some("ListenerNotFound"));
+        assert_eq!(ask("not-an-id"), None);
+        assert_eq!(f.list()[0]["hidden"], 5);
     }
 
     #[test]
@@ -667,9 +695,10 @@ mod tests {
         let now = Utc::now();
         f.add(spec(r#"{"kind":"eventual-consistency","duration_ms":1000,"service":"elbv2"}"#)).unwrap();
         let create = Call { service: Service::Elbv2, action: "CreateLoadBalancer", ..CALL };
-        f.record_created(&create, "<LoadBalancers><member><LoadBalancerArn>arn:lb</LoadBalancerArn></member></LoadBalancers>", now);
+        let arn = "arn:aws:elasticloadbalancing:us-east-1:000000000000:loadbalancer/net/a/0123456789abcdef";
+        f.record_created(&create, &[arn.to_string()], now);
         let describe = Call { action: "DescribeLoadBalancers", ..create };
-        let at = |t| f.hidden_error(&describe, [("LoadBalancerArns.member.1", "arn:lb")].into_iter(), t).map(|(e, _)| e);
+        let at = |t| f.hidden_error(&describe, [("LoadBalancerArns.member.1", arn)].into_iter(), t).map(|(e, _)| e);
         assert_eq!(at(now + chrono::Duration::milliseconds(999)).unwrap().code, ErrorCode::LoadBalancerNotFound);
         assert!(at(now + chrono::Duration::milliseconds(1000)).is_none());
     }

@@ -132,8 +132,12 @@ async fn serve(
     let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
     // Tests and scripts wait for this line to know the server is ready.
     println!("lbsim listening on http://{addr}");
-    tracing::info!(%addr, "lbsim ready");
-    let router = admin::router(app.clone()).merge(crate::world::k8s_endpoints::router(app.clone(), live));
+    // Only that one line on stdout: callers read it and may close the pipe.
+    tracing::info!(%addr, dashboard = %format!("http://{addr}{}", crate::ui::dashboard::PAGE_PATH), "lbsim ready");
+    let router = admin::router(app.clone())
+        .merge(crate::world::k8s_endpoints::router(app.clone(), live.clone()))
+        .merge(crate::ui::dashboard::router(app.clone(), live))
+        .layer(axum::middleware::from_fn(crate::ui::dashboard::root_redirect));
     if let Err(e) = server::serve(listener, router, server::shutdown_signal()).await {
         eprintln!("lbsim: {e}");
         return ExitCode::from(1);

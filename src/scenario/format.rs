@@ -27,7 +27,8 @@ pub struct Scenario {
     #[serde(default)]
     pub lbsim_only: Option<String>,
     /// A fixture path (relative to the scenario file, then to the working directory), the name
-    /// `default` (the embedded fixture), or an inline fixture. Default: `default`.
+    /// of a fixture embedded in lbsim (`default`, `worked-example`), or an inline fixture.
+    /// Default: `default`.
     #[serde(default)]
     #[schemars(with = "Option<serde_json::Value>")]
     pub cluster: Option<serde_yaml_ng::Value>,
@@ -43,6 +44,9 @@ pub struct Scenario {
     /// Seeds lbsim's id generator: the same file gives the same ids and the same report.
     #[serde(default = "one")]
     pub seed: u64,
+    /// Series the HTML report charts over the steps, besides its default charts.
+    #[serde(default)]
+    pub chart: Vec<ChartSeries>,
     /// Steps and checks are one-key maps (`- settle: {}`), not YAML tags.
     #[serde(deserialize_with = "serde_yaml_ng::with::singleton_map_recursive::deserialize")]
     pub steps: Vec<Step>,
@@ -443,6 +447,52 @@ pub struct CallsCheck {
     pub min_count: Option<usize>,
 }
 
+/// One series of the HTML report's chart of the scenario's own choosing: exactly one of
+/// `rules`, `quota`, `calls`, sampled after every step.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChartSeries {
+    /// The legend text (default: made from the selector).
+    #[serde(default)]
+    pub label: Option<String>,
+    /// Rules of the selected groups (summed), as AWS counts them.
+    #[serde(default)]
+    pub rules: Option<ChartRules>,
+    /// The largest use of a quota (over the selected group's rows).
+    #[serde(default)]
+    pub quota: Option<ChartQuota>,
+    /// The controller's calls during each step.
+    #[serde(default)]
+    pub calls: Option<ChartCalls>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChartRules {
+    pub group: GroupSel,
+    /// `ingress` (default) or `egress`.
+    #[serde(default)]
+    pub direction: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChartQuota {
+    pub name: String,
+    #[serde(default)]
+    pub group: Option<GroupSel>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChartCalls {
+    /// Glob over the action name.
+    pub action: String,
+    /// `any`, `none`, or one error code.
+    #[serde(default)]
+    pub error: Option<String>,
+}
+
 /// `90s`, `5m`, `1h`, `250ms`, or a number of seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DurationStr(pub Duration);
@@ -511,6 +561,18 @@ pub fn parse(text: &str) -> Result<Scenario, String> {
     })?;
     if s.steps.is_empty() {
         return Err("1:1: a scenario needs at least one step".into());
+    }
+    for (i, c) in s.chart.iter().enumerate() {
+        let n = [c.rules.is_some(), c.quota.is_some(), c.calls.is_some()].iter().filter(|x| **x).count();
+        if n != 1 {
+            return Err(format!("1:1: chart[{i}]: give exactly one of 'rules', 'quota' and 'calls'"));
+        }
+        if let Some(d) = c.rules.as_ref().and_then(|r| r.direction.as_deref())
+            && d != "ingress"
+            && d != "egress"
+        {
+            return Err(format!("1:1: chart[{i}]: direction '{d}' is not ingress or egress"));
+        }
     }
     Ok(s)
 }

@@ -1,12 +1,16 @@
 //! Reports: the data kept per scenario and step, the terminal timeline lines, the JSON report
-//! (`--report-json`) and JUnit XML (`--junit`, one test case per scenario). Nothing in a report
-//! comes from the wall clock, so the same run gives the same bytes.
+//! (`--report-json`) and JUnit XML (`--junit`, one test case per scenario). The wall clock enters
+//! only in the fields that say so (`started`, `wall_seconds`, JUnit's `timestamp` and `time`):
+//! with those left out (`without_timings`) the same run gives the same bytes.
 
 use std::path::Path;
 
 use serde::Serialize;
 
 use super::format::Scenario;
+use super::samples::Sample;
+
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -52,6 +56,9 @@ pub struct StepReport {
     pub notes: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub checks: Vec<CheckResult>,
+    /// The world after the step (what the HTML report charts).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sample: Option<Sample>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -69,6 +76,13 @@ pub struct ScenarioReport {
     #[serde(skip_serializing_if = "String::is_empty")]
     pub description: String,
     pub status: Status,
+    /// The id generator's seed.
+    pub seed: u64,
+    /// Real time the scenario took.
+    pub wall_seconds: f64,
+    /// Labels of the scenario's own `chart:` series.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub chart: Vec<String>,
     /// Why it was skipped.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
@@ -86,6 +100,9 @@ impl ScenarioReport {
             name: s.name.clone(),
             description: s.description.trim().to_string(),
             status: Status::Passed,
+            seed: s.seed,
+            wall_seconds: 0.0,
+            chart: s.chart.iter().map(super::samples::label).collect(),
             reason: None,
             notes: Vec::new(),
             failure: None,
@@ -100,6 +117,9 @@ impl ScenarioReport {
             name: path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default(),
             description: String::new(),
             status: Status::Error,
+            seed: 0,
+            wall_seconds: 0.0,
+            chart: Vec::new(),
             reason: None,
             notes: Vec::new(),
             failure: Some(Failure {
@@ -121,6 +141,11 @@ impl ScenarioReport {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct RunReport {
+    pub lbsim_version: &'static str,
+    /// When the run started (RFC 3339, wall clock).
+    pub started: String,
+    /// Real time the whole run took.
+    pub wall_seconds: f64,
     pub passed: usize,
     pub failed: usize,
     pub skipped: usize,
@@ -131,7 +156,27 @@ pub struct RunReport {
 impl RunReport {
     pub fn new(scenarios: Vec<ScenarioReport>) -> RunReport {
         let n = |s: Status| scenarios.iter().filter(|x| x.status == s).count();
-        RunReport { passed: n(Status::Passed), failed: n(Status::Failed), skipped: n(Status::Skipped), errors: n(Status::Error), scenarios }
+        RunReport {
+            lbsim_version: VERSION,
+            started: String::new(),
+            wall_seconds: 0.0,
+            passed: n(Status::Passed),
+            failed: n(Status::Failed),
+            skipped: n(Status::Skipped),
+            errors: n(Status::Error),
+            scenarios,
+        }
+    }
+
+    /// The report with its wall-clock fields cleared: what the same inputs always give.
+    pub fn without_timings(&self) -> RunReport {
+        let mut r = self.clone();
+        r.started.clear();
+        r.wall_seconds = 0.0;
+        for s in &mut r.scenarios {
+            s.wall_seconds = 0.0;
+        }
+        r
     }
 
     pub fn ok(&self) -> bool {
@@ -148,6 +193,10 @@ impl RunReport {
         use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
         let mut report = Report::new("lbsim scenarios");
         let mut suite = TestSuite::new("scenarios");
+        if let Ok(t) = chrono::DateTime::parse_from_rfc3339(&self.started) {
+            suite.set_timestamp(t);
+            suite.set_time(std::time::Duration::from_secs_f64(self.wall_seconds.max(0.0)));
+        }
         for s in &self.scenarios {
             let status = match s.status {
                 Status::Passed => TestCaseStatus::success(),
@@ -176,6 +225,9 @@ impl RunReport {
             };
             let mut tc = TestCase::new(s.name.clone(), status);
             tc.set_classname(s.file.clone());
+            if !self.started.is_empty() {
+                tc.set_time(std::time::Duration::from_secs_f64(s.wall_seconds.max(0.0)));
+            }
             let timeline: Vec<String> = s.steps.iter().map(step_line).collect();
             if !timeline.is_empty() {
                 tc.set_system_out(timeline.join("\n"));

@@ -10,19 +10,26 @@ use k8s_openapi::api::core::v1::{Node, Pod, Service};
 
 use super::checks;
 use super::env::Env;
-use super::format::{Apply, AwsCall, FaultStep, Loaded, NodeChange, ObjectRef, Patch, Settle, Step};
+use super::format::{Apply, AwsCall, ChartSeries, FaultStep, Loaded, NodeChange, ObjectRef, Patch, Settle, Step};
 use super::nodes;
 use super::raw;
 use super::report::{CheckResult, Failure, ScenarioReport, Status, StepReport};
+use super::samples;
 use crate::cluster::TargetGroupBinding;
 use crate::world::Fixture;
 
 /// Default bound of a `settle` step, in virtual time.
 pub const SETTLE_TIMEOUT: Duration = Duration::from_secs(600);
 
+#[derive(Debug, Clone, Default)]
 pub struct Options {
     /// Differential mode: replay against this endpoint instead of lbsim in process.
     pub endpoint: Option<String>,
+    /// Only scenarios whose name or file name matches this glob (a plain word matches as a
+    /// substring).
+    pub filter: Option<String>,
+    /// Stop after the first scenario that fails.
+    pub fail_fast: bool,
 }
 
 /// Template variables: the fixture's, values saved by `aws` steps, and `i` inside repeats.
@@ -81,19 +88,30 @@ pub struct Runner<'a> {
     /// Controller call-log positions by `mark` name.
     pub marks: BTreeMap<String, usize>,
     pub steps: Vec<StepReport>,
+    /// The scenario's own chart series, sampled after each step.
+    pub chart: Vec<ChartSeries>,
     /// Called after each step (the terminal timeline).
     pub on_step: &'a mut dyn FnMut(&StepReport),
 }
 
-/// Resolves the scenario's cluster: a path (scenario dir first, then the working directory),
-/// `default`, or an inline fixture.
+/// Resolves the scenario's cluster: a path (scenario dir first, then the working directory), the
+/// name of an embedded fixture (`default`, `worked-example`), or an inline fixture.
 pub fn resolve_fixture(cluster: Option<&serde_yaml_ng::Value>, dir: &Path) -> Result<Fixture, String> {
     match cluster {
         None => Ok(Fixture::default_cluster()),
-        Some(serde_yaml_ng::Value::String(s)) if s == "default" => Ok(Fixture::default_cluster()),
         Some(serde_yaml_ng::Value::String(p)) => {
             let candidates = [dir.join(p), PathBuf::from(p)];
-            let path = candidates.iter().find(|c| c.is_file()).ok_or_else(|| format!("cluster fixture '{p}' not found"))?;
+            let found = candidates.iter().find(|c| c.is_file());
+            // A file next to the scenario wins over the embedded fixture of the same name.
+            if let (None, Some(f)) = (found, Fixture::embedded(p)) {
+                return Ok(f);
+            }
+            let path = found.ok_or_else(|| {
+                let looked: Vec<String> =
+                    candidates.iter().map(|c| std::path::absolute(c).unwrap_or_else(|_| c.clone()).display().to_string()).collect();
+                let names: Vec<&str> = crate::world::fixture::EMBEDDED.iter().map(|(n, _)| *n).collect();
+                format!("cluster fixture '{p}' not found: no file {} (embedded fixtures: {})", looked.join(" nor "), names.join(", "))
+            })?;
             let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
             Fixture::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
         }
@@ -136,7 +154,8 @@ pub async fn run(l: &Loaded, opts: &Options, on_step: &mut dyn FnMut(&StepReport
     };
     report.notes = notes;
     let vars = Vars(env.vars());
-    let mut r = Runner { env, dir, vars, faults: BTreeMap::new(), marks: BTreeMap::new(), steps: Vec::new(), on_step };
+    let mut r =
+        Runner { env, dir, vars, faults: BTreeMap::new(), marks: BTreeMap::new(), steps: Vec::new(), chart: s.chart.clone(), on_step };
     let failure = r.run_steps(&s.steps, "").await;
     report.steps = std::mem::take(&mut r.steps);
     report.status = if failure.is_some() { Status::Failed } else { Status::Passed };
@@ -175,7 +194,15 @@ impl Runner<'_> {
                     };
                     continue;
                 }
-                let o = self.step(step).await;
+                let before = self.env.past_calls.len() + self.env.ctx().aws.log.len();
+                let mut o = self.step(step).await;
+                let sample = match samples::take(&self.env, &self.vars, &self.chart, before) {
+                    Ok(s) => Some(s),
+                    Err(e) => {
+                        o.notes.push(format!("chart: {e}"));
+                        None
+                    }
+                };
                 let status = if o.failure.is_some() {
                     Status::Failed
                 } else if o.skipped {
@@ -191,6 +218,7 @@ impl Runner<'_> {
                     at: elapsed(&self.env),
                     notes: o.notes,
                     checks: o.checks,
+                    sample,
                 };
                 (self.on_step)(&sr);
                 self.steps.push(sr);

@@ -1,5 +1,5 @@
-//! EC2 resources as plain data. Invariants are kept by `Region`'s methods (region.rs), which are
-//! the only code that inserts or removes them, so every index stays in step.
+//! EC2 resources as plain data. `Region` (region.rs) holds them privately and its methods are the
+//! only code that inserts, changes or removes them, so every index stays in step.
 
 use chrono::{DateTime, Utc};
 use ipnet::{Ipv4Net, Ipv6Net};

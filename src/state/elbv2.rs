@@ -3,11 +3,12 @@
 //! rules, registered targets, attributes and tags; indexes by ARN, name and priority; the
 //! draining queue; the health and provisioning clocks; the admin dump and quota usage.
 //!
-//! Invariant: only the methods here (and the `Region` methods at the end, which also touch the
-//! load balancer's network interfaces) insert or remove ELBv2 resources, so `lb_by_name`,
-//! `tg_by_name`, `listeners_by_lb`, `tg_listeners`, `rule_listener`, `rules_by_listener`,
-//! `attached_at` and `draining` always agree with the data. Nothing here validates requests:
-//! actions do that first, then call these.
+//! Invariant: `Elbv2`'s fields are private; only the methods here (and the `Region` methods at the
+//! end, which also touch the load balancer's network interfaces: load balancers are added and
+//! deleted only there) insert, change or remove ELBv2 resources, so `lb_by_name`, `tg_by_name`,
+//! `listeners_by_lb`, `tg_listeners`, `rule_listener`, `rules_by_listener`, `attached_at` and
+//! `draining` always agree with the data. Nothing here validates requests: actions do that
+//! first, then call these.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -299,21 +300,21 @@ pub struct Elbv2Snapshot {
 
 #[derive(Debug, Default, Clone)]
 pub struct Elbv2 {
-    pub lbs: IndexMap<String, LoadBalancer>,
-    pub lb_by_name: HashMap<String, String>,
-    pub tgs: IndexMap<String, TargetGroup>,
-    pub tg_by_name: HashMap<String, String>,
-    pub listeners: IndexMap<String, Listener>,
+    lbs: IndexMap<String, LoadBalancer>,
+    lb_by_name: HashMap<String, String>,
+    tgs: IndexMap<String, TargetGroup>,
+    tg_by_name: HashMap<String, String>,
+    listeners: IndexMap<String, Listener>,
     /// Load balancer → its listeners, in creation order.
-    pub listeners_by_lb: HashMap<String, Vec<String>>,
+    listeners_by_lb: HashMap<String, Vec<String>>,
     /// Target group → listeners whose default actions, and rules whose actions, forward to it.
-    pub tg_listeners: HashMap<String, BTreeSet<String>>,
+    tg_listeners: HashMap<String, BTreeSet<String>>,
     /// Default rule ARN → listener ARN.
-    pub rule_listener: HashMap<String, String>,
+    rule_listener: HashMap<String, String>,
     /// Non-default rules by ARN.
-    pub rules: IndexMap<String, Rule>,
+    rules: IndexMap<String, Rule>,
     /// Listener → its non-default rules by priority.
-    pub rules_by_listener: HashMap<String, BTreeMap<u32, String>>,
+    rules_by_listener: HashMap<String, BTreeMap<u32, String>>,
     /// (due time, target group, target id, port) of draining targets, soonest first.
     draining: BTreeSet<(DateTime<Utc>, String, String, u16)>,
 }
@@ -354,6 +355,153 @@ impl Elbv2 {
 
     // ---- lookups -----------------------------------------------------------------------------
 
+    pub fn lbs(&self) -> &IndexMap<String, LoadBalancer> {
+        &self.lbs
+    }
+
+    pub fn lb_by_name(&self, name: &str) -> Option<&LoadBalancer> {
+        self.lb_by_name.get(name).and_then(|a| self.lbs.get(a))
+    }
+
+    pub fn tgs(&self) -> &IndexMap<String, TargetGroup> {
+        &self.tgs
+    }
+
+    pub fn tg_by_name(&self, name: &str) -> Option<&TargetGroup> {
+        self.tg_by_name.get(name).and_then(|a| self.tgs.get(a))
+    }
+
+    pub fn listeners(&self) -> &IndexMap<String, Listener> {
+        &self.listeners
+    }
+
+    /// The listener whose default rule has this ARN.
+    pub fn rule_listener(&self, rule_arn: &str) -> Option<&Listener> {
+        self.rule_listener.get(rule_arn).and_then(|l| self.listeners.get(l))
+    }
+
+    /// Non-default (ALB) rules by ARN, in creation order.
+    pub fn rules(&self) -> &IndexMap<String, Rule> {
+        &self.rules
+    }
+
+    /// The listener's non-default rule at this priority, if any.
+    pub fn rule_at(&self, listener: &str, priority: u32) -> Option<&Rule> {
+        self.rules_by_listener.get(listener).and_then(|m| m.get(&priority)).and_then(|a| self.rules.get(a))
+    }
+
+    /// Whether a listener forwards to the target group (DeleteTargetGroup refuses then).
+    pub fn tg_in_use(&self, tg: &str) -> bool {
+        self.tg_listeners.get(tg).is_some_and(|l| !l.is_empty())
+    }
+
+    /// The tags of a load balancer, target group, listener or listener rule (default or not), by
+    /// ARN.
+    pub fn tags(&self, arn: &str) -> Option<&Tags> {
+        if let Some(x) = self.lbs.get(arn) {
+            return Some(&x.tags);
+        }
+        if let Some(x) = self.tgs.get(arn) {
+            return Some(&x.tags);
+        }
+        if let Some(x) = self.listeners.get(arn) {
+            return Some(&x.tags);
+        }
+        if let Some(x) = self.rules.get(arn) {
+            return Some(&x.tags);
+        }
+        self.rule_listener(arn).map(|l| &l.rule_tags)
+    }
+
+    fn tags_mut(&mut self, arn: &str) -> Option<&mut Tags> {
+        if self.lbs.contains_key(arn) {
+            return self.lbs.get_mut(arn).map(|x| &mut x.tags);
+        }
+        if self.tgs.contains_key(arn) {
+            return self.tgs.get_mut(arn).map(|x| &mut x.tags);
+        }
+        if self.listeners.contains_key(arn) {
+            return self.listeners.get_mut(arn).map(|x| &mut x.tags);
+        }
+        if self.rules.contains_key(arn) {
+            return self.rules.get_mut(arn).map(|x| &mut x.tags);
+        }
+        let l = self.rule_listener.get(arn)?.clone();
+        self.listeners.get_mut(&l).map(|x| &mut x.rule_tags)
+    }
+
+    // ---- tags, attributes, settings ------------------------------------------------------------
+
+    /// Adds or overwrites tag keys on a resource (AddTags overwrites existing keys, BC-ELB doc).
+    pub fn add_tags(&mut self, arn: &str, new: &Tags) {
+        let Some(tags) = self.tags_mut(arn) else { return };
+        for (k, v) in new {
+            match tags.iter_mut().find(|(e, _)| e == k) {
+                Some(slot) => slot.1.clone_from(v),
+                None => tags.push((k.clone(), v.clone())),
+            }
+        }
+    }
+
+    pub fn remove_tags(&mut self, arn: &str, keys: &[String]) {
+        if let Some(tags) = self.tags_mut(arn) {
+            tags.retain(|(k, _)| !keys.contains(k));
+        }
+    }
+
+    /// The attributes of a load balancer, target group or listener, by ARN.
+    pub fn attributes(&self, arn: &str) -> Option<&IndexMap<String, String>> {
+        if let Some(x) = self.lbs.get(arn) {
+            return Some(&x.attributes);
+        }
+        if let Some(x) = self.tgs.get(arn) {
+            return Some(&x.attributes);
+        }
+        self.listeners.get(arn).map(|x| &x.attributes)
+    }
+
+    /// Sets validated attribute values of a load balancer, target group or listener, by ARN;
+    /// keys not given keep their values.
+    pub fn set_attributes(&mut self, arn: &str, changes: Vec<(String, String)>) {
+        let attrs = if let Some(x) = self.lbs.get_mut(arn) {
+            &mut x.attributes
+        } else if let Some(x) = self.tgs.get_mut(arn) {
+            &mut x.attributes
+        } else if let Some(x) = self.listeners.get_mut(arn) {
+            &mut x.attributes
+        } else {
+            return;
+        };
+        for (k, v) in changes {
+            attrs.insert(k, v);
+        }
+    }
+
+    pub fn set_lb_ip_type(&mut self, arn: &str, ip_type: &str) {
+        if let Some(lb) = self.lbs.get_mut(arn) {
+            lb.ip_address_type = ip_type.to_string();
+        }
+    }
+
+    pub fn set_tg_health(&mut self, arn: &str, health: HealthCheck) {
+        if let Some(tg) = self.tgs.get_mut(arn) {
+            tg.health = health;
+        }
+    }
+
+    /// Appends certificates to a listener's certificate list (the caller drops repeats).
+    pub fn add_certificates(&mut self, listener: &str, certs: Vec<String>) {
+        if let Some(l) = self.listeners.get_mut(listener) {
+            l.extra_certificates.extend(certs);
+        }
+    }
+
+    pub fn remove_certificates(&mut self, listener: &str, certs: &[String]) {
+        if let Some(l) = self.listeners.get_mut(listener) {
+            l.extra_certificates.retain(|c| !certs.contains(c));
+        }
+    }
+
     /// The load balancer a target group is used by (a target group has at most one).
     pub fn tg_lb(&self, tg: &str) -> Option<&str> {
         let user = self.tg_listeners.get(tg)?.iter().next()?;
@@ -389,14 +537,16 @@ impl Elbv2 {
 
     // ---- load balancers ----------------------------------------------------------------------
 
-    pub fn insert_lb(&mut self, lb: LoadBalancer) {
+    /// Load balancers come and go with their interfaces: through `Region::insert_lb` and
+    /// `Region::delete_lb`, which call these.
+    pub(super) fn insert_lb(&mut self, lb: LoadBalancer) {
         self.lb_by_name.insert(lb.name.clone(), lb.arn.clone());
         self.listeners_by_lb.entry(lb.arn.clone()).or_default();
         self.lbs.insert(lb.arn.clone(), lb);
     }
 
     /// Removes a load balancer and its listeners; its target groups survive, detached.
-    pub fn remove_lb(&mut self, arn: &str) -> Option<LoadBalancer> {
+    pub(super) fn remove_lb(&mut self, arn: &str) -> Option<LoadBalancer> {
         for l in self.listeners_by_lb.get(arn).cloned().unwrap_or_default() {
             self.remove_listener(&l);
         }

@@ -1,9 +1,13 @@
 //! In-memory state: plain data, invariants and quotas. Knows nothing of HTTP or XML.
 //!
-//! Owns: the `Store` (a directory of one `Mutex<Region>` per (account, region)) and the
-//! per-account quota tables. May call: `error` (for `ApiError`s returned by checks), `clock`.
-//! Must never: import `wire` or `axum`, or hold a region lock across an `.await` — `with_region`
-//! takes a synchronous closure so the compiler enforces it.
+//! Owns: the `Store` (a directory of one `Mutex<Region>` per (account, region)), the
+//! per-account quota tables and Region settings; `Region` (region.rs, with its ELBv2 half in
+//! elbv2.rs), whose collections and indexes are private to this module: callers read them
+//! through accessors and change them only through methods that keep every index true; the
+//! resources as plain data (ec2.rs, elbv2.rs, eks.rs), the tag store, seeded ids, and snapshots.
+//! May call: `error` (for `ApiError`s returned by checks), `clock`. Must never: import `wire`,
+//! `api` or `axum`, or hold a region lock across an `.await` — `with_region` takes a synchronous
+//! closure so the compiler enforces it.
 
 pub mod ec2;
 pub mod eks;

@@ -1,9 +1,12 @@
 //! `Region`: everything one lock protects for one (account, region): EC2 and ELBv2 resources,
 //! the quota table, the id generator, tags and every index.
 //!
-//! Invariant: only the methods here insert or remove resources, rules and group attachments, so
-//! the indexes (`sg_by_name`, `sgs_by_vpc`, `rule_owner`, `sg_refs`, `enis_by_sg`, tags) always
-//! agree with the data. Action code validates first and calls these only to commit.
+//! Invariant: the collections and indexes are private to `state`; outside it they are read
+//! through the accessors (`vpcs()`, `sgs()`, `sg(id)`, `enis_with_sg(g)`, `elb()`, …) and changed
+//! only through the methods here (and the ELBv2 ones at the end of elbv2.rs), each of which
+//! updates every index it touches: `sg_by_name`, `sgs_by_vpc`, `rule_owner`, `sg_refs`,
+//! `enis_by_sg`, tags, subnets' used addresses, `due`, and ELBv2's own. Action code validates
+//! first and calls the mutators only to commit; nothing here checks a request.
 
 use std::collections::{BTreeSet, HashMap};
 use std::net::Ipv4Addr;
@@ -49,6 +52,10 @@ impl Default for RegionSettings {
     }
 }
 
+/// One (account, Region). Plain settings (`account`, `name`, `partition`, `quotas`, `settings`)
+/// and the id generator are open; the collections and indexes are visible to `state` only (the
+/// snapshot restore and the ELBv2 half of `Region` live in sibling files) and are read through
+/// the accessors below and changed only through the methods that keep every index true.
 pub struct Region {
     pub account: String,
     pub name: String,
@@ -56,28 +63,31 @@ pub struct Region {
     pub quotas: Quotas,
     pub settings: RegionSettings,
     pub ids: IdGen,
-    pub azs: Vec<Az>,
-    pub vpcs: IndexMap<String, Vpc>,
-    pub subnets: IndexMap<String, Subnet>,
-    pub sgs: IndexMap<String, SecurityGroup>,
-    pub instances: IndexMap<String, Instance>,
-    pub enis: IndexMap<String, Eni>,
-    pub prefix_lists: IndexMap<String, PrefixList>,
-    pub tags: TagStore,
-    pub elb: Elbv2,
+    pub(super) azs: Vec<Az>,
+    pub(super) vpcs: IndexMap<String, Vpc>,
+    pub(super) subnets: IndexMap<String, Subnet>,
+    pub(super) sgs: IndexMap<String, SecurityGroup>,
+    pub(super) instances: IndexMap<String, Instance>,
+    pub(super) enis: IndexMap<String, Eni>,
+    pub(super) prefix_lists: IndexMap<String, PrefixList>,
+    pub(super) tags: TagStore,
+    pub(super) elb: Elbv2,
     /// (vpc id, lower-cased name) → group id; names are unique per VPC, case-insensitively.
-    pub sg_by_name: HashMap<(String, String), String>,
-    pub sgs_by_vpc: HashMap<String, BTreeSet<String>>,
+    pub(super) sg_by_name: HashMap<(String, String), String>,
+    pub(super) sgs_by_vpc: HashMap<String, BTreeSet<String>>,
     /// Rule id → group id.
-    pub rule_owner: HashMap<String, String>,
+    pub(super) rule_owner: HashMap<String, String>,
     /// Referenced group → referencing group → number of rules (for DependencyViolation).
-    pub sg_refs: HashMap<String, HashMap<String, u32>>,
+    pub(super) sg_refs: HashMap<String, HashMap<String, u32>>,
     /// Group → interfaces carrying it.
-    pub enis_by_sg: HashMap<String, BTreeSet<String>>,
+    pub(super) enis_by_sg: HashMap<String, BTreeSet<String>>,
     /// Timed removals (an NLB's released interfaces, terminated instances), soonest first, so
     /// `expire` costs nothing when nothing is due.
-    pub due: BTreeSet<(DateTime<Utc>, String)>,
+    pub(super) due: BTreeSet<(DateTime<Utc>, String)>,
 }
+
+/// What an index lookup answers when nothing is indexed under the key.
+static NONE: BTreeSet<String> = BTreeSet::new();
 
 /// `us-east-1` → `use1`, `ap-southeast-2` → `apse2`: AWS's zone-id prefix.
 fn region_code(region: &str) -> String {
@@ -124,7 +134,7 @@ impl Region {
         let azs =
             (0..n_azs).map(|i| Az { name: format!("{name}{}", (b'a' + i as u8) as char), id: format!("{code}-az{}", i + 1) }).collect();
         let mut r = Region::empty(account, name, quotas, settings, IdGen::new(seed, account, name), azs);
-        let vpc = r.create_vpc("172.31.0.0/16".parse().expect("static cidr"), true);
+        let vpc = r.create_vpc("172.31.0.0/16".parse().expect("static cidr"), true, "default");
         for i in 0..r.azs.len() {
             let cidr = Ipv4Net::new(Ipv4Addr::new(172, 31, (i as u8) * 16, 0), 20).expect("static cidr");
             let (az, az_id) = (r.azs[i].name.clone(), r.azs[i].id.clone());
@@ -183,10 +193,85 @@ impl Region {
         self.azs.iter().find(|a| a.name == name)
     }
 
+    // ---- read access ---------------------------------------------------------------------------
+    // Collections are read through these (in creation order; positions are stable while the
+    // lock is held) and changed only through the methods below, which keep every index true.
+
+    pub fn azs(&self) -> &[Az] {
+        &self.azs
+    }
+
+    pub fn vpcs(&self) -> &IndexMap<String, Vpc> {
+        &self.vpcs
+    }
+
+    pub fn subnets(&self) -> &IndexMap<String, Subnet> {
+        &self.subnets
+    }
+
+    pub fn sgs(&self) -> &IndexMap<String, SecurityGroup> {
+        &self.sgs
+    }
+
+    pub fn instances(&self) -> &IndexMap<String, Instance> {
+        &self.instances
+    }
+
+    pub fn enis(&self) -> &IndexMap<String, Eni> {
+        &self.enis
+    }
+
+    pub fn prefix_lists(&self) -> &IndexMap<String, PrefixList> {
+        &self.prefix_lists
+    }
+
+    /// EC2 tags of every resource, with the (key, value) index filters use.
+    pub fn tags(&self) -> &TagStore {
+        &self.tags
+    }
+
+    pub fn elb(&self) -> &Elbv2 {
+        &self.elb
+    }
+
+    /// ELBv2 changes that touch only ELBv2 state (target groups, listeners, targets, attributes,
+    /// tags); `Elbv2`'s methods keep its own indexes. Load balancers, whose interfaces are EC2
+    /// state, are added, changed and deleted through `Region` (`insert_lb`, `delete_lb`, …).
+    pub fn elb_mut(&mut self) -> &mut Elbv2 {
+        &mut self.elb
+    }
+
+    /// Groups of a VPC (the index DeleteVpc and `vpc-id` filters use).
+    pub fn sgs_in_vpc(&self, vpc: &str) -> &BTreeSet<String> {
+        self.sgs_by_vpc.get(vpc).unwrap_or(&NONE)
+    }
+
+    /// Interfaces carrying a group (DeleteSecurityGroup's dependency, `group-id` filters).
+    pub fn enis_with_sg(&self, sg: &str) -> &BTreeSet<String> {
+        self.enis_by_sg.get(sg).unwrap_or(&NONE)
+    }
+
+    /// The group a rule belongs to.
+    pub fn rule_group(&self, rule_id: &str) -> Option<&str> {
+        self.rule_owner.get(rule_id).map(String::as_str)
+    }
+
+    // ---- tags ----------------------------------------------------------------------------------
+
+    /// Adds or overwrites EC2 tags on a resource the caller has found.
+    pub fn set_tags(&mut self, id: &str, tags: &[(String, String)]) {
+        self.tags.set(id, tags);
+    }
+
+    /// Removes one tag key (only when it has `value`, if one is given).
+    pub fn remove_tag(&mut self, id: &str, key: &str, value: Option<&str>) {
+        self.tags.remove(id, key, value);
+    }
+
     // ---- VPCs and subnets ----------------------------------------------------------------------
 
     /// Commits a VPC and its `default` group (ingress from itself, egress to 0.0.0.0/0).
-    pub fn create_vpc(&mut self, cidr: Ipv4Net, is_default: bool) -> String {
+    pub fn create_vpc(&mut self, cidr: Ipv4Net, is_default: bool, tenancy: &str) -> String {
         let id = self.ids.ec2("vpc");
         let sg_id = self.ids.ec2("sg");
         let vpc = Vpc {
@@ -195,7 +280,7 @@ impl Region {
             cidr_association_id: self.ids.ec2("vpc-cidr-assoc"),
             ipv6_cidr: None,
             is_default,
-            instance_tenancy: "default".into(),
+            instance_tenancy: tenancy.to_string(),
             dhcp_options_id: self.ids.ec2("dopt"),
             default_sg: sg_id.clone(),
         };
@@ -219,6 +304,25 @@ impl Region {
         self.vpcs.values().find(|v| v.is_default)
     }
 
+    /// Removes a VPC with its `default` group and its tags. Callers have checked that nothing
+    /// else (subnets, other groups, load balancers) is left in it.
+    pub fn remove_vpc(&mut self, id: &str) -> Option<Vpc> {
+        let default_sg = self.vpcs.get(id)?.default_sg.clone();
+        self.remove_sg(&default_sg);
+        let vpc = self.vpcs.shift_remove(id)?;
+        self.sgs_by_vpc.remove(id);
+        self.tags.clear(id);
+        Some(vpc)
+    }
+
+    /// Makes `id` the account's default VPC, or leaves it without one (`None`), as an account
+    /// whose default VPC was deleted: names of groups stop resolving, RunInstances needs a subnet.
+    pub fn set_default_vpc(&mut self, id: Option<&str>) {
+        for v in self.vpcs.values_mut() {
+            v.is_default = Some(v.id.as_str()) == id;
+        }
+    }
+
     pub fn create_subnet(&mut self, vpc: &str, cidr: Ipv4Net, az: &str, az_id: &str, default_for_az: bool) -> String {
         let id = self.ids.ec2("subnet");
         self.subnets.insert(
@@ -235,6 +339,13 @@ impl Region {
             },
         );
         id
+    }
+
+    /// Removes a subnet and its tags. Callers have checked that no interface is left in it.
+    pub fn remove_subnet(&mut self, id: &str) -> Option<Subnet> {
+        let s = self.subnets.shift_remove(id)?;
+        self.tags.clear(id);
+        Some(s)
     }
 
     /// Picks a free private address in a subnet (or checks a requested one) without taking it.
@@ -563,6 +674,25 @@ impl Region {
         }
     }
 
+    pub fn set_eni_description(&mut self, id: &str, description: String) {
+        if let Some(e) = self.enis.get_mut(id) {
+            e.description = description;
+        }
+    }
+
+    pub fn set_eni_source_dest_check(&mut self, id: &str, on: bool) {
+        if let Some(e) = self.enis.get_mut(id) {
+            e.source_dest_check = on;
+        }
+    }
+
+    /// Changes DeleteOnTermination of an interface's attachment (none: nothing to change).
+    pub fn set_eni_delete_on_termination(&mut self, id: &str, on: bool) {
+        if let Some(a) = self.enis.get_mut(id).and_then(|e| e.attachment.as_mut()) {
+            a.delete_on_termination = on;
+        }
+    }
+
     /// Sets or clears an interface's attachment; `status` follows it (`in-use` / `available`).
     pub fn set_eni_attachment(&mut self, id: &str, attachment: Option<EniAttachment>) {
         if let Some(e) = self.enis.get_mut(id) {
@@ -577,6 +707,19 @@ impl Region {
     /// `set_eni_attachment` for an existing one) and names the instance in its attachment.
     pub fn insert_instance(&mut self, inst: Instance) {
         self.instances.insert(inst.id.clone(), inst);
+    }
+
+    /// Moves an instance between the states that keep it and its interface (running, stopped,
+    /// …); false for an unknown instance or for `Terminated`, which only `terminate_instance`
+    /// reaches (it also releases the interface and schedules the removal).
+    pub fn set_instance_state(&mut self, id: &str, state: InstanceState) -> bool {
+        match self.instances.get_mut(id) {
+            Some(i) if state != InstanceState::Terminated && i.state != InstanceState::Terminated => {
+                i.state = state;
+                true
+            }
+            _ => false,
+        }
     }
 
     /// Terminates an instance and returns its previous state. Its primary interface is deleted

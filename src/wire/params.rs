@@ -44,10 +44,6 @@ impl Params {
         Ok(Params { map, style })
     }
 
-    pub fn from_pairs<I: IntoIterator<Item = (String, String)>>(pairs: I, style: ListStyle) -> Params {
-        Params { map: pairs.into_iter().collect(), style }
-    }
-
     pub fn style(&self) -> ListStyle {
         self.style
     }
@@ -192,14 +188,6 @@ impl<'a> P<'a> {
     /// `Name=` (aws-api.md §1.3) — "present, empty" differs from "absent".
     pub fn strings_present(&self, name: &str) -> ApiResult<Option<Vec<&'a str>>> {
         let items = self.strings(name)?;
-        if !items.is_empty() {
-            return Ok(Some(items));
-        }
-        if self.str(name).is_some() { Ok(Some(Vec::new())) } else { Ok(None) }
-    }
-
-    pub fn list_present(&self, name: &str) -> ApiResult<Option<Vec<P<'a>>>> {
-        let items = self.list(name)?;
         if !items.is_empty() {
             return Ok(Some(items));
         }

@@ -96,12 +96,6 @@ impl Xml {
             let _ = item;
         })
     }
-
-    /// Raw, already-escaped XML (golden-tested callers only).
-    pub fn raw(&mut self, xml: &str) -> &mut Self {
-        self.buf.push_str(xml);
-        self
-    }
 }
 
 /// Escapes element text. Characters XML 1.0 cannot carry even escaped (control characters

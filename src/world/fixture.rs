@@ -16,6 +16,11 @@ use crate::cluster::ClusterStore;
 /// The fixture `lbsim serve` loads when given none: 3 nodes over 3 AZs.
 pub const DEFAULT: &str = include_str!("../../fixtures/clusters/default.yaml");
 
+/// Fixtures built into the binary, by the name a scenario's `cluster:` may give instead of a
+/// path, so a copy of `scenarios/` alone still runs.
+pub const EMBEDDED: &[(&str, &str)] =
+    &[("default", DEFAULT), ("worked-example", include_str!("../../fixtures/clusters/worked-example.yaml"))];
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Fixture {
@@ -187,6 +192,14 @@ impl Fixture {
 
     pub fn default_cluster() -> Fixture {
         Fixture::parse(DEFAULT).expect("the embedded default fixture parses")
+    }
+
+    /// An embedded fixture by name (`default`, `worked-example`).
+    pub fn embedded(name: &str) -> Option<Fixture> {
+        EMBEDDED
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(n, text)| Fixture::parse(text).unwrap_or_else(|e| panic!("embedded fixture {n}: {e}")))
     }
 
     pub fn cluster_sg_name(&self) -> String {

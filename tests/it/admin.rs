@@ -225,7 +225,7 @@ async fn rules_quota_lowered_below_usage_in_the_region() {
     let (st, _) = s.admin("PUT", "/_lbsim/quotas", Some(json!({"quotas": {"rules-per-security-group": 2}}))).await;
     assert_eq!(st, 200);
     store.with_region(DEFAULT, "us-east-1", |r| {
-        let group = r.sgs[&sg].clone();
+        let group = r.sgs()[&sg].clone();
         assert_eq!(group.rules.len(), 5, "existing rules stay");
         let extra = r.new_rule(false, "tcp", Some(99), Some(99), Peer::Cidr4("10.0.0.0/8".parse().unwrap()), None);
         let mut after: Vec<_> = group.rules.iter().collect();
@@ -547,6 +547,45 @@ async fn eventual_consistency_for_a_time() {
     ec2.describe_vpcs().vpc_ids(&vpc).send().await.unwrap();
 }
 
+/// The ids hidden are the ones an action reports as created: a new target group and rule, not
+/// the target group an idempotent repeat returns again.
+#[tokio::test]
+async fn eventual_consistency_hides_what_was_created_not_what_was_returned_again() {
+    use aws_sdk_elasticloadbalancingv2::types::ProtocolEnum;
+    let s = common::start().await;
+    let (ec2, elb) = (s.ec2().await, s.elbv2().await);
+    let vpc = common::elbv2::world(&s).vpc;
+    let tg = |name: &'static str| elb.create_target_group().name(name).protocol(ProtocolEnum::Tcp).port(80).vpc_id(&vpc).send();
+    let first = tg("tg-a").await.unwrap().target_groups()[0].target_group_arn().unwrap().to_string();
+    add_fault(&s, json!({"kind": "eventual-consistency", "calls": 1})).await;
+    let again = tg("tg-a").await.unwrap().target_groups()[0].target_group_arn().unwrap().to_string();
+    assert_eq!(again, first);
+    elb.describe_target_groups().target_group_arns(&first).send().await.expect("an existing group stays visible");
+    let new = tg("tg-b").await.unwrap().target_groups()[0].target_group_arn().unwrap().to_string();
+    let e = elb.describe_target_groups().target_group_arns(&new).send().await.unwrap_err();
+    assert_eq!(e.as_service_error().and_then(|x| x.meta().code()), Some("TargetGroupNotFound"));
+    elb.describe_target_groups().target_group_arns(&new).send().await.unwrap();
+    // A rule id from Authorize is hidden from DescribeSecurityGroupRules.
+    let sg = common::elbv2::world(&s).default_sg;
+    let out = ec2
+        .authorize_security_group_ingress()
+        .group_id(&sg)
+        .ip_permissions(
+            aws_sdk_ec2::types::IpPermission::builder()
+                .ip_protocol("tcp")
+                .from_port(8080)
+                .to_port(8080)
+                .ip_ranges(aws_sdk_ec2::types::IpRange::builder().cidr_ip("10.0.0.0/8").build())
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let rule = out.security_group_rules()[0].security_group_rule_id().unwrap().to_string();
+    let e = ec2.describe_security_group_rules().security_group_rule_ids(&rule).send().await.unwrap_err();
+    assert_eq!(common::code(&e), "InvalidSecurityGroupRuleId.NotFound");
+}
+
 #[tokio::test]
 async fn admin_token_guards_everything_but_health() {
     let s = common::start_with(Config { seed: Some(1), admin_token: Some("t0k3n".into()), ..Config::default() }).await;
@@ -616,6 +655,7 @@ fn openapi_document_lists_exactly_the_routes() {
     let served: BTreeSet<(String, String)> = lbsim::admin::routes::ROUTES
         .iter()
         .chain(lbsim::world::k8s_endpoints::ROUTES)
+        .chain(lbsim::ui::dashboard::ROUTES)
         .map(|(m, p)| (m.to_string(), p.to_string()))
         .collect();
     assert_eq!(documented, served, "openapi.json and the routers' ROUTES differ");

@@ -11,12 +11,12 @@ const ACCOUNT: &str = "000000000000";
 /// An interface as an NLB owns it, made through Region methods (the ELBv2 side is elsewhere).
 fn add_nlb_eni(s: &common::Server, subnet: &str) -> String {
     s.app.store.with_region(ACCOUNT, "us-east-1", |r| {
-        let sub = r.subnets[subnet].clone();
+        let sub = r.subnets()[subnet].clone();
         let ip = r.free_ip(subnet, None).unwrap().to_string();
         let id = r.ids.ec2("eni");
         let mac = r.new_mac();
         let attach = r.ids.ec2("ela-attach");
-        let vpc_default = r.vpcs[&sub.vpc_id].default_sg.clone();
+        let vpc_default = r.vpcs()[&sub.vpc_id].default_sg.clone();
         r.insert_eni(Eni {
             id: id.clone(),
             subnet_id: sub.id.clone(),

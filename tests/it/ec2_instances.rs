@@ -205,11 +205,7 @@ async fn run_errors() {
     assert!(all.reservations().is_empty());
 
     // No default VPC.
-    s.app.store.with_region(ACCOUNT, "us-east-1", |r| {
-        for v in r.vpcs.values_mut() {
-            v.is_default = false;
-        }
-    });
+    s.app.store.with_region(ACCOUNT, "us-east-1", |r| r.set_default_vpc(None));
     let e = ec2.run_instances().image_id(IMAGE).min_count(1).max_count(1).send().await.unwrap_err();
     assert_eq!(common::code(&e), "VPCIdNotSpecified");
 }

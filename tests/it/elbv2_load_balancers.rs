@@ -55,7 +55,7 @@ async fn create_network_load_balancer_shapes() {
     assert_eq!(zones, vec![(w.subnets[0].1.as_str(), w.subnets[0].0.as_str()), (w.subnets[1].1.as_str(), w.subnets[1].0.as_str())]);
     // One requester-managed interface per subnet, carrying the load balancer's groups.
     s.app.store.with_region(fx::ACCOUNT, fx::REGION, |r| {
-        let enis: Vec<_> = r.enis.values().filter(|e| e.interface_type == "network_load_balancer").collect();
+        let enis: Vec<_> = r.enis().values().filter(|e| e.interface_type == "network_load_balancer").collect();
         assert_eq!(enis.len(), 2);
         for e in &enis {
             assert_eq!(e.description, format!("ELB net/my-nlb/{id}"));
@@ -64,7 +64,7 @@ async fn create_network_load_balancer_shapes() {
             assert_eq!(e.status, "in-use");
             assert_eq!(e.groups, vec![sg.clone()]);
         }
-        assert_eq!(r.enis_by_sg[&sg].len(), 2, "DeleteSecurityGroup must see the NLB's dependency");
+        assert_eq!(r.enis_with_sg(&sg).len(), 2, "DeleteSecurityGroup must see the NLB's dependency");
     });
     let tags = elb.describe_tags().resource_arns(arn).send().await.unwrap();
     assert_eq!(tags.tag_descriptions()[0].tags()[0].key(), Some("env"));
@@ -271,8 +271,8 @@ async fn set_security_groups_follows_the_nlb_rules() {
     assert_eq!(out.security_group_ids(), std::slice::from_ref(&b));
     assert_eq!(out.enforce_security_group_inbound_rules_on_private_link_traffic(), Some(&Enforce::Off));
     s.app.store.with_region(fx::ACCOUNT, fx::REGION, |r| {
-        assert!(!r.enis_by_sg.contains_key(&a), "the interfaces left the old group");
-        assert_eq!(r.enis_by_sg[&b].len(), 2);
+        assert!(r.enis_with_sg(&a).is_empty(), "the interfaces left the old group");
+        assert_eq!(r.enis_with_sg(&b).len(), 2);
     });
     // `SecurityGroups=` (an empty list) cannot empty an NLB that has groups.
     let e = elb.set_security_groups().load_balancer_arn(arn).set_security_groups(Some(vec![])).send().await.unwrap_err();
@@ -344,14 +344,14 @@ async fn delete_removes_listeners_and_releases_interfaces_on_the_clock() {
     let d = elb.describe_target_groups().target_group_arns(&tg).send().await.unwrap();
     assert!(d.target_groups()[0].load_balancer_arns().is_empty(), "the target group survives, detached");
     s.app.store.with_region(fx::ACCOUNT, fx::REGION, |r| {
-        let eni = r.enis.values().find(|e| e.interface_type == "network_load_balancer").expect("the interface lingers");
+        let eni = r.enis().values().find(|e| e.interface_type == "network_load_balancer").expect("the interface lingers");
         assert!(eni.release_at.is_some());
-        assert!(r.enis_by_sg.contains_key(&sg), "so DeleteSecurityGroup still sees a dependency");
+        assert!(!r.enis_with_sg(&sg).is_empty(), "so DeleteSecurityGroup still sees a dependency");
         // Once the release time has come, the interface goes and the group is free.
         let later = chrono::Utc::now() + chrono::Duration::seconds(3601);
         r.expire(later);
-        assert!(!r.enis.values().any(|e| e.interface_type == "network_load_balancer"), "released on the clock");
-        assert!(!r.enis_by_sg.contains_key(&sg));
+        assert!(!r.enis().values().any(|e| e.interface_type == "network_load_balancer"), "released on the clock");
+        assert!(r.enis_with_sg(&sg).is_empty());
     });
     // Deleting again (or anything unknown) succeeds.
     elb.delete_load_balancer().load_balancer_arn(arn).send().await.unwrap();
@@ -383,7 +383,7 @@ async fn delete_without_release_delay_frees_interfaces_and_protection_blocks() {
         .unwrap();
     elb.delete_load_balancer().load_balancer_arn(arn).send().await.unwrap();
     s.app.store.with_region(fx::ACCOUNT, fx::REGION, |r| {
-        assert!(r.enis.values().all(|e| e.interface_type != "network_load_balancer"));
+        assert!(r.enis().values().all(|e| e.interface_type != "network_load_balancer"));
     });
 }
 
@@ -426,7 +426,7 @@ async fn set_subnets_adds_zones_and_set_ip_address_type() {
     assert_eq!(zones, [w.subnets[0].1.as_str(), w.subnets[2].1.as_str()]);
     assert_eq!(out.ip_address_type(), Some(&IpAddressType::Ipv4));
     s.app.store.with_region(fx::ACCOUNT, fx::REGION, |r| {
-        assert_eq!(r.enis.values().filter(|e| e.interface_type == "network_load_balancer").count(), 2);
+        assert_eq!(r.enis().values().filter(|e| e.interface_type == "network_load_balancer").count(), 2);
     });
     let e = elb.set_subnets().load_balancer_arn(arn).subnets(&w.subnets[2].0).send().await.unwrap_err();
     assert_eq!(code(&e), "InvalidConfigurationRequest", "NLB subnets cannot be removed");

@@ -177,7 +177,7 @@ async fn admin_dump_and_usage() {
         .send()
         .await
         .unwrap();
-    let (dump, usage) = s.app.store.with_region(fx::ACCOUNT, fx::REGION, |r| (r.elb.dump(), r.elb.usage(&r.quotas)));
+    let (dump, usage) = s.app.store.with_region(fx::ACCOUNT, fx::REGION, |r| (r.elb().dump(), r.elb().usage(&r.quotas)));
     assert_eq!(dump["load_balancers"][0]["arn"], lb_arn.as_str());
     assert_eq!(dump["load_balancers"][0]["subnets"].as_array().unwrap().len(), 2);
     assert_eq!(dump["target_groups"][0]["load_balancer"], lb_arn.as_str());

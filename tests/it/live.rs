@@ -64,7 +64,7 @@ async fn apply_get_events_delete() {
     assert_eq!((status, v["finalizing"].as_bool()), (200, Some(true)), "{v}");
     let v = until(&app, "/_lbsim/k8s/services", |v| v["services"].as_array().is_some_and(|a| a.is_empty())).await;
     assert_eq!(v["services"], serde_json::json!([]), "the finalizer was removed after cleanup");
-    let state = aws.store.with_region("000000000000", "us-east-1", |r| r.elb.dump());
+    let state = aws.store.with_region("000000000000", "us-east-1", |r| r.elb().dump());
     assert!(!state.to_string().contains("k8s-default-web"), "the NLB and target group are gone: {state}");
 
     // Refusals: unknown cluster, bad manifest, unknown Service, unknown parameter.

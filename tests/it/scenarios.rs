@@ -12,7 +12,7 @@ fn dir() -> PathBuf {
 
 async fn run(file: &str) -> RunReport {
     let mut out = Vec::new();
-    let r = scenario::run_files(&[dir().join(file)], &Options { endpoint: None }, &mut |l| out.push(l.to_string())).await;
+    let r = scenario::run_files(&[dir().join(file)], &Options::default(), &mut |l| out.push(l.to_string())).await;
     println!("{}", out.join("\n"));
     r
 }
@@ -76,6 +76,7 @@ async fn the_same_file_gives_the_same_report_bytes() {
         let a = run(file).await;
         let b = run(file).await;
         assert_eq!(a.scenarios[0].status, Status::Passed, "{file}");
+        let (a, b) = (a.without_timings(), b.without_timings());
         assert_eq!(a.json(), b.json(), "{file}");
         assert_eq!(a.junit().unwrap(), b.junit().unwrap(), "{file}");
     }
@@ -91,7 +92,7 @@ async fn differential_mode_skips_lbsim_only_steps() {
     tokio::spawn(lbsim::server::serve(listener, lbsim::admin::router(app), std::future::pending()));
     let files = [dir().join("sample-app.yaml"), dir().join("throttling.yaml")];
     let mut out = Vec::new();
-    let r = scenario::run_files(&files, &Options { endpoint: Some(url) }, &mut |l| out.push(l.to_string())).await;
+    let r = scenario::run_files(&files, &Options { endpoint: Some(url), ..Options::default() }, &mut |l| out.push(l.to_string())).await;
     println!("{}", out.join("\n"));
     let sample = &r.scenarios[0];
     assert_eq!(sample.status, Status::Passed, "{:?}", sample.failure_text());
@@ -140,8 +141,62 @@ fn lbsim_run_exit_code_junit_and_bad_files() {
         "{xml}"
     );
     assert!(xml.contains("<error"), "the bad file is an error case: {xml}");
+    assert!(xml.contains("timestamp=\"") && xml.contains("time=\""), "suite timestamp and per-case time: {xml}");
     let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert_eq!((report["failed"].as_u64(), report["errors"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(report["lbsim_version"], env!("CARGO_PKG_VERSION"));
+    assert!(report["wall_seconds"].as_f64().is_some_and(|w| w > 0.0) && report["started"].is_string(), "{report}");
+    assert_eq!(report["scenarios"][0]["seed"], 1);
+
+    // --fail-fast stops after the first failure; --filter picks by name or file name.
+    let run = |args: &[&str]| std::process::Command::new(env!("CARGO_BIN_EXE_lbsim")).arg("run").args(args).output().unwrap();
+    let out = run(&[failing.to_str().unwrap(), bad.to_str().unwrap(), "--fail-fast"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("--fail-fast: 1 scenario(s) not run") && stdout.contains("0 passed, 1 failed"), "{stdout}");
+    let out = run(&[tmp.to_str().unwrap(), "--filter", "bad"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("0 passed, 1 failed, 0 skipped"), "only bad.yaml runs");
+    let out = run(&[tmp.to_str().unwrap(), "--filter", "nothing-like-it"]);
+    assert_eq!(out.status.code(), Some(2));
+    // An unreachable endpoint: one line, before any scenario, exit 2.
+    let out = run(&[failing.to_str().unwrap(), "--endpoint", "http://127.0.0.1:9"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.starts_with("lbsim: cannot reach --endpoint http://127.0.0.1:9 (127.0.0.1:9): "), "{stderr}");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("[1/1]"), "no scenario started");
+    // A missing fixture names the paths it looked at.
+    let lost = tmp.join("lost.yaml");
+    std::fs::write(&lost, "name: lost\ncluster: clusters/nowhere.yaml\nsteps:\n  - settle: {}\n").unwrap();
+    let out = run(&[lost.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(&format!("no file {}", tmp.join("clusters/nowhere.yaml").display()))
+            && stdout.contains("embedded fixtures: default, worked-example"),
+        "{stdout}"
+    );
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+/// A copy of `scenarios/` alone runs: fixtures live next to the scenarios or are embedded.
+#[tokio::test]
+async fn a_copy_of_the_library_alone_runs() {
+    fn copy(from: &std::path::Path, to: &std::path::Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for e in std::fs::read_dir(from).unwrap() {
+            let p = e.unwrap().path();
+            let dest = to.join(p.file_name().unwrap());
+            if p.is_dir() { copy(&p, &dest) } else { std::fs::copy(&p, &dest).map(|_| ()).unwrap() }
+        }
+    }
+    let tmp = std::env::temp_dir().join(format!("lbsim-vendored-{}", std::process::id()));
+    copy(&dir(), &tmp.join("vendored"));
+    for text in std::fs::read_dir(tmp.join("vendored")).unwrap().filter_map(|e| std::fs::read_to_string(e.unwrap().path()).ok()) {
+        assert!(!text.contains("../"), "no scenario reaches outside scenarios/");
+    }
+    let files: Vec<PathBuf> =
+        ["legacy-nlb-stays-legacy.yaml", "source-ranges.yaml", "sample-app.yaml"].iter().map(|f| tmp.join("vendored").join(f)).collect();
+    let r = scenario::run_files(&files, &Options::default(), &mut |_| {}).await;
+    assert_eq!((r.passed, r.failed, r.errors), (3, 0, 0), "{}", r.json());
     let _ = std::fs::remove_dir_all(&tmp);
 }
 
@@ -166,7 +221,7 @@ async fn a_settle_that_never_settles_fails() {
         .replace("file: manifests/echo.yaml", &format!("file: {}", dir().join("manifests/echo.yaml").display()))
         .replace("settle: {timeout: 1m, allow_pending: true}", "settle: {timeout: 2m}");
     std::fs::write(&tmp, text).unwrap();
-    let r = scenario::run_files(std::slice::from_ref(&tmp), &Options { endpoint: None }, &mut |_| {}).await;
+    let r = scenario::run_files(std::slice::from_ref(&tmp), &Options::default(), &mut |_| {}).await;
     let _ = std::fs::remove_file(&tmp);
     let s = &r.scenarios[0];
     assert_eq!(s.status, Status::Failed);

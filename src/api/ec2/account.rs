@@ -1,10 +1,10 @@
 //! DescribeAvailabilityZones and DescribeAccountAttributes (aws-api.md §2.4).
 
 use crate::api::filters::Filters;
-use crate::api::{Action, Ctx, Rendered};
+use crate::api::{Action, Ctx, Render};
 use crate::error::{ApiError, ApiResult};
 use crate::state::Region;
-use crate::wire::P;
+use crate::wire::{P, Xml};
 
 const AZ_FILTERS: &[&str] = &["group-name", "message", "opt-in-status", "region-name", "state", "zone-id", "zone-name", "zone-type"];
 
@@ -14,8 +14,28 @@ pub struct DescribeAvailabilityZones {
     filters: Filters,
 }
 
+/// DescribeAvailabilityZones' answer: positions in the Region's zone list.
+pub struct Zones(Vec<usize>);
+
+impl Render for Zones {
+    fn write_xml(&self, r: &Region, w: &mut Xml) {
+        let region = &r.name;
+        w.list("availabilityZoneInfo", self.0.iter().filter_map(|i| r.azs().get(*i)), |w, a| {
+            w.leaf("zoneState", "available")
+                .leaf("optInStatus", "opt-in-not-required")
+                .list("messageSet", std::iter::empty::<()>(), |_, _| {})
+                .leaf("regionName", region)
+                .leaf("zoneName", &a.name)
+                .leaf("zoneId", &a.id)
+                .leaf("groupName", region)
+                .leaf("networkBorderGroup", region)
+                .leaf("zoneType", "availability-zone");
+        });
+    }
+}
+
 impl Action for DescribeAvailabilityZones {
-    type Output = Rendered;
+    type Output = Zones;
     fn from_params(p: &P) -> ApiResult<Self> {
         Ok(DescribeAvailabilityZones {
             names: p.strings("ZoneName")?.into_iter().map(String::from).collect(),
@@ -23,23 +43,24 @@ impl Action for DescribeAvailabilityZones {
             filters: Filters::parse(p, AZ_FILTERS)?,
         })
     }
-    fn apply(self, r: &mut Region, cx: &Ctx) -> ApiResult<Rendered> {
+    fn apply(self, r: &mut Region, _: &Ctx) -> ApiResult<Zones> {
         for n in &self.names {
             if r.az(n).is_none() {
                 return Err(ApiError::invalid(format!("The zone '{n}' does not exist.")));
             }
         }
         for i in &self.ids {
-            if !r.azs.iter().any(|a| &a.id == i) {
+            if !r.azs().iter().any(|a| &a.id == i) {
                 return Err(ApiError::invalid(format!("The zone ID '{i}' does not exist.")));
             }
         }
-        let region = r.name.clone();
-        let zones: Vec<_> = r
-            .azs
+        let region = &r.name;
+        let zones: Vec<usize> = r
+            .azs()
             .iter()
-            .filter(|a| (self.names.is_empty() && self.ids.is_empty()) || self.names.contains(&a.name) || self.ids.contains(&a.id))
-            .filter(|a| {
+            .enumerate()
+            .filter(|(_, a)| (self.names.is_empty() && self.ids.is_empty()) || self.names.contains(&a.name) || self.ids.contains(&a.id))
+            .filter(|(_, a)| {
                 self.filters.matches(&[], |name| match name {
                     "group-name" | "region-name" => vec![region.clone()],
                     "opt-in-status" => vec!["opt-in-not-required".into()],
@@ -50,20 +71,9 @@ impl Action for DescribeAvailabilityZones {
                     _ => vec![],
                 })
             })
+            .map(|(i, _)| i)
             .collect();
-        Ok(Rendered::with(cx, |w| {
-            w.list("availabilityZoneInfo", zones, |w, a| {
-                w.leaf("zoneState", "available")
-                    .leaf("optInStatus", "opt-in-not-required")
-                    .list("messageSet", std::iter::empty::<()>(), |_, _| {})
-                    .leaf("regionName", &region)
-                    .leaf("zoneName", &a.name)
-                    .leaf("zoneId", &a.id)
-                    .leaf("groupName", &region)
-                    .leaf("networkBorderGroup", &region)
-                    .leaf("zoneType", "availability-zone");
-            });
-        }))
+        Ok(Zones(zones))
     }
 }
 
@@ -80,8 +90,32 @@ const ATTRIBUTES: &[&str] = &[
     "vpc-max-elastic-ips",
 ];
 
+/// DescribeAccountAttributes' answer: the attribute names asked for (all by default).
+pub struct AccountAttributes(Vec<&'static str>);
+
+impl Render for AccountAttributes {
+    fn write_xml(&self, r: &Region, w: &mut Xml) {
+        let value = |name: &str| -> String {
+            match name {
+                "supported-platforms" => "VPC".into(),
+                "default-vpc" => r.default_vpc().map(|v| v.id.clone()).unwrap_or_else(|| "none".into()),
+                "max-instances" => "20".into(),
+                // Reflects the configured quota (aws-api.md §3.3).
+                "vpc-max-security-groups-per-interface" => r.quotas.security_groups_per_interface.to_string(),
+                _ => "5".into(),
+            }
+        };
+        w.list("accountAttributeSet", &self.0, |w, n| {
+            w.leaf("attributeName", n);
+            w.list("attributeValueSet", [value(n)], |w, v| {
+                w.leaf("attributeValue", v);
+            });
+        });
+    }
+}
+
 impl Action for DescribeAccountAttributes {
-    type Output = Rendered;
+    type Output = AccountAttributes;
     fn from_params(p: &P) -> ApiResult<Self> {
         let names: Vec<String> = p.strings("AttributeName")?.into_iter().map(String::from).collect();
         for n in &names {
@@ -91,26 +125,13 @@ impl Action for DescribeAccountAttributes {
         }
         Ok(DescribeAccountAttributes { names })
     }
-    fn apply(self, r: &mut Region, cx: &Ctx) -> ApiResult<Rendered> {
-        let default_vpc = r.default_vpc().map(|v| v.id.clone()).unwrap_or_else(|| "none".into());
-        let value = |name: &str| -> String {
-            match name {
-                "supported-platforms" => "VPC".into(),
-                "default-vpc" => default_vpc.clone(),
-                "max-instances" => "20".into(),
-                // Reflects the configured quota (aws-api.md §3.3).
-                "vpc-max-security-groups-per-interface" => r.quotas.security_groups_per_interface.to_string(),
-                _ => "5".into(),
-            }
+    fn apply(self, _: &mut Region, _: &Ctx) -> ApiResult<AccountAttributes> {
+        // Names were checked against ATTRIBUTES by from_params.
+        let names = if self.names.is_empty() {
+            ATTRIBUTES.to_vec()
+        } else {
+            self.names.iter().filter_map(|n| ATTRIBUTES.iter().find(|a| *a == n).copied()).collect()
         };
-        let names: Vec<&str> = if self.names.is_empty() { ATTRIBUTES.to_vec() } else { self.names.iter().map(String::as_str).collect() };
-        Ok(Rendered::with(cx, |w| {
-            w.list("accountAttributeSet", names, |w, n| {
-                w.leaf("attributeName", n);
-                w.list("attributeValueSet", [value(n)], |w, v| {
-                    w.leaf("attributeValue", v);
-                });
-            });
-        }))
+        Ok(AccountAttributes(names))
     }
 }

@@ -6,10 +6,10 @@ use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
 
 use super::subnets::find_subnet;
-use crate::api::filters::{Filters, in_creation_order};
+use crate::api::filters::{Filters, indexed_in_order};
 use crate::api::paging::page;
 use crate::api::tags::{TagList, check_new, tag_specs, write_tag_set};
-use crate::api::{Action, Ctx, Rendered, ReturnTrue};
+use crate::api::{Action, Ctx, Page, Render, ReturnTrue};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::state::Region;
 use crate::state::ec2::Eni;
@@ -21,7 +21,7 @@ pub fn find_eni<'r>(r: &'r Region, id: &str) -> ApiResult<&'r Eni> {
     if !well_formed(id, "eni") {
         return Err(ApiError::malformed_id(ErrorCode::InvalidNetworkInterfaceIdMalformed, id, "eni"));
     }
-    r.enis.get(id).ok_or_else(|| ApiError::eni_not_found(id))
+    r.enis().get(id).ok_or_else(|| ApiError::eni_not_found(id))
 }
 
 /// `ip-172-31-0-4.ec2.internal` in us-east-1, `ip-….<region>.compute.internal` elsewhere.
@@ -34,7 +34,7 @@ pub fn private_dns(r: &Region, ip: &str) -> String {
 pub fn write_group_set(w: &mut Xml, r: &Region, groups: &[String]) {
     w.list("groupSet", groups, |w, g| {
         w.leaf("groupId", g);
-        w.opt("groupName", r.sgs.get(g).map(|s| s.name.as_str()));
+        w.opt("groupName", r.sgs().get(g).map(|s| s.name.as_str()));
     });
 }
 
@@ -53,7 +53,7 @@ pub fn resolve_groups(r: &Region, ids: &[String], vpc: &str, wrong_vpc: impl Fn(
         }
     }
     if out.is_empty() {
-        out.push(r.vpcs.get(vpc).ok_or_else(|| ApiError::vpc_not_found(vpc))?.default_sg.clone());
+        out.push(r.vpcs().get(vpc).ok_or_else(|| ApiError::vpc_not_found(vpc))?.default_sg.clone());
     }
     Ok(out)
 }
@@ -68,7 +68,7 @@ pub fn parse_ip(p: &P, name: &str) -> ApiResult<Option<Ipv4Addr>> {
 
 /// `NetworkInterfaceLimitExceeded` if `n` more interfaces would pass the Region quota.
 pub fn check_eni_quota(r: &Region, n: u64) -> ApiResult<()> {
-    if r.enis.len() as u64 + n > r.quotas.network_interfaces_per_region {
+    if r.enis().len() as u64 + n > r.quotas.network_interfaces_per_region {
         return Err(ApiError::eni_limit());
     }
     Ok(())
@@ -109,8 +109,34 @@ pub fn write_eni(w: &mut Xml, r: &Region, e: &Eni, pending: bool) {
         .bool("sourceDestCheck", e.source_dest_check)
         .leaf("status", if pending { "pending" } else { &e.status })
         .leaf("subnetId", &e.subnet_id);
-    write_tag_set(w, r.tags.get(&e.id));
+    write_tag_set(w, r.tags().get(&e.id));
     w.leaf("vpcId", &e.vpc_id).bool("ipv6Native", false);
+}
+
+/// CreateNetworkInterface's answer: the new interface, shown `pending`.
+pub struct EniCreated(String);
+
+impl Render for EniCreated {
+    fn write_xml(&self, r: &Region, w: &mut Xml) {
+        if let Some(e) = r.enis().get(&self.0) {
+            w.open("networkInterface");
+            write_eni(w, r, e, true);
+            w.close("networkInterface");
+        }
+    }
+    fn created(&self) -> Vec<&str> {
+        vec![&self.0]
+    }
+}
+
+/// DescribeNetworkInterfaces' answer.
+pub struct Enis(Page);
+
+impl Render for Enis {
+    fn write_xml(&self, r: &Region, w: &mut Xml) {
+        w.list("networkInterfaceSet", self.0.of(r.enis()), |w, e| write_eni(w, r, e, false));
+        w.opt("nextToken", self.0.next.as_ref());
+    }
 }
 
 /// The interface types CreateNetworkInterface accepts besides the default `interface`.
@@ -127,7 +153,7 @@ pub struct CreateNetworkInterface {
 }
 
 impl Action for CreateNetworkInterface {
-    type Output = Rendered;
+    type Output = EniCreated;
     fn from_params(p: &P) -> ApiResult<Self> {
         let subnet = p.required("SubnetId")?.to_string();
         // The primary address may come alone or as the `Primary` entry of PrivateIpAddresses.
@@ -152,12 +178,13 @@ impl Action for CreateNetworkInterface {
             dry_run: p.dry_run()?,
         })
     }
-    fn apply(self, r: &mut Region, cx: &Ctx) -> ApiResult<Rendered> {
-        let subnet = find_subnet(r, &self.subnet)?.clone();
+    fn apply(self, r: &mut Region, _: &Ctx) -> ApiResult<EniCreated> {
+        let subnet = find_subnet(r, &self.subnet)?;
         // [unverified] for this action: the RunInstances wording (OBS) is assumed.
         let groups = resolve_groups(r, &self.groups, &subnet.vpc_id, |g| ApiError::sg_subnet_mismatch(g, &subnet.id))?;
         r.check_groups_for_interface(&groups, false)?;
         let ip = r.free_ip(&subnet.id, self.ip)?;
+        let (subnet_id, vpc_id, az) = (subnet.id.clone(), subnet.vpc_id.clone(), subnet.az.clone());
         check_new(r, &self.tags)?;
         check_eni_quota(r, 1)?;
         if self.dry_run {
@@ -167,9 +194,9 @@ impl Action for CreateNetworkInterface {
         let mac = r.new_mac();
         r.insert_eni(Eni {
             id: id.clone(),
-            subnet_id: subnet.id.clone(),
-            vpc_id: subnet.vpc_id.clone(),
-            az: subnet.az.clone(),
+            subnet_id,
+            vpc_id,
+            az,
             description: self.description,
             private_ip: ip.to_string(),
             mac_address: mac,
@@ -182,12 +209,8 @@ impl Action for CreateNetworkInterface {
             status: "available".into(),
             release_at: None,
         });
-        r.tags.set(&id, &self.tags);
-        Ok(Rendered::with(cx, |w| {
-            w.open("networkInterface");
-            write_eni(w, r, &r.enis[&id], true);
-            w.close("networkInterface");
-        }))
+        r.set_tags(&id, &self.tags);
+        Ok(EniCreated(id))
     }
 }
 
@@ -244,7 +267,7 @@ fn eni_field(r: &Region, e: &Eni, name: &str) -> Vec<String> {
         "availability-zone" => one(&e.az),
         "description" => one(&e.description),
         "group-id" => e.groups.clone(),
-        "group-name" => e.groups.iter().filter_map(|g| r.sgs.get(g)).map(|g| g.name.clone()).collect(),
+        "group-name" => e.groups.iter().filter_map(|g| r.sgs().get(g)).map(|g| g.name.clone()).collect(),
         "interface-type" => one(&e.interface_type),
         "mac-address" => one(&e.mac_address),
         "network-interface-id" => one(&e.id),
@@ -270,7 +293,7 @@ pub struct DescribeNetworkInterfaces {
 }
 
 impl Action for DescribeNetworkInterfaces {
-    type Output = Rendered;
+    type Output = Enis;
     fn from_params(p: &P) -> ApiResult<Self> {
         Ok(DescribeNetworkInterfaces {
             ids: p.strings("NetworkInterfaceId")?.into_iter().map(String::from).collect(),
@@ -280,7 +303,7 @@ impl Action for DescribeNetworkInterfaces {
             dry_run: p.dry_run()?,
         })
     }
-    fn apply(self, r: &mut Region, cx: &Ctx) -> ApiResult<Rendered> {
+    fn apply(self, r: &mut Region, _: &Ctx) -> ApiResult<Enis> {
         for id in &self.ids {
             find_eni(r, id)?;
         }
@@ -291,18 +314,15 @@ impl Action for DescribeNetworkInterfaces {
         let indexed: Option<BTreeSet<String>> = if !self.ids.is_empty() {
             Some(self.ids.iter().cloned().collect())
         } else if let Some(groups) = self.filters.exact("group-id") {
-            Some(groups.iter().filter_map(|g| r.enis_by_sg.get(g)).flatten().cloned().collect())
+            Some(groups.iter().flat_map(|g| r.enis_with_sg(g)).cloned().collect())
         } else {
-            self.filters.tag_candidates(&r.tags)
+            self.filters.tag_candidates(r.tags())
         };
-        let candidates: Vec<&Eni> = in_creation_order(&r.enis, indexed);
-        let matched: Vec<&Eni> =
-            candidates.into_iter().filter(|e| self.filters.matches(r.tags.get(&e.id), |name| eni_field(r, e, name))).collect();
-        let (items, next) = page(matched, |e| &e.id, self.max, self.token.as_deref(), "MaxResults", (5, 1000))?;
-        Ok(Rendered::with(cx, |w| {
-            w.list("networkInterfaceSet", items, |w, e| write_eni(w, r, e, false));
-            w.opt("nextToken", next);
-        }))
+        let candidates: Vec<(usize, &Eni)> = indexed_in_order(r.enis(), indexed);
+        let matched: Vec<(usize, &Eni)> =
+            candidates.into_iter().filter(|(_, e)| self.filters.matches(r.tags().get(&e.id), |name| eni_field(r, e, name))).collect();
+        let (items, next) = page(matched, |(_, e)| &e.id, self.max, self.token.as_deref(), "MaxResults", (5, 1000))?;
+        Ok(Enis(Page::new(items, next)))
     }
 }
 
@@ -425,15 +445,14 @@ impl Action for ModifyNetworkInterfaceAttribute {
         if let Some(g) = groups {
             r.set_eni_groups(&self.id, g);
         }
-        let Some(e) = r.enis.get_mut(&self.id) else { return Err(ApiError::internal()) };
         if let Some(d) = self.description {
-            e.description = d;
+            r.set_eni_description(&self.id, d);
         }
         if let Some(v) = self.source_dest_check {
-            e.source_dest_check = v;
+            r.set_eni_source_dest_check(&self.id, v);
         }
-        if let (Some((_, Some(del))), Some(a)) = (self.attachment, e.attachment.as_mut()) {
-            a.delete_on_termination = del;
+        if let Some((_, Some(del))) = self.attachment {
+            r.set_eni_delete_on_termination(&self.id, del);
         }
         Ok(ReturnTrue)
     }

@@ -5,11 +5,11 @@
 
 use super::enis::{one_attribute, resolve_groups, write_group_set};
 use super::instances::{find_instance, instance_groups, primary_eni};
-use crate::api::{Action, Ctx, Rendered, ReturnTrue};
+use crate::api::{Action, Ctx, Render, ReturnTrue};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::state::Region;
 use crate::state::ec2::InstanceState;
-use crate::wire::P;
+use crate::wire::{P, Xml};
 
 /// The `Attribute` values of the model's `InstanceAttributeName` enum.
 const ATTRIBUTES: &[&str] = &[
@@ -137,11 +137,49 @@ impl Action for ModifyInstanceAttribute {
             if let Some(g) = groups {
                 r.set_eni_groups(&eni, g);
             }
-            if let (Some(v), Some(e)) = (self.source_dest_check, r.enis.get_mut(&eni)) {
-                e.source_dest_check = v;
+            if let Some(v) = self.source_dest_check {
+                r.set_eni_source_dest_check(&eni, v);
             }
         }
         Ok(ReturnTrue)
+    }
+}
+
+/// DescribeInstanceAttribute's answer: which attribute of which instance.
+pub struct InstanceAttribute {
+    id: String,
+    attribute: String,
+}
+
+impl Render for InstanceAttribute {
+    fn write_xml(&self, r: &Region, w: &mut Xml) {
+        let Some(inst) = r.instances().get(&self.id) else { return };
+        let eni = primary_eni(r, inst);
+        w.leaf("instanceId", &inst.id);
+        let value = |w: &mut Xml, name: &str, v: Option<&str>| {
+            w.open(name);
+            w.opt("value", v);
+            w.close(name);
+        };
+        match self.attribute.as_str() {
+            "groupSet" => write_group_set(w, r, instance_groups(r, inst)),
+            "sourceDestCheck" => value(w, "sourceDestCheck", eni.map(|e| if e.source_dest_check { "true" } else { "false" })),
+            "instanceType" => value(w, "instanceType", Some(&inst.instance_type)),
+            "disableApiTermination" => value(w, "disableApiTermination", Some("false")),
+            "disableApiStop" => value(w, "disableApiStop", Some("false")),
+            "ebsOptimized" => value(w, "ebsOptimized", Some("false")),
+            "enaSupport" => value(w, "enaSupport", Some("true")),
+            "instanceInitiatedShutdownBehavior" => value(w, "instanceInitiatedShutdownBehavior", Some("stop")),
+            "rootDeviceName" => value(w, "rootDeviceName", Some("/dev/xvda")),
+            "kernel" | "ramdisk" | "userData" | "sriovNetSupport" => value(w, &self.attribute, None),
+            "enclaveOptions" => {
+                w.open("enclaveOptions").bool("enabled", false).close("enclaveOptions");
+            }
+            // blockDeviceMapping, productCodes: lists lbsim keeps empty.
+            other => {
+                w.list(other, std::iter::empty::<()>(), |_, _| {});
+            }
+        }
     }
 }
 
@@ -152,7 +190,7 @@ pub struct DescribeInstanceAttribute {
 }
 
 impl Action for DescribeInstanceAttribute {
-    type Output = Rendered;
+    type Output = InstanceAttribute;
     fn from_params(p: &P) -> ApiResult<Self> {
         let id = p.required("InstanceId")?.to_string();
         let attribute = p.required("Attribute")?.to_string();
@@ -161,38 +199,11 @@ impl Action for DescribeInstanceAttribute {
         }
         Ok(DescribeInstanceAttribute { id, attribute, dry_run: p.dry_run()? })
     }
-    fn apply(self, r: &mut Region, cx: &Ctx) -> ApiResult<Rendered> {
-        let inst = find_instance(r, &self.id)?;
+    fn apply(self, r: &mut Region, _: &Ctx) -> ApiResult<InstanceAttribute> {
+        find_instance(r, &self.id)?;
         if self.dry_run {
             return Err(ApiError::dry_run());
         }
-        let eni = primary_eni(r, inst);
-        Ok(Rendered::with(cx, |w| {
-            w.leaf("instanceId", &inst.id);
-            let value = |w: &mut crate::wire::Xml, name: &str, v: Option<&str>| {
-                w.open(name);
-                w.opt("value", v);
-                w.close(name);
-            };
-            match self.attribute.as_str() {
-                "groupSet" => write_group_set(w, r, instance_groups(r, inst)),
-                "sourceDestCheck" => value(w, "sourceDestCheck", eni.map(|e| if e.source_dest_check { "true" } else { "false" })),
-                "instanceType" => value(w, "instanceType", Some(&inst.instance_type)),
-                "disableApiTermination" => value(w, "disableApiTermination", Some("false")),
-                "disableApiStop" => value(w, "disableApiStop", Some("false")),
-                "ebsOptimized" => value(w, "ebsOptimized", Some("false")),
-                "enaSupport" => value(w, "enaSupport", Some("true")),
-                "instanceInitiatedShutdownBehavior" => value(w, "instanceInitiatedShutdownBehavior", Some("stop")),
-                "rootDeviceName" => value(w, "rootDeviceName", Some("/dev/xvda")),
-                "kernel" | "ramdisk" | "userData" | "sriovNetSupport" => value(w, &self.attribute, None),
-                "enclaveOptions" => {
-                    w.open("enclaveOptions").bool("enabled", false).close("enclaveOptions");
-                }
-                // blockDeviceMapping, productCodes: lists lbsim keeps empty.
-                other => {
-                    w.list(other, std::iter::empty::<()>(), |_, _| {});
-                }
-            }
-        }))
+        Ok(InstanceAttribute { id: self.id, attribute: self.attribute })
     }
 }

@@ -12,10 +12,10 @@ use std::net::Ipv4Addr;
 
 use super::enis::{check_eni_quota, find_eni, parse_ip, private_dns, resolve_groups, write_group_set};
 use super::subnets::find_subnet;
-use crate::api::filters::{Filters, in_creation_order};
+use crate::api::filters::{Filters, indexed_in_order};
 use crate::api::paging::page;
 use crate::api::tags::{TagList, check_new, tag_specs_for, write_tag_set};
-use crate::api::{Action, Ctx, Rendered};
+use crate::api::{Action, Ctx, Page, Render};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::state::Region;
 use crate::state::ec2::{Eni, EniAttachment, Instance, InstanceState, Subnet};
@@ -27,7 +27,7 @@ pub fn find_instance<'r>(r: &'r Region, id: &str) -> ApiResult<&'r Instance> {
     if !well_formed(id, "i") {
         return Err(ApiError::malformed_id(ErrorCode::InvalidInstanceIdMalformed, id, "i"));
     }
-    r.instances.get(id).ok_or_else(|| ApiError::instance_not_found(id))
+    r.instances().get(id).ok_or_else(|| ApiError::instance_not_found(id))
 }
 
 /// Checks a list of instance ids: the first malformed one is reported alone; missing ones are
@@ -36,7 +36,7 @@ pub fn check_instance_ids(r: &Region, ids: &[String]) -> ApiResult<()> {
     if let Some(bad) = ids.iter().find(|i| !well_formed(i, "i")) {
         return Err(ApiError::malformed_id(ErrorCode::InvalidInstanceIdMalformed, bad, "i"));
     }
-    let missing: Vec<&str> = ids.iter().filter(|i| !r.instances.contains_key(*i)).map(String::as_str).collect();
+    let missing: Vec<&str> = ids.iter().filter(|i| !r.instances().contains_key(*i)).map(String::as_str).collect();
     match missing.len() {
         0 => Ok(()),
         1 => Err(ApiError::instance_not_found(missing[0])),
@@ -54,7 +54,7 @@ fn architecture(instance_type: &str) -> &'static str {
 
 /// The instance's primary interface while it is still attached to it.
 pub fn primary_eni<'r>(r: &'r Region, i: &Instance) -> Option<&'r Eni> {
-    r.enis.get(&i.primary_eni).filter(|e| e.attachment.as_ref().and_then(|a| a.instance_id.as_deref()) == Some(i.id.as_str()))
+    r.enis().get(&i.primary_eni).filter(|e| e.attachment.as_ref().and_then(|a| a.instance_id.as_deref()) == Some(i.id.as_str()))
 }
 
 /// The groups of an instance: its primary interface's (none once terminated).
@@ -73,7 +73,7 @@ pub fn write_instance(w: &mut Xml, r: &Region, i: &Instance, launch_index: usize
     let eni = primary_eni(r, i);
     let state = if pending { InstanceState::Pending } else { i.state };
     let dns = if live { private_dns(r, &i.private_ip) } else { String::new() };
-    let tenancy = r.vpcs.get(&i.vpc_id).map(|v| v.instance_tenancy.as_str()).unwrap_or("default");
+    let tenancy = r.vpcs().get(&i.vpc_id).map(|v| v.instance_tenancy.as_str()).unwrap_or("default");
     w.leaf("instanceId", &i.id).leaf("imageId", &i.image_id);
     write_state(w, "instanceState", state);
     w.leaf("privateDnsName", &dns).leaf("dnsName", "");
@@ -112,7 +112,7 @@ pub fn write_instance(w: &mut Xml, r: &Region, i: &Instance, launch_index: usize
         .list("blockDeviceMapping", std::iter::empty::<()>(), |_, _| {})
         .leaf("virtualizationType", "hvm")
         .leaf("hypervisor", "xen");
-    write_tag_set(w, r.tags.get(&i.id));
+    write_tag_set(w, r.tags().get(&i.id));
     w.list("networkInterfaceSet", eni, |w, e| write_instance_eni(w, r, e, pending));
     w.bool("ebsOptimized", false).bool("enaSupport", true);
     w.open("cpuOptions").num("coreCount", 1).num("threadsPerCore", 2).close("cpuOptions");
@@ -183,10 +183,66 @@ fn write_reservations(w: &mut Xml, r: &Region, name: &str, items: &[&Instance], 
 }
 
 fn write_reservation(w: &mut Xml, r: &Region, g: &[&Instance], pending: bool) {
-    w.leaf("reservationId", &g[0].reservation_id).leaf("ownerId", &r.account);
+    let Some(first) = g.first() else { return };
+    w.leaf("reservationId", &first.reservation_id).leaf("ownerId", &r.account);
     // VPC instances carry their groups per instance; the reservation-level set stays empty.
     w.list("groupSet", std::iter::empty::<()>(), |_, _| {});
     w.list("instancesSet", g.iter().enumerate(), |w, (n, i)| write_instance(w, r, i, n, pending));
+}
+
+/// RunInstances' answer: the instances launched (one reservation) and the interfaces made for them.
+pub struct Launched {
+    instances: Vec<String>,
+    enis: Vec<String>,
+}
+
+impl Render for Launched {
+    fn write_xml(&self, r: &Region, w: &mut Xml) {
+        let items: Vec<&Instance> = self.instances.iter().filter_map(|id| r.instances().get(id)).collect();
+        write_reservation(w, r, &items, true);
+    }
+    fn created(&self) -> Vec<&str> {
+        self.instances.iter().chain(&self.enis).map(String::as_str).collect()
+    }
+}
+
+/// DescribeInstances' answer.
+pub struct Reservations(Page);
+
+impl Render for Reservations {
+    fn write_xml(&self, r: &Region, w: &mut Xml) {
+        let items: Vec<&Instance> = self.0.of(r.instances()).collect();
+        write_reservations(w, r, "reservationSet", &items, false);
+        w.opt("nextToken", self.0.next.as_ref());
+    }
+}
+
+/// TerminateInstances' answer: (id, current state, previous state) per instance.
+pub struct Terminated(Vec<(String, InstanceState, InstanceState)>);
+
+impl Render for Terminated {
+    fn write_xml(&self, _: &Region, w: &mut Xml) {
+        w.list("instancesSet", &self.0, |w, (id, current, previous)| {
+            w.leaf("instanceId", id);
+            write_state(w, "currentState", *current);
+            write_state(w, "previousState", *previous);
+        });
+    }
+}
+
+/// Where a launch goes: the subnet's id, VPC and zone, and its free addresses (taken from the
+/// subnet before committing, so the subnet itself is not cloned).
+struct Placement {
+    id: String,
+    vpc_id: String,
+    az: String,
+    available: u64,
+}
+
+impl Placement {
+    fn of(s: &Subnet) -> Placement {
+        Placement { id: s.id.clone(), vpc_id: s.vpc_id.clone(), az: s.az.clone(), available: s.available() }
+    }
 }
 
 /// `NetworkInterface.N` of RunInstances, in the basic form lbsim supports: one primary
@@ -222,7 +278,7 @@ fn combination(msg: &'static str) -> ApiError {
 }
 
 impl Action for RunInstances {
-    type Output = Rendered;
+    type Output = Launched;
     fn from_params(p: &P) -> ApiResult<Self> {
         let image = p.required("ImageId")?.to_string();
         if !well_formed(&image, "ami") {
@@ -306,7 +362,7 @@ impl Action for RunInstances {
         })
     }
 
-    fn apply(self, r: &mut Region, cx: &Ctx) -> ApiResult<Rendered> {
+    fn apply(self, r: &mut Region, cx: &Ctx) -> ApiResult<Launched> {
         let nic = self.nic.as_ref();
         // The existing interface to attach, when the launch names one.
         let existing: Option<Eni> = match nic.and_then(|n| n.eni_id.as_deref()) {
@@ -321,10 +377,10 @@ impl Action for RunInstances {
             None => None,
         };
         let explicit_subnet = nic.and_then(|n| n.subnet.clone()).or_else(|| self.subnet.clone());
-        let subnet: Subnet = match (&existing, &explicit_subnet) {
-            (Some(e), _) => r.subnets.get(&e.subnet_id).cloned().ok_or_else(|| ApiError::subnet_not_found(&e.subnet_id))?,
-            (None, Some(id)) => find_subnet(r, id)?.clone(),
-            (None, None) => self.default_subnet(r)?,
+        let subnet: Placement = match (&existing, &explicit_subnet) {
+            (Some(e), _) => Placement::of(r.subnets().get(&e.subnet_id).ok_or_else(|| ApiError::subnet_not_found(&e.subnet_id))?),
+            (None, Some(id)) => Placement::of(find_subnet(r, id)?),
+            (None, None) => Placement::of(self.default_subnet(r)?),
         };
         if let Some(az) = &self.az
             && *az != subnet.az
@@ -335,7 +391,7 @@ impl Action for RunInstances {
                 subnet.id, subnet.az
             )));
         }
-        let vpc_is_default = r.vpcs.get(&subnet.vpc_id).is_some_and(|v| v.is_default);
+        let vpc_is_default = r.vpcs().get(&subnet.vpc_id).is_some_and(|v| v.is_default);
         let groups = match &existing {
             Some(e) => e.groups.clone(),
             None => {
@@ -364,8 +420,8 @@ impl Action for RunInstances {
             if wanted_ip.is_some() {
                 r.free_ip(&subnet.id, wanted_ip)?;
             }
-            let room = r.quotas.network_interfaces_per_region.saturating_sub(r.enis.len() as u64);
-            let n = (self.max as u64).min(subnet.available());
+            let room = r.quotas.network_interfaces_per_region.saturating_sub(r.enis().len() as u64);
+            let n = (self.max as u64).min(subnet.available);
             if n < self.min as u64 {
                 return Err(ApiError::new(
                     ErrorCode::InsufficientFreeAddressesInSubnet,
@@ -383,6 +439,7 @@ impl Action for RunInstances {
 
         let reservation = r.ids.ec2("r");
         let mut launched = Vec::with_capacity(count as usize);
+        let mut new_enis = Vec::new();
         for _ in 0..count {
             let id = r.ids.ec2("i");
             let attachment = EniAttachment {
@@ -420,7 +477,8 @@ impl Action for RunInstances {
                         status: "in-use".into(),
                         release_at: None,
                     });
-                    r.tags.set(&eni_id, &self.eni_tags);
+                    r.set_tags(&eni_id, &self.eni_tags);
+                    new_enis.push(eni_id.clone());
                     (eni_id, ip)
                 }
             };
@@ -439,20 +497,17 @@ impl Action for RunInstances {
                 primary_eni: eni_id,
                 terminated_at: None,
             });
-            r.tags.set(&id, &self.instance_tags);
+            r.set_tags(&id, &self.instance_tags);
             launched.push(id);
         }
-        Ok(Rendered::with(cx, |w| {
-            let items: Vec<&Instance> = launched.iter().filter_map(|id| r.instances.get(id)).collect();
-            write_reservation(w, r, &items, true);
-        }))
+        Ok(Launched { instances: launched, enis: new_enis })
     }
 }
 
 impl RunInstances {
     /// No subnet given: the default subnet of the requested zone, or of the first zone, in the
     /// default VPC.
-    fn default_subnet(&self, r: &Region) -> ApiResult<Subnet> {
+    fn default_subnet<'r>(&self, r: &'r Region) -> ApiResult<&'r Subnet> {
         let Some(vpc) = r.default_vpc() else {
             let msg = if self.group_names.is_empty() {
                 "No default VPC for this user" // [unverified] without group names
@@ -466,10 +521,10 @@ impl RunInstances {
         {
             return Err(ApiError::invalid(format!("Invalid availability zone: [{az}]")));
         }
-        let defaults = |az: &str| r.subnets.values().find(|s| s.vpc_id == vpc.id && s.default_for_az && s.az == az).cloned();
+        let defaults = |az: &str| r.subnets().values().find(|s| s.vpc_id == vpc.id && s.default_for_az && s.az == az);
         let found = match &self.az {
             Some(az) => defaults(az),
-            None => r.azs.iter().find_map(|a| defaults(&a.name)),
+            None => r.azs().iter().find_map(|a| defaults(&a.name)),
         };
         found.ok_or_else(|| {
             ApiError::new(ErrorCode::MissingInput, format!("No subnets found for the default VPC '{}'. Please specify a subnet.", vpc.id))
@@ -527,7 +582,7 @@ fn instance_field(r: &Region, i: &Instance, name: &str) -> Vec<String> {
     let eni = primary_eni(r, i);
     let one = |s: &str| vec![s.to_string()];
     let net = |s: &str| if live { vec![s.to_string()] } else { vec![] };
-    let group_names = || instance_groups(r, i).iter().filter_map(|g| r.sgs.get(g)).map(|g| g.name.clone()).collect();
+    let group_names = || instance_groups(r, i).iter().filter_map(|g| r.sgs().get(g)).map(|g| g.name.clone()).collect();
     match name {
         "architecture" => one(architecture(&i.instance_type)),
         "availability-zone" => one(&i.az),
@@ -564,7 +619,7 @@ fn instance_field(r: &Region, i: &Instance, name: &str) -> Vec<String> {
         "root-device-name" => one("/dev/xvda"),
         "root-device-type" => one("ebs"),
         "subnet-id" => net(&i.subnet_id),
-        "tenancy" => one(r.vpcs.get(&i.vpc_id).map(|v| v.instance_tenancy.as_str()).unwrap_or("default")),
+        "tenancy" => one(r.vpcs().get(&i.vpc_id).map(|v| v.instance_tenancy.as_str()).unwrap_or("default")),
         "virtualization-type" => one("hvm"),
         "vpc-id" => net(&i.vpc_id),
         _ => vec![],
@@ -580,7 +635,7 @@ pub struct DescribeInstances {
 }
 
 impl Action for DescribeInstances {
-    type Output = Rendered;
+    type Output = Reservations;
     fn from_params(p: &P) -> ApiResult<Self> {
         let ids: Vec<String> = p.strings("InstanceId")?.into_iter().map(String::from).collect();
         let max = p.int("MaxResults")?;
@@ -596,7 +651,7 @@ impl Action for DescribeInstances {
             dry_run: p.dry_run()?,
         })
     }
-    fn apply(self, r: &mut Region, cx: &Ctx) -> ApiResult<Rendered> {
+    fn apply(self, r: &mut Region, _: &Ctx) -> ApiResult<Reservations> {
         check_instance_ids(r, &self.ids)?;
         if self.dry_run {
             return Err(ApiError::dry_run());
@@ -610,22 +665,18 @@ impl Action for DescribeInstances {
             Some(
                 groups
                     .iter()
-                    .filter_map(|g| r.enis_by_sg.get(g))
-                    .flatten()
-                    .filter_map(|e| r.enis.get(e)?.attachment.as_ref()?.instance_id.clone())
+                    .flat_map(|g| r.enis_with_sg(g))
+                    .filter_map(|e| r.enis().get(e)?.attachment.as_ref()?.instance_id.clone())
                     .collect(),
             )
         } else {
-            self.filters.tag_candidates(&r.tags)
+            self.filters.tag_candidates(r.tags())
         };
-        let candidates: Vec<&Instance> = in_creation_order(&r.instances, indexed);
-        let matched: Vec<&Instance> =
-            candidates.into_iter().filter(|i| self.filters.matches(r.tags.get(&i.id), |name| instance_field(r, i, name))).collect();
-        let (items, next) = page(matched, |i| &i.id, self.max, self.token.as_deref(), "MaxResults", (5, 1000))?;
-        Ok(Rendered::with(cx, |w| {
-            write_reservations(w, r, "reservationSet", &items, false);
-            w.opt("nextToken", next);
-        }))
+        let candidates: Vec<(usize, &Instance)> = indexed_in_order(r.instances(), indexed);
+        let matched: Vec<(usize, &Instance)> =
+            candidates.into_iter().filter(|(_, i)| self.filters.matches(r.tags().get(&i.id), |name| instance_field(r, i, name))).collect();
+        let (items, next) = page(matched, |(_, i)| &i.id, self.max, self.token.as_deref(), "MaxResults", (5, 1000))?;
+        Ok(Reservations(Page::new(items, next)))
     }
 }
 
@@ -635,7 +686,7 @@ pub struct TerminateInstances {
 }
 
 impl Action for TerminateInstances {
-    type Output = Rendered;
+    type Output = Terminated;
     fn from_params(p: &P) -> ApiResult<Self> {
         let mut ids: Vec<String> = Vec::new();
         for id in p.strings("InstanceId")? {
@@ -648,24 +699,18 @@ impl Action for TerminateInstances {
         }
         Ok(TerminateInstances { ids, dry_run: p.dry_run()? })
     }
-    fn apply(self, r: &mut Region, cx: &Ctx) -> ApiResult<Rendered> {
+    fn apply(self, r: &mut Region, cx: &Ctx) -> ApiResult<Terminated> {
         check_instance_ids(r, &self.ids)?;
         if self.dry_run {
             return Err(ApiError::dry_run());
         }
         let mut changes = Vec::with_capacity(self.ids.len());
-        for id in &self.ids {
-            let previous = r.terminate_instance(id, cx.now).ok_or_else(ApiError::internal)?;
+        for id in self.ids {
+            let previous = r.terminate_instance(&id, cx.now).ok_or_else(ApiError::internal)?;
             let current = if previous == InstanceState::Terminated { previous } else { InstanceState::ShuttingDown };
             changes.push((id, current, previous));
         }
-        Ok(Rendered::with(cx, |w| {
-            w.list("instancesSet", changes, |w, (id, current, previous)| {
-                w.leaf("instanceId", id);
-                write_state(w, "currentState", current);
-                write_state(w, "previousState", previous);
-            });
-        }))
+        Ok(Terminated(changes))
     }
 }
 

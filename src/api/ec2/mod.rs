@@ -14,11 +14,11 @@ pub mod subnets;
 pub mod tags;
 pub mod vpcs;
 
-use crate::api::{Ctx, run};
+use crate::api::{Answer, Ctx, run};
 use crate::error::ApiResult;
 use crate::wire::Params;
 
-pub fn dispatch(cx: &Ctx, action: &str, p: &Params) -> Option<ApiResult<String>> {
+pub fn dispatch(cx: &Ctx, action: &str, p: &Params) -> Option<ApiResult<Answer>> {
     Some(match action {
         "CreateVpc" => run::<vpcs::CreateVpc>(cx, p),
         "DescribeVpcs" => run::<vpcs::DescribeVpcs>(cx, p),

@@ -8,7 +8,7 @@ use super::sg_perms::{parse_cidr4, parse_cidr6};
 use crate::api::filters::Filters;
 use crate::api::paging::page;
 use crate::api::tags::{TagList, check_new, tag_specs, write_tag_set};
-use crate::api::{Action, Ctx, Rendered};
+use crate::api::{Action, Ctx, Page, Render};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::state::Region;
 use crate::state::ec2::PrefixList;
@@ -33,8 +33,63 @@ fn write_pl(w: &mut Xml, r: &Region, pl: &PrefixList, state: &str) {
     if !pl.aws_managed {
         w.num("maxEntries", pl.max_entries).num("version", pl.version);
     }
-    write_tag_set(w, r.tags.get(&pl.id));
+    write_tag_set(w, r.tags().get(&pl.id));
     w.leaf("ownerId", &pl.owner_id);
+}
+
+/// One prefix list in a given state: CreateManagedPrefixList's new list (by id, still being
+/// created) or DeleteManagedPrefixList's removed one (moved out of the Region, being deleted).
+pub enum OnePl {
+    Created(String),
+    Deleted(PrefixList),
+}
+
+impl Render for OnePl {
+    fn write_xml(&self, r: &Region, w: &mut Xml) {
+        // AWS answers while the list is still being created or deleted; describes then see it complete.
+        let (pl, state) = match self {
+            OnePl::Created(id) => (r.prefix_lists().get(id), "create-in-progress"),
+            OnePl::Deleted(pl) => (Some(pl), "delete-in-progress"),
+        };
+        if let Some(pl) = pl {
+            w.open("prefixList");
+            write_pl(w, r, pl, state);
+            w.close("prefixList");
+        }
+    }
+    fn created(&self) -> Vec<&str> {
+        match self {
+            OnePl::Created(id) => vec![id],
+            OnePl::Deleted(_) => Vec::new(),
+        }
+    }
+}
+
+/// DescribeManagedPrefixLists' answer.
+pub struct Pls(Page);
+
+impl Render for Pls {
+    fn write_xml(&self, r: &Region, w: &mut Xml) {
+        w.list("prefixListSet", self.0.of(r.prefix_lists()), |w, pl| write_pl(w, r, pl, "create-complete"));
+        w.opt("nextToken", self.0.next.as_ref());
+    }
+}
+
+/// GetManagedPrefixListEntries' answer: positions in the list's entries.
+pub struct Entries {
+    id: String,
+    at: Vec<usize>,
+    next: Option<String>,
+}
+
+impl Render for Entries {
+    fn write_xml(&self, r: &Region, w: &mut Xml) {
+        let entries = r.prefix_lists().get(&self.id).map(|pl| pl.entries.as_slice()).unwrap_or(&[]);
+        w.list("entrySet", self.at.iter().filter_map(|i| entries.get(*i)), |w, (c, d)| {
+            w.leaf("cidr", c).opt("description", d.as_ref());
+        });
+        w.opt("nextToken", self.next.as_ref());
+    }
 }
 
 pub struct CreateManagedPrefixList {
@@ -47,7 +102,7 @@ pub struct CreateManagedPrefixList {
 }
 
 impl Action for CreateManagedPrefixList {
-    type Output = Rendered;
+    type Output = OnePl;
     fn from_params(p: &P) -> ApiResult<Self> {
         let name = p.required("PrefixListName")?.to_string();
         if name.chars().count() > 255 || name.to_ascii_lowercase().starts_with("com.amazonaws") {
@@ -92,7 +147,7 @@ impl Action for CreateManagedPrefixList {
             dry_run: p.dry_run()?,
         })
     }
-    fn apply(self, r: &mut Region, cx: &Ctx) -> ApiResult<Rendered> {
+    fn apply(self, r: &mut Region, _: &Ctx) -> ApiResult<OnePl> {
         check_new(r, &self.tags)?;
         if self.dry_run {
             return Err(ApiError::dry_run());
@@ -109,13 +164,8 @@ impl Action for CreateManagedPrefixList {
             owner_id: owner,
             version: 1,
         });
-        r.tags.set(&id, &self.tags);
-        Ok(Rendered::with(cx, |w| {
-            w.open("prefixList");
-            // AWS answers while the list is still being created; describes then see it complete.
-            write_pl(w, r, &r.prefix_lists[&id], "create-in-progress");
-            w.close("prefixList");
-        }))
+        r.set_tags(&id, &self.tags);
+        Ok(OnePl::Created(id))
     }
 }
 
@@ -129,7 +179,7 @@ pub struct DescribeManagedPrefixLists {
 }
 
 impl Action for DescribeManagedPrefixLists {
-    type Output = Rendered;
+    type Output = Pls;
     fn from_params(p: &P) -> ApiResult<Self> {
         Ok(DescribeManagedPrefixLists {
             ids: p.strings("PrefixListId")?.into_iter().map(String::from).collect(),
@@ -138,17 +188,18 @@ impl Action for DescribeManagedPrefixLists {
             token: p.str("NextToken").map(String::from),
         })
     }
-    fn apply(self, r: &mut Region, cx: &Ctx) -> ApiResult<Rendered> {
+    fn apply(self, r: &mut Region, _: &Ctx) -> ApiResult<Pls> {
         for id in &self.ids {
             r.prefix_list(id)?;
         }
         let wanted: HashSet<&str> = self.ids.iter().map(String::as_str).collect();
-        let matched: Vec<&PrefixList> = r
-            .prefix_lists
+        let matched: Vec<(usize, &PrefixList)> = r
+            .prefix_lists()
             .values()
-            .filter(|pl| wanted.is_empty() || wanted.contains(pl.id.as_str()))
-            .filter(|pl| {
-                self.filters.matches(r.tags.get(&pl.id), |name| match name {
+            .enumerate()
+            .filter(|(_, pl)| wanted.is_empty() || wanted.contains(pl.id.as_str()))
+            .filter(|(_, pl)| {
+                self.filters.matches(r.tags().get(&pl.id), |name| match name {
                     "owner-id" => vec![pl.owner_id.clone()],
                     "prefix-list-id" => vec![pl.id.clone()],
                     "prefix-list-name" => vec![pl.name.clone()],
@@ -156,11 +207,8 @@ impl Action for DescribeManagedPrefixLists {
                 })
             })
             .collect();
-        let (items, next) = page(matched, |pl| &pl.id, self.max, self.token.as_deref(), "MaxResults", (1, 100))?;
-        Ok(Rendered::with(cx, |w| {
-            w.list("prefixListSet", items, |w, pl| write_pl(w, r, pl, "create-complete"));
-            w.opt("nextToken", next);
-        }))
+        let (items, next) = page(matched, |(_, pl)| &pl.id, self.max, self.token.as_deref(), "MaxResults", (1, 100))?;
+        Ok(Pls(Page::new(items, next)))
     }
 }
 
@@ -172,7 +220,7 @@ pub struct GetManagedPrefixListEntries {
 }
 
 impl Action for GetManagedPrefixListEntries {
-    type Output = Rendered;
+    type Output = Entries;
     fn from_params(p: &P) -> ApiResult<Self> {
         Ok(GetManagedPrefixListEntries {
             id: p.required("PrefixListId")?.to_string(),
@@ -181,7 +229,7 @@ impl Action for GetManagedPrefixListEntries {
             token: p.str("NextToken").map(String::from),
         })
     }
-    fn apply(self, r: &mut Region, cx: &Ctx) -> ApiResult<Rendered> {
+    fn apply(self, r: &mut Region, _: &Ctx) -> ApiResult<Entries> {
         let pl = r.prefix_list(&self.id)?;
         // Only the current version is kept, so only it can be asked for [unverified wording].
         if let Some(v) = self.target_version
@@ -189,14 +237,9 @@ impl Action for GetManagedPrefixListEntries {
         {
             return Err(ApiError::invalid_value("TargetVersion", &v.to_string()));
         }
-        let entries: Vec<&(String, Option<String>)> = pl.entries.iter().collect();
-        let (items, next) = page(entries, |(c, _)| c, self.max, self.token.as_deref(), "MaxResults", (1, 100))?;
-        Ok(Rendered::with(cx, |w| {
-            w.list("entrySet", items, |w, (c, d)| {
-                w.leaf("cidr", c).opt("description", d.as_ref());
-            });
-            w.opt("nextToken", next);
-        }))
+        let entries: Vec<(usize, &(String, Option<String>))> = pl.entries.iter().enumerate().collect();
+        let (items, next) = page(entries, |(_, (c, _))| c, self.max, self.token.as_deref(), "MaxResults", (1, 100))?;
+        Ok(Entries { id: self.id, at: items.into_iter().map(|(i, _)| i).collect(), next })
     }
 }
 
@@ -206,11 +249,11 @@ pub struct DeleteManagedPrefixList {
 }
 
 impl Action for DeleteManagedPrefixList {
-    type Output = Rendered;
+    type Output = OnePl;
     fn from_params(p: &P) -> ApiResult<Self> {
         Ok(DeleteManagedPrefixList { id: p.required("PrefixListId")?.to_string(), dry_run: p.dry_run()? })
     }
-    fn apply(self, r: &mut Region, cx: &Ctx) -> ApiResult<Rendered> {
+    fn apply(self, r: &mut Region, _: &Ctx) -> ApiResult<OnePl> {
         let pl = r.prefix_list(&self.id)?;
         if pl.aws_managed {
             // [unverified] code and wording.
@@ -224,10 +267,6 @@ impl Action for DeleteManagedPrefixList {
             return Err(ApiError::dry_run());
         }
         let Some(pl) = r.remove_prefix_list(&self.id) else { return Err(ApiError::internal()) };
-        Ok(Rendered::with(cx, |w| {
-            w.open("prefixList");
-            write_pl(w, r, &pl, "delete-in-progress");
-            w.close("prefixList");
-        }))
+        Ok(OnePl::Deleted(pl))
     }
 }

@@ -5,10 +5,10 @@ use std::collections::HashSet;
 
 use super::sg_perms::{Body, allowed_char, write_permissions};
 use super::vpcs::find_vpc;
-use crate::api::filters::{Filters, in_creation_order};
+use crate::api::filters::{Filters, indexed_in_order};
 use crate::api::paging::page;
 use crate::api::tags::{TagList, check_new, tag_specs, write_tag_set};
-use crate::api::{Action, Ctx, Rendered};
+use crate::api::{Action, Ctx, Page, Render};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::state::Region;
 use crate::state::ec2::{Peer, SecurityGroup};
@@ -69,7 +69,39 @@ pub fn write_sg(w: &mut Xml, r: &Region, sg: &SecurityGroup) {
     let egress: Vec<Body> = sg.rules.iter().filter(|x| x.egress).map(Body::of).collect();
     write_permissions(w, "ipPermissions", &ingress);
     write_permissions(w, "ipPermissionsEgress", &egress);
-    write_tag_set(w, r.tags.get(&sg.id));
+    write_tag_set(w, r.tags().get(&sg.id));
+}
+
+/// CreateSecurityGroup's answer: the new group's id, ARN and tags.
+pub struct SgCreated(String);
+
+impl Render for SgCreated {
+    fn write_xml(&self, r: &Region, w: &mut Xml) {
+        w.bool("return", true).leaf("groupId", &self.0).leaf("securityGroupArn", sg_arn(r, &self.0));
+        write_tag_set(w, r.tags().get(&self.0));
+    }
+    fn created(&self) -> Vec<&str> {
+        vec![&self.0]
+    }
+}
+
+/// DescribeSecurityGroups' answer.
+pub struct Groups(Page);
+
+impl Render for Groups {
+    fn write_xml(&self, r: &Region, w: &mut Xml) {
+        w.list("securityGroupInfo", self.0.of(r.sgs()), |w, sg| write_sg(w, r, sg));
+        w.opt("nextToken", self.0.next.as_ref());
+    }
+}
+
+/// DeleteSecurityGroup's answer: the deleted group's id.
+pub struct SgDeleted(String);
+
+impl Render for SgDeleted {
+    fn write_xml(&self, _: &Region, w: &mut Xml) {
+        w.bool("return", true).leaf("groupId", &self.0);
+    }
 }
 
 /// Group names and descriptions: ≤255 ASCII characters from AWS's set (BC-EC2 member docs).
@@ -101,7 +133,7 @@ pub struct CreateSecurityGroup {
 }
 
 impl Action for CreateSecurityGroup {
-    type Output = Rendered;
+    type Output = SgCreated;
     fn from_params(p: &P) -> ApiResult<Self> {
         let name = p.required("GroupName")?.to_string();
         let description = p.required("GroupDescription")?.to_string();
@@ -124,17 +156,18 @@ impl Action for CreateSecurityGroup {
             dry_run: p.dry_run()?,
         })
     }
-    fn apply(self, r: &mut Region, cx: &Ctx) -> ApiResult<Rendered> {
+    fn apply(self, r: &mut Region, _: &Ctx) -> ApiResult<SgCreated> {
         let vpc = match &self.vpc {
-            Some(v) => find_vpc(r, v)?.clone(),
-            None => r.default_vpc().cloned().ok_or_else(|| ApiError::new(ErrorCode::VpcIdNotSpecified, "No default VPC for this user"))?,
+            Some(v) => find_vpc(r, v)?,
+            None => r.default_vpc().ok_or_else(|| ApiError::new(ErrorCode::VpcIdNotSpecified, "No default VPC for this user"))?,
         };
         if r.sg_id_by_name(&vpc.id, &self.name).is_some() {
             return Err(ApiError::sg_duplicate(&self.name, &vpc.id));
         }
+        let (vpc_id, ipv6) = (vpc.id.clone(), vpc.ipv6_cidr.is_some());
         check_new(r, &self.tags)?;
         // Every group of the Region counts, default groups included (aws-api.md §3.1, assumed).
-        if r.sgs.len() as u64 >= r.quotas.security_groups_per_region {
+        if r.sgs().len() as u64 >= r.quotas.security_groups_per_region {
             return Err(ApiError::sg_limit());
         }
         if self.dry_run {
@@ -146,21 +179,18 @@ impl Action for CreateSecurityGroup {
             id: id.clone(),
             name: self.name,
             description: self.description,
-            vpc_id: vpc.id.clone(),
+            vpc_id,
             owner_id: owner,
             rules: Vec::new(),
         });
         // A new group allows all outbound traffic (VPC-SGR); `::/0` too in an IPv6 VPC [unverified].
         let mut egress = vec![r.new_rule(true, "-1", None, None, Peer::Cidr4("0.0.0.0/0".parse().expect("static")), None)];
-        if vpc.ipv6_cidr.is_some() {
+        if ipv6 {
             egress.push(r.new_rule(true, "-1", None, None, Peer::Cidr6("::/0".parse().expect("static")), None));
         }
         r.add_rules(&id, egress);
-        r.tags.set(&id, &self.tags);
-        Ok(Rendered::with(cx, |w| {
-            w.bool("return", true).leaf("groupId", &id).leaf("securityGroupArn", sg_arn(r, &id));
-            write_tag_set(w, r.tags.get(&id));
-        }))
+        r.set_tags(&id, &self.tags);
+        Ok(SgCreated(id))
     }
 }
 
@@ -206,7 +236,7 @@ fn rule_values(r: &Region, sg: &SecurityGroup, name: &str) -> Vec<String> {
             ("ipv6-cidr", Peer::Cidr6(n)) => Some(n.to_string()),
             ("prefix-list-id", Peer::PrefixList(p)) => Some(p.clone()),
             ("group-id", Peer::Group { group_id, .. }) => Some(group_id.clone()),
-            ("group-name", Peer::Group { group_id, .. }) => r.sgs.get(group_id).map(|g| g.name.clone()),
+            ("group-name", Peer::Group { group_id, .. }) => r.sgs().get(group_id).map(|g| g.name.clone()),
             ("user-id", Peer::Group { user_id, .. }) => Some(user_id.clone()),
             ("protocol", _) => Some(x.protocol.clone()),
             ("from-port", _) => x.from_port.map(|p| p.to_string()),
@@ -249,24 +279,24 @@ impl DescribeSecurityGroups {
             narrow(set);
         }
         if let Some(ids) = self.filters.exact("group-id") {
-            narrow(ids.iter().filter(|i| r.sgs.contains_key(*i)).cloned().collect());
+            narrow(ids.iter().filter(|i| r.sgs().contains_key(*i)).cloned().collect());
         }
-        if let Some(tagged) = self.filters.tag_candidates(&r.tags) {
-            narrow(tagged.into_iter().filter(|i| r.sgs.contains_key(i)).collect());
+        if let Some(tagged) = self.filters.tag_candidates(r.tags()) {
+            narrow(tagged.into_iter().filter(|i| r.sgs().contains_key(i)).collect());
         }
         if let Some(vpcs) = self.filters.exact("vpc-id") {
-            narrow(vpcs.iter().filter_map(|v| r.sgs_by_vpc.get(v)).flatten().cloned().collect());
+            narrow(vpcs.iter().flat_map(|v| r.sgs_in_vpc(v)).cloned().collect());
         }
         if let Some(names) = self.filters.exact("group-name") {
             // The name index is per VPC: one lookup per (name, VPC).
-            narrow(names.iter().flat_map(|n| r.vpcs.keys().filter_map(move |v| r.sg_id_by_name(v, n))).cloned().collect());
+            narrow(names.iter().flat_map(|n| r.vpcs().keys().filter_map(move |v| r.sg_id_by_name(v, n))).cloned().collect());
         }
         Ok(acc)
     }
 }
 
 impl Action for DescribeSecurityGroups {
-    type Output = Rendered;
+    type Output = Groups;
     fn from_params(p: &P) -> ApiResult<Self> {
         Ok(DescribeSecurityGroups {
             ids: p.strings("GroupId")?.into_iter().map(String::from).collect(),
@@ -276,14 +306,14 @@ impl Action for DescribeSecurityGroups {
             token: p.str("NextToken").map(String::from),
         })
     }
-    fn apply(self, r: &mut Region, cx: &Ctx) -> ApiResult<Rendered> {
+    fn apply(self, r: &mut Region, _: &Ctx) -> ApiResult<Groups> {
         // Ids or names together with MaxResults page like filters do: the model documents no
         // InvalidParameterCombination for this action, unlike DescribeInstances [unverified].
-        let groups: Vec<&SecurityGroup> = in_creation_order(&r.sgs, self.candidates(r)?);
-        let matched: Vec<&SecurityGroup> = groups
+        let groups: Vec<(usize, &SecurityGroup)> = indexed_in_order(r.sgs(), self.candidates(r)?);
+        let matched: Vec<(usize, &SecurityGroup)> = groups
             .into_iter()
-            .filter(|sg| {
-                self.filters.matches(r.tags.get(&sg.id), |name| match name {
+            .filter(|(_, sg)| {
+                self.filters.matches(r.tags().get(&sg.id), |name| match name {
                     "description" => vec![sg.description.clone()],
                     "group-id" => vec![sg.id.clone()],
                     "group-name" => vec![sg.name.clone()],
@@ -293,11 +323,8 @@ impl Action for DescribeSecurityGroups {
                 })
             })
             .collect();
-        let (items, next) = page(matched, |g| &g.id, self.max, self.token.as_deref(), "MaxResults", (5, 1000))?;
-        Ok(Rendered::with(cx, |w| {
-            w.list("securityGroupInfo", items, |w, sg| write_sg(w, r, sg));
-            w.opt("nextToken", next);
-        }))
+        let (items, next) = page(matched, |(_, g)| &g.id, self.max, self.token.as_deref(), "MaxResults", (5, 1000))?;
+        Ok(Groups(Page::new(items, next)))
     }
 }
 
@@ -307,26 +334,24 @@ pub struct DeleteSecurityGroup {
 }
 
 impl Action for DeleteSecurityGroup {
-    type Output = Rendered;
+    type Output = SgDeleted;
     fn from_params(p: &P) -> ApiResult<Self> {
         Ok(DeleteSecurityGroup { target: Target::parse(p)?, dry_run: p.dry_run()? })
     }
-    fn apply(self, r: &mut Region, cx: &Ctx) -> ApiResult<Rendered> {
+    fn apply(self, r: &mut Region, _: &Ctx) -> ApiResult<SgDeleted> {
         let sg = self.target.find(r)?;
         let id = sg.id.clone();
-        if r.vpcs.get(&sg.vpc_id).is_some_and(|v| v.default_sg == id) {
+        if r.vpcs().get(&sg.vpc_id).is_some_and(|v| v.default_sg == id) {
             return Err(ApiError::cannot_delete_default(&id));
         }
         // Another group's rule, or any interface (an instance's, an NLB's) carrying it.
-        if !r.referencing_groups(&id).is_empty() || r.enis_by_sg.get(&id).is_some_and(|s| !s.is_empty()) {
+        if !r.referencing_groups(&id).is_empty() || !r.enis_with_sg(&id).is_empty() {
             return Err(ApiError::dependency(&id));
         }
         if self.dry_run {
             return Err(ApiError::dry_run());
         }
         r.remove_sg(&id);
-        Ok(Rendered::with(cx, |w| {
-            w.bool("return", true).leaf("groupId", &id);
-        }))
+        Ok(SgDeleted(id))
     }
 }

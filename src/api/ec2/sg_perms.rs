@@ -256,12 +256,12 @@ pub fn resolve_peer(r: &Region, sg: &SecurityGroup, peer: &PeerIn, strict: bool)
         PeerIn::Cidr4(n) => Peer::Cidr4(*n),
         PeerIn::Cidr6(n) => Peer::Cidr6(*n),
         PeerIn::PrefixList(id) => {
-            if strict && !r.prefix_lists.contains_key(id) {
+            if strict && !r.prefix_lists().contains_key(id) {
                 return Err(ApiError::prefix_list_not_found(id));
             }
             Peer::PrefixList(id.clone())
         }
-        PeerIn::GroupId(id) => match r.sgs.get(id) {
+        PeerIn::GroupId(id) => match r.sgs().get(id) {
             Some(g) => {
                 if strict && g.vpc_id != sg.vpc_id {
                     return Err(ApiError::new(
@@ -276,14 +276,14 @@ pub fn resolve_peer(r: &Region, sg: &SecurityGroup, peer: &PeerIn, strict: bool)
         },
         PeerIn::GroupName(name) => {
             // Names resolve only for groups of a default VPC (BC-EC2 `UserIdGroupPair.GroupName`).
-            let in_default = r.vpcs.get(&sg.vpc_id).is_some_and(|v| v.is_default);
+            let in_default = r.vpcs().get(&sg.vpc_id).is_some_and(|v| v.is_default);
             if !in_default {
                 return Err(ApiError::invalid(format!(
                     "Invalid value '{name}' for groupName. You may not reference Amazon VPC security groups by name. Please use the corresponding id for this operation."
                 )));
             }
             let id = r.sg_id_by_name(&sg.vpc_id, name).ok_or_else(|| ApiError::sg_name_not_found(name, &sg.vpc_id, true))?;
-            Peer::Group { group_id: id.clone(), user_id: r.sgs.get(id).map(|g| g.owner_id.clone()).unwrap_or_else(|| r.account.clone()) }
+            Peer::Group { group_id: id.clone(), user_id: r.sgs().get(id).map(|g| g.owner_id.clone()).unwrap_or_else(|| r.account.clone()) }
         }
     })
 }
@@ -343,7 +343,7 @@ pub fn write_rule(w: &mut Xml, r: &Region, sg: &SecurityGroup, rule: &Rule) {
         }
     }
     w.opt("description", rule.description.as_ref());
-    write_tag_set(w, r.tags.get(&rule.id));
+    write_tag_set(w, r.tags().get(&rule.id));
     w.leaf("securityGroupRuleArn", rule_arn(r, &rule.id));
 }
 

@@ -7,12 +7,12 @@ use std::collections::HashSet;
 use super::security_groups::Target;
 use super::sg_perms::{Body, PermIn, duplicate, parse_permissions, resolve, same_in_request, write_permissions, write_revoked, write_rule};
 use crate::api::tags::{TagList, check_new, tag_specs};
-use crate::api::{Action, Ctx, Rendered};
+use crate::api::{Action, Ctx, Render};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::state::Region;
 use crate::state::ec2::{Rule, SecurityGroup};
 use crate::state::ids::well_formed;
-use crate::wire::P;
+use crate::wire::{P, Xml};
 
 /// Egress actions take `GroupId` only; ingress ones also a default-VPC `GroupName`.
 fn target(p: &P, egress: bool) -> ApiResult<Target> {
@@ -28,6 +28,41 @@ pub fn rule_of<'r>(sg: &'r SecurityGroup, id: &str, egress: bool) -> ApiResult<&
     sg.rules.iter().find(|r| r.id == id && r.egress == egress).ok_or_else(|| ApiError::rule_id_not_found(id))
 }
 
+/// Authorize's answer: the group's rules from position `from` on, which this call added (`ids`).
+pub struct RulesAdded {
+    group: String,
+    from: usize,
+    ids: Vec<String>,
+}
+
+impl Render for RulesAdded {
+    fn write_xml(&self, r: &Region, w: &mut Xml) {
+        w.bool("return", true);
+        let sg = r.sgs().get(&self.group);
+        let added = sg.and_then(|g| g.rules.get(self.from..)).unwrap_or(&[]);
+        w.list("securityGroupRuleSet", sg.into_iter().flat_map(|g| added.iter().map(move |x| (g, x))), |w, (g, x)| write_rule(w, r, g, x));
+    }
+    fn created(&self) -> Vec<&str> {
+        self.ids.iter().map(String::as_str).collect()
+    }
+}
+
+/// Revoke's answer: the permissions that matched no rule (default VPC only) and the rules that
+/// went, moved out of the group.
+pub struct Revoked {
+    group: String,
+    unknown: Vec<Body>,
+    removed: Vec<Rule>,
+}
+
+impl Render for Revoked {
+    fn write_xml(&self, _: &Region, w: &mut Xml) {
+        w.bool("return", true);
+        write_permissions(w, "unknownIpPermissionSet", &self.unknown);
+        w.list("revokedSecurityGroupRuleSet", &self.removed, |w, rule| write_revoked(w, &self.group, rule));
+    }
+}
+
 pub struct Authorize<const EGRESS: bool> {
     target: Target,
     perms: Vec<PermIn>,
@@ -39,7 +74,7 @@ pub type AuthorizeSecurityGroupIngress = Authorize<false>;
 pub type AuthorizeSecurityGroupEgress = Authorize<true>;
 
 impl<const EGRESS: bool> Action for Authorize<EGRESS> {
-    type Output = Rendered;
+    type Output = RulesAdded;
     fn from_params(p: &P) -> ApiResult<Self> {
         let target = target(p, EGRESS)?;
         let perms = parse_permissions(p, !EGRESS)?;
@@ -49,7 +84,7 @@ impl<const EGRESS: bool> Action for Authorize<EGRESS> {
         }
         Ok(Authorize { target, perms, tags: tag_specs(p, "security-group-rule")?, dry_run: p.dry_run()? })
     }
-    fn apply(self, r: &mut Region, cx: &Ctx) -> ApiResult<Rendered> {
+    fn apply(self, r: &mut Region, _: &Ctx) -> ApiResult<RulesAdded> {
         let sg = self.target.find(r)?;
         let bodies = resolve(r, sg, &self.perms, true)?;
         // Hash sets keep a request of thousands of sources linear under the lock.
@@ -70,19 +105,15 @@ impl<const EGRESS: bool> Action for Authorize<EGRESS> {
         if self.dry_run {
             return Err(ApiError::dry_run());
         }
-        let sg_id = sg.id.clone();
+        let (sg_id, from) = (sg.id.clone(), sg.rules.len());
         let rules: Vec<Rule> = bodies.into_iter().map(|b| r.new_rule(EGRESS, &b.protocol, b.from, b.to, b.peer, b.description)).collect();
         let ids: Vec<String> = rules.iter().map(|x| x.id.clone()).collect();
         for id in &ids {
-            r.tags.set(id, &self.tags);
+            r.set_tags(id, &self.tags);
         }
+        // Appended in order, so the new rules are the group's rules from `from` on.
         r.add_rules(&sg_id, rules);
-        let sg = &r.sgs[&sg_id];
-        let created: Vec<&Rule> = sg.rules.iter().filter(|x| ids.contains(&x.id)).collect();
-        Ok(Rendered::with(cx, |w| {
-            w.bool("return", true);
-            w.list("securityGroupRuleSet", created, |w, rule| write_rule(w, r, sg, rule));
-        }))
+        Ok(RulesAdded { group: sg_id, from, ids })
     }
 }
 
@@ -97,7 +128,7 @@ pub type RevokeSecurityGroupIngress = Revoke<false>;
 pub type RevokeSecurityGroupEgress = Revoke<true>;
 
 impl<const EGRESS: bool> Action for Revoke<EGRESS> {
-    type Output = Rendered;
+    type Output = Revoked;
     fn from_params(p: &P) -> ApiResult<Self> {
         let target = target(p, EGRESS)?;
         let perms = parse_permissions(p, !EGRESS)?;
@@ -108,7 +139,7 @@ impl<const EGRESS: bool> Action for Revoke<EGRESS> {
         }
         Ok(Revoke { target, perms, rule_ids, dry_run: p.dry_run()? })
     }
-    fn apply(self, r: &mut Region, cx: &Ctx) -> ApiResult<Rendered> {
+    fn apply(self, r: &mut Region, _: &Ctx) -> ApiResult<Revoked> {
         let sg = self.target.find(r)?;
         let mut gone: Vec<String> = Vec::new();
         for id in &self.rule_ids {
@@ -127,7 +158,7 @@ impl<const EGRESS: bool> Action for Revoke<EGRESS> {
         }
         // A nondefault VPC refuses the whole request; the default VPC revokes what matched and
         // reports the rest (BC-EC2 RevokeSecurityGroupIngress doc).
-        let default_vpc = r.vpcs.get(&sg.vpc_id).is_some_and(|v| v.is_default);
+        let default_vpc = r.vpcs().get(&sg.vpc_id).is_some_and(|v| v.is_default);
         if !unknown.is_empty() && !default_vpc {
             return Err(ApiError::rule_not_found());
         }
@@ -136,10 +167,6 @@ impl<const EGRESS: bool> Action for Revoke<EGRESS> {
         }
         let sg_id = sg.id.clone();
         let removed = r.remove_rules(&sg_id, &gone);
-        Ok(Rendered::with(cx, |w| {
-            w.bool("return", true);
-            write_permissions(w, "unknownIpPermissionSet", &unknown);
-            w.list("revokedSecurityGroupRuleSet", &removed, |w, rule| write_revoked(w, &sg_id, rule));
-        }))
+        Ok(Revoked { group: sg_id, unknown, removed })
     }
 }

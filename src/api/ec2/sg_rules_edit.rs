@@ -10,19 +10,36 @@ use super::sg_perms::{
     resolve_peer, write_rule,
 };
 use super::sg_rules::rule_of;
-use crate::api::filters::Filters;
+use crate::api::filters::{Filters, indexed_in_order};
 use crate::api::paging::page;
-use crate::api::{Action, Ctx, Rendered, ReturnTrue};
+use crate::api::{Action, Ctx, Render, ReturnTrue};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::state::Region;
 use crate::state::ec2::{Rule, SecurityGroup};
 use crate::state::ids::well_formed;
-use crate::wire::P;
+use crate::wire::{P, Xml};
 
 /// Rule ids and group ids a describe is narrowed to (`None`: not narrowed).
 type Narrowed = (Option<BTreeSet<String>>, Option<BTreeSet<String>>);
 
 const RULE_FILTERS: &[&str] = &["group-id", "security-group-rule-id"];
+
+/// DescribeSecurityGroupRules' answer: (group position, rule position in the group) per rule.
+pub struct RulePage {
+    at: Vec<(usize, usize)>,
+    next: Option<String>,
+}
+
+impl Render for RulePage {
+    fn write_xml(&self, r: &Region, w: &mut Xml) {
+        let rules = self.at.iter().filter_map(|(g, i)| {
+            let (_, sg) = r.sgs().get_index(*g)?;
+            Some((sg, sg.rules.get(*i)?))
+        });
+        w.list("securityGroupRuleSet", rules, |w, (g, x)| write_rule(w, r, g, x));
+        w.opt("nextToken", self.next.as_ref());
+    }
+}
 
 pub struct DescribeSecurityGroupRules {
     ids: Vec<String>,
@@ -48,7 +65,7 @@ impl DescribeSecurityGroupRules {
                 if !well_formed(id, "sgr") {
                     return Err(ApiError::malformed_id(ErrorCode::InvalidSecurityGroupRuleIdMalformed, id, "sgr"));
                 }
-                if !r.rule_owner.contains_key(id) {
+                if r.rule_group(id).is_none() {
                     return Err(ApiError::rule_id_not_found(id));
                 }
                 set.insert(id.clone());
@@ -58,12 +75,12 @@ impl DescribeSecurityGroupRules {
         if let Some(ids) = self.filters.exact("security-group-rule-id") {
             put(ids.iter().cloned().collect());
         }
-        if let Some(tagged) = self.filters.tag_candidates(&r.tags) {
+        if let Some(tagged) = self.filters.tag_candidates(r.tags()) {
             put(tagged);
         }
         let mut groups: Option<BTreeSet<String>> = self.filters.exact("group-id").map(|g| g.iter().cloned().collect());
         if let Some(rs) = &rules {
-            let owners: BTreeSet<String> = rs.iter().filter_map(|id| r.rule_owner.get(id)).cloned().collect();
+            let owners: BTreeSet<String> = rs.iter().filter_map(|id| r.rule_group(id)).map(String::from).collect();
             groups = Some(match groups {
                 None => owners,
                 Some(g) => g.intersection(&owners).cloned().collect(),
@@ -74,7 +91,7 @@ impl DescribeSecurityGroupRules {
 }
 
 impl Action for DescribeSecurityGroupRules {
-    type Output = Rendered;
+    type Output = RulePage;
     fn from_params(p: &P) -> ApiResult<Self> {
         Ok(DescribeSecurityGroupRules {
             ids: p.strings("SecurityGroupRuleId")?.into_iter().map(String::from).collect(),
@@ -83,34 +100,24 @@ impl Action for DescribeSecurityGroupRules {
             token: p.str("NextToken").map(String::from),
         })
     }
-    fn apply(self, r: &mut Region, cx: &Ctx) -> ApiResult<Rendered> {
+    fn apply(self, r: &mut Region, _: &Ctx) -> ApiResult<RulePage> {
         let (rule_set, group_set) = self.narrow(r)?;
         // Groups in Region order, rules in group order: a stable order for NextToken.
-        let groups: Vec<&SecurityGroup> = match &group_set {
-            None => r.sgs.values().collect(),
-            Some(set) => {
-                let mut idx: Vec<usize> = set.iter().filter_map(|g| r.sgs.get_index_of(g)).collect();
-                idx.sort_unstable();
-                idx.into_iter().filter_map(|i| r.sgs.get_index(i).map(|(_, g)| g)).collect()
-            }
-        };
-        let matched: Vec<(&SecurityGroup, &Rule)> = groups
+        let groups: Vec<(usize, &SecurityGroup)> = indexed_in_order(r.sgs(), group_set.as_ref());
+        let matched: Vec<((usize, usize), &SecurityGroup, &Rule)> = groups
             .into_iter()
-            .flat_map(|g| g.rules.iter().map(move |x| (g, x)))
-            .filter(|(_, x)| rule_set.as_ref().is_none_or(|s| s.contains(&x.id)))
-            .filter(|(g, x)| {
-                self.filters.matches(r.tags.get(&x.id), |name| match name {
+            .flat_map(|(gi, g)| g.rules.iter().enumerate().map(move |(i, x)| ((gi, i), g, x)))
+            .filter(|(_, _, x)| rule_set.as_ref().is_none_or(|s| s.contains(&x.id)))
+            .filter(|(_, g, x)| {
+                self.filters.matches(r.tags().get(&x.id), |name| match name {
                     "group-id" => vec![g.id.clone()],
                     "security-group-rule-id" => vec![x.id.clone()],
                     _ => vec![],
                 })
             })
             .collect();
-        let (items, next) = page(matched, |(_, x)| &x.id, self.max, self.token.as_deref(), "MaxResults", (5, 1000))?;
-        Ok(Rendered::with(cx, |w| {
-            w.list("securityGroupRuleSet", items, |w, (g, x)| write_rule(w, r, g, x));
-            w.opt("nextToken", next);
-        }))
+        let (items, next) = page(matched, |(_, _, x)| &x.id, self.max, self.token.as_deref(), "MaxResults", (5, 1000))?;
+        Ok(RulePage { at: items.into_iter().map(|(at, _, _)| at).collect(), next })
     }
 }
 

@@ -3,10 +3,10 @@
 use ipnet::Ipv4Net;
 
 use super::vpcs::find_vpc;
-use crate::api::filters::{Filters, in_creation_order};
+use crate::api::filters::{Filters, indexed_in_order};
 use crate::api::paging::page;
 use crate::api::tags::{TagList, check_new, tag_specs, write_tag_set};
-use crate::api::{Action, Ctx, Rendered, ReturnTrue};
+use crate::api::{Action, Ctx, Page, Render, ReturnTrue};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::state::Region;
 use crate::state::ec2::Subnet;
@@ -17,7 +17,7 @@ pub fn find_subnet<'r>(r: &'r Region, id: &str) -> ApiResult<&'r Subnet> {
     if !well_formed(id, "subnet") {
         return Err(ApiError::new(ErrorCode::InvalidSubnetIdMalformed, format!("Invalid id: \"{id}\" (expecting \"subnet-...\")")));
     }
-    r.subnets.get(id).ok_or_else(|| ApiError::subnet_not_found(id))
+    r.subnets().get(id).ok_or_else(|| ApiError::subnet_not_found(id))
 }
 
 pub fn write_subnet(w: &mut Xml, r: &Region, s: &Subnet) {
@@ -42,7 +42,33 @@ pub fn write_subnet(w: &mut Xml, r: &Region, s: &Subnet) {
         .bool("enableResourceNameDnsARecord", false)
         .bool("enableResourceNameDnsAAAARecord", false)
         .close("privateDnsNameOptionsOnLaunch");
-    write_tag_set(w, r.tags.get(&s.id));
+    write_tag_set(w, r.tags().get(&s.id));
+}
+
+/// CreateSubnet's answer: the new subnet.
+pub struct SubnetCreated(String);
+
+impl Render for SubnetCreated {
+    fn write_xml(&self, r: &Region, w: &mut Xml) {
+        if let Some(s) = r.subnets().get(&self.0) {
+            w.open("subnet");
+            write_subnet(w, r, s);
+            w.close("subnet");
+        }
+    }
+    fn created(&self) -> Vec<&str> {
+        vec![&self.0]
+    }
+}
+
+/// DescribeSubnets' answer.
+pub struct Subnets(Page);
+
+impl Render for Subnets {
+    fn write_xml(&self, r: &Region, w: &mut Xml) {
+        w.list("subnetSet", self.0.of(r.subnets()), |w, s| write_subnet(w, r, s));
+        w.opt("nextToken", self.0.next.as_ref());
+    }
 }
 
 pub struct CreateSubnet {
@@ -56,7 +82,7 @@ pub struct CreateSubnet {
 }
 
 impl Action for CreateSubnet {
-    type Output = Rendered;
+    type Output = SubnetCreated;
     fn from_params(p: &P) -> ApiResult<Self> {
         let vpc = p.required("VpcId")?.to_string();
         let raw = p.required("CidrBlock")?;
@@ -73,12 +99,12 @@ impl Action for CreateSubnet {
             dry_run: p.dry_run()?,
         })
     }
-    fn apply(self, r: &mut Region, cx: &Ctx) -> ApiResult<Rendered> {
-        let vpc = find_vpc(r, &self.vpc)?.clone();
+    fn apply(self, r: &mut Region, _: &Ctx) -> ApiResult<SubnetCreated> {
+        let vpc = find_vpc(r, &self.vpc)?;
         if self.cidr != self.cidr.trunc() || !vpc.cidr.contains(&self.cidr) || !(16..=28).contains(&self.cidr.prefix_len()) {
             return Err(ApiError::new(ErrorCode::InvalidSubnetRange, format!("The CIDR '{}' is invalid.", self.raw_cidr)));
         }
-        if r.subnets.values().any(|s| s.vpc_id == vpc.id && (s.cidr.contains(&self.cidr) || self.cidr.contains(&s.cidr))) {
+        if r.subnets().values().any(|s| s.vpc_id == vpc.id && (s.cidr.contains(&self.cidr) || self.cidr.contains(&s.cidr))) {
             return Err(ApiError::new(
                 ErrorCode::InvalidSubnetConflict,
                 format!("The CIDR '{}' conflicts with another subnet", self.raw_cidr),
@@ -86,26 +112,23 @@ impl Action for CreateSubnet {
         }
         let az = match (&self.az, &self.az_id) {
             (Some(name), _) => r.az(name).cloned().ok_or_else(|| {
-                ApiError::new(ErrorCode::InvalidParameterValue, format!("Value ({name}) for parameter availabilityZone is invalid. Subnets can currently only be created in the following availability zones: {}.", r.azs.iter().map(|a| a.name.as_str()).collect::<Vec<_>>().join(", ")))
+                ApiError::new(ErrorCode::InvalidParameterValue, format!("Value ({name}) for parameter availabilityZone is invalid. Subnets can currently only be created in the following availability zones: {}.", r.azs().iter().map(|a| a.name.as_str()).collect::<Vec<_>>().join(", ")))
             })?,
-            (None, Some(id)) => r.azs.iter().find(|a| &a.id == id).cloned().ok_or_else(|| ApiError::invalid(format!("Value ({id}) for parameter availabilityZoneId is invalid.")))?,
+            (None, Some(id)) => r.azs().iter().find(|a| &a.id == id).cloned().ok_or_else(|| ApiError::invalid(format!("Value ({id}) for parameter availabilityZoneId is invalid.")))?,
             // AWS picks a zone; we take the one with the fewest subnets of this VPC.
-            (None, None) => r.azs.iter().min_by_key(|a| r.subnets.values().filter(|s| s.vpc_id == vpc.id && s.az == a.name).count()).cloned().ok_or_else(ApiError::internal)?,
+            (None, None) => r.azs().iter().min_by_key(|a| r.subnets().values().filter(|s| s.vpc_id == vpc.id && s.az == a.name).count()).cloned().ok_or_else(ApiError::internal)?,
         };
         check_new(r, &self.tags)?;
-        if r.subnets.values().filter(|s| s.vpc_id == vpc.id).count() as u64 >= r.quotas.subnets_per_vpc {
+        if r.subnets().values().filter(|s| s.vpc_id == vpc.id).count() as u64 >= r.quotas.subnets_per_vpc {
             return Err(ApiError::new(ErrorCode::SubnetLimitExceeded, "The maximum number of subnets has been reached."));
         }
         if self.dry_run {
             return Err(ApiError::dry_run());
         }
-        let id = r.create_subnet(&vpc.id, self.cidr, &az.name, &az.id, false);
-        r.tags.set(&id, &self.tags);
-        Ok(Rendered::with(cx, |w| {
-            w.open("subnet");
-            write_subnet(w, r, &r.subnets[&id]);
-            w.close("subnet");
-        }))
+        let vpc = vpc.id.clone();
+        let id = r.create_subnet(&vpc, self.cidr, &az.name, &az.id, false);
+        r.set_tags(&id, &self.tags);
+        Ok(SubnetCreated(id))
     }
 }
 
@@ -135,7 +158,7 @@ pub struct DescribeSubnets {
 }
 
 impl Action for DescribeSubnets {
-    type Output = Rendered;
+    type Output = Subnets;
     fn from_params(p: &P) -> ApiResult<Self> {
         Ok(DescribeSubnets {
             ids: p.strings("SubnetId")?.into_iter().map(String::from).collect(),
@@ -144,17 +167,17 @@ impl Action for DescribeSubnets {
             token: p.str("NextToken").map(String::from),
         })
     }
-    fn apply(self, r: &mut Region, cx: &Ctx) -> ApiResult<Rendered> {
+    fn apply(self, r: &mut Region, _: &Ctx) -> ApiResult<Subnets> {
         for id in &self.ids {
             find_subnet(r, id)?;
         }
         // Candidates through the tag index when a tag filter names exact values.
-        let hits = if self.ids.is_empty() { self.filters.tag_candidates(&r.tags) } else { Some(self.ids.iter().cloned().collect()) };
-        let candidates: Vec<&Subnet> = in_creation_order(&r.subnets, hits);
-        let matched: Vec<&Subnet> = candidates
+        let hits = if self.ids.is_empty() { self.filters.tag_candidates(r.tags()) } else { Some(self.ids.iter().cloned().collect()) };
+        let candidates: Vec<(usize, &Subnet)> = indexed_in_order(r.subnets(), hits);
+        let matched: Vec<(usize, &Subnet)> = candidates
             .into_iter()
-            .filter(|s| {
-                self.filters.matches(r.tags.get(&s.id), |name| match name {
+            .filter(|(_, s)| {
+                self.filters.matches(r.tags().get(&s.id), |name| match name {
                     "availability-zone" | "availabilityZone" => vec![s.az.clone()],
                     "availability-zone-id" => vec![s.az_id.clone()],
                     "available-ip-address-count" => vec![s.available().to_string()],
@@ -170,11 +193,8 @@ impl Action for DescribeSubnets {
                 })
             })
             .collect();
-        let (items, next) = page(matched, |s| &s.id, self.max, self.token.as_deref(), "MaxResults", (5, 1000))?;
-        Ok(Rendered::with(cx, |w| {
-            w.list("subnetSet", items, |w, s| write_subnet(w, r, s));
-            w.opt("nextToken", next);
-        }))
+        let (items, next) = page(matched, |(_, s)| &s.id, self.max, self.token.as_deref(), "MaxResults", (5, 1000))?;
+        Ok(Subnets(Page::new(items, next)))
     }
 }
 
@@ -191,7 +211,7 @@ impl Action for DeleteSubnet {
     fn apply(self, r: &mut Region, _: &Ctx) -> ApiResult<ReturnTrue> {
         find_subnet(r, &self.id)?;
         // Interfaces (an instance's or an NLB's) keep a subnet alive.
-        if r.enis.values().any(|e| e.subnet_id == self.id) {
+        if r.enis().values().any(|e| e.subnet_id == self.id) {
             return Err(ApiError::new(
                 ErrorCode::DependencyViolation,
                 format!("The subnet '{}' has dependencies and cannot be deleted.", self.id),
@@ -200,8 +220,7 @@ impl Action for DeleteSubnet {
         if self.dry_run {
             return Err(ApiError::dry_run());
         }
-        r.subnets.shift_remove(&self.id);
-        r.tags.clear(&self.id);
+        r.remove_subnet(&self.id);
         Ok(ReturnTrue)
     }
 }

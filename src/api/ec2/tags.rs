@@ -12,11 +12,11 @@ use std::collections::BTreeSet;
 use crate::api::filters::Filters;
 use crate::api::paging::page;
 use crate::api::tags::{TagList, check_limit, parse_tag_keys, parse_tags};
-use crate::api::{Action, Ctx, Rendered, ReturnTrue};
+use crate::api::{Action, Ctx, Render, ReturnTrue};
 use crate::error::{ApiError, ApiResult};
 use crate::state::Region;
 use crate::state::ids::well_formed;
-use crate::wire::P;
+use crate::wire::{P, Xml};
 
 /// Id prefix → DescribeTags `resourceType` (the model's `ResourceType` enum spelling).
 const KINDS: &[(&str, &str)] = &[
@@ -38,13 +38,13 @@ fn kind(id: &str) -> Option<(&'static str, &'static str)> {
 fn check_resource(r: &Region, id: &str) -> ApiResult<()> {
     let Some((prefix, _)) = kind(id) else { return Err(ApiError::invalid_id(id)) };
     let (exists, missing): (bool, fn(&str) -> ApiError) = match prefix {
-        "vpc" => (r.vpcs.contains_key(id), ApiError::vpc_not_found),
-        "subnet" => (r.subnets.contains_key(id), ApiError::subnet_not_found),
-        "sg" => (r.sgs.contains_key(id), ApiError::sg_not_found),
-        "sgr" => (r.rule_owner.contains_key(id), ApiError::rule_id_not_found),
-        "i" => (r.instances.contains_key(id), ApiError::instance_not_found),
-        "eni" => (r.enis.contains_key(id), ApiError::eni_not_found),
-        _ => (r.prefix_lists.contains_key(id), ApiError::prefix_list_not_found),
+        "vpc" => (r.vpcs().contains_key(id), ApiError::vpc_not_found),
+        "subnet" => (r.subnets().contains_key(id), ApiError::subnet_not_found),
+        "sg" => (r.sgs().contains_key(id), ApiError::sg_not_found),
+        "sgr" => (r.rule_group(id).is_some(), ApiError::rule_id_not_found),
+        "i" => (r.instances().contains_key(id), ApiError::instance_not_found),
+        "eni" => (r.enis().contains_key(id), ApiError::eni_not_found),
+        _ => (r.prefix_lists().contains_key(id), ApiError::prefix_list_not_found),
     };
     if exists { Ok(()) } else { Err(missing(id)) }
 }
@@ -88,7 +88,7 @@ impl Action for CreateTags {
             return Err(ApiError::dry_run());
         }
         for id in &self.ids {
-            r.tags.set(id, &self.tags);
+            r.set_tags(id, &self.tags);
         }
         Ok(ReturnTrue)
     }
@@ -116,13 +116,13 @@ impl Action for DeleteTags {
         for id in &self.ids {
             if self.keys.is_empty() {
                 // No Tag at all: every tag except the reserved `aws:` ones.
-                let keys: Vec<String> = r.tags.get(id).iter().filter(|(k, _)| !k.starts_with("aws:")).map(|(k, _)| k.clone()).collect();
+                let keys: Vec<String> = r.tags().get(id).iter().filter(|(k, _)| !k.starts_with("aws:")).map(|(k, _)| k.clone()).collect();
                 for k in keys {
-                    r.tags.remove(id, &k, None);
+                    r.remove_tag(id, &k, None);
                 }
             } else {
                 for (k, v) in &self.keys {
-                    r.tags.remove(id, k, v.as_deref());
+                    r.remove_tag(id, k, v.as_deref());
                 }
             }
         }
@@ -132,13 +132,29 @@ impl Action for DeleteTags {
 
 const TAG_FILTERS: &[&str] = &["key", "value", "resource-id", "resource-type"];
 
-/// One DescribeTags row, with its pagination key.
+/// One DescribeTags row, with its pagination key: a resource's tag by its position.
 struct Row<'a> {
     token: String,
     id: String,
     kind: &'static str,
     key: &'a str,
-    value: &'a str,
+    at: usize,
+}
+
+/// DescribeTags' answer: (resource, resource type, position in its tags) per row.
+pub struct TagRows {
+    rows: Vec<(String, &'static str, usize)>,
+    next: Option<String>,
+}
+
+impl Render for TagRows {
+    fn write_xml(&self, r: &Region, w: &mut Xml) {
+        let rows = self.rows.iter().filter_map(|(id, kind, at)| r.tags().get(id).get(*at).map(|(k, v)| (id, kind, k, v)));
+        w.list("tagSet", rows, |w, (id, kind, k, v)| {
+            w.leaf("resourceId", id).leaf("resourceType", kind).leaf("key", k).leaf("value", v);
+        });
+        w.opt("nextToken", self.next.as_ref());
+    }
 }
 
 pub struct DescribeTags {
@@ -149,7 +165,7 @@ pub struct DescribeTags {
 }
 
 impl Action for DescribeTags {
-    type Output = Rendered;
+    type Output = TagRows;
     fn from_params(p: &P) -> ApiResult<Self> {
         Ok(DescribeTags {
             filters: Filters::parse(p, TAG_FILTERS)?,
@@ -158,7 +174,7 @@ impl Action for DescribeTags {
             dry_run: p.dry_run()?,
         })
     }
-    fn apply(self, r: &mut Region, cx: &Ctx) -> ApiResult<Rendered> {
+    fn apply(self, r: &mut Region, _: &Ctx) -> ApiResult<TagRows> {
         if self.dry_run {
             return Err(ApiError::dry_run());
         }
@@ -166,18 +182,18 @@ impl Action for DescribeTags {
         let ids: BTreeSet<String> = if let Some(ids) = self.filters.exact("resource-id") {
             ids.iter().cloned().collect()
         } else if let Some(keys) = self.filters.exact("key") {
-            keys.iter().flat_map(|k| r.tags.ids_with_key(k)).collect()
-        } else if let Some(found) = self.filters.tag_candidates(&r.tags) {
+            keys.iter().flat_map(|k| r.tags().ids_with_key(k)).collect()
+        } else if let Some(found) = self.filters.tag_candidates(r.tags()) {
             found
         } else {
-            r.tags.all().map(|(id, _, _)| id.to_string()).collect()
+            r.tags().all().map(|(id, _, _)| id.to_string()).collect()
         };
         let mut rows: Vec<Row> = Vec::new();
         for id in ids {
             // Only EC2 resources of a known kind (other services keep their own tags).
             let Some((_, kind)) = kind(&id) else { continue };
-            let tags = r.tags.get(&id);
-            for (k, v) in tags {
+            let tags = r.tags().get(&id);
+            for (at, (k, v)) in tags.iter().enumerate() {
                 let ok = self.filters.matches(tags, |name| match name {
                     "key" => vec![k.clone()],
                     "value" => vec![v.clone()],
@@ -186,18 +202,13 @@ impl Action for DescribeTags {
                     _ => vec![],
                 });
                 if ok {
-                    rows.push(Row { token: format!("{id}/{k}"), id: id.clone(), kind, key: k, value: v });
+                    rows.push(Row { token: format!("{id}/{k}"), id: id.clone(), kind, key: k, at });
                 }
             }
         }
         rows.sort_by(|a, b| (&a.id, a.key).cmp(&(&b.id, b.key)));
         let (items, next) = page(rows, |x| &x.token, self.max, self.token.as_deref(), "MaxResults", (5, 1000))?;
-        Ok(Rendered::with(cx, |w| {
-            w.list("tagSet", items, |w, x| {
-                w.leaf("resourceId", &x.id).leaf("resourceType", x.kind).leaf("key", x.key).leaf("value", x.value);
-            });
-            w.opt("nextToken", next);
-        }))
+        Ok(TagRows { rows: items.into_iter().map(|x| (x.id, x.kind, x.at)).collect(), next })
     }
 }
 

@@ -2,10 +2,10 @@
 
 use ipnet::Ipv4Net;
 
-use crate::api::filters::{Filters, in_creation_order};
+use crate::api::filters::{Filters, indexed_in_order};
 use crate::api::paging::page;
 use crate::api::tags::{TagList, check_new, tag_specs, write_tag_set};
-use crate::api::{Action, Ctx, Rendered, ReturnTrue};
+use crate::api::{Action, Ctx, Page, Render, ReturnTrue};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::state::Region;
 use crate::state::ec2::Vpc;
@@ -17,7 +17,7 @@ pub fn find_vpc<'r>(r: &'r Region, id: &str) -> ApiResult<&'r Vpc> {
     if !well_formed(id, "vpc") {
         return Err(ApiError::new(ErrorCode::InvalidVpcIdMalformed, format!("The vpc ID '{id}' is malformed")));
     }
-    r.vpcs.get(id).ok_or_else(|| ApiError::vpc_not_found(id))
+    r.vpcs().get(id).ok_or_else(|| ApiError::vpc_not_found(id))
 }
 
 pub fn write_vpc(w: &mut Xml, r: &Region, v: &Vpc) {
@@ -36,7 +36,33 @@ pub fn write_vpc(w: &mut Xml, r: &Region, v: &Vpc) {
         .leaf("dhcpOptionsId", &v.dhcp_options_id)
         .leaf("instanceTenancy", &v.instance_tenancy)
         .bool("isDefault", v.is_default);
-    write_tag_set(w, r.tags.get(&v.id));
+    write_tag_set(w, r.tags().get(&v.id));
+}
+
+/// CreateVpc's answer: the new VPC.
+pub struct VpcCreated(String);
+
+impl Render for VpcCreated {
+    fn write_xml(&self, r: &Region, w: &mut Xml) {
+        if let Some(v) = r.vpcs().get(&self.0) {
+            w.open("vpc");
+            write_vpc(w, r, v);
+            w.close("vpc");
+        }
+    }
+    fn created(&self) -> Vec<&str> {
+        vec![&self.0]
+    }
+}
+
+/// DescribeVpcs' answer.
+pub struct Vpcs(Page);
+
+impl Render for Vpcs {
+    fn write_xml(&self, r: &Region, w: &mut Xml) {
+        w.list("vpcSet", self.0.of(r.vpcs()), |w, v| write_vpc(w, r, v));
+        w.opt("nextToken", self.0.next.as_ref());
+    }
 }
 
 pub struct CreateVpc {
@@ -47,7 +73,7 @@ pub struct CreateVpc {
 }
 
 impl Action for CreateVpc {
-    type Output = Rendered;
+    type Output = VpcCreated;
     fn from_params(p: &P) -> ApiResult<Self> {
         let raw = p.required("CidrBlock")?;
         let cidr: Ipv4Net = raw
@@ -63,22 +89,17 @@ impl Action for CreateVpc {
             dry_run: p.dry_run()?,
         })
     }
-    fn apply(self, r: &mut Region, cx: &Ctx) -> ApiResult<Rendered> {
+    fn apply(self, r: &mut Region, _: &Ctx) -> ApiResult<VpcCreated> {
         check_new(r, &self.tags)?;
-        if r.vpcs.len() as u64 >= r.quotas.vpcs_per_region {
+        if r.vpcs().len() as u64 >= r.quotas.vpcs_per_region {
             return Err(ApiError::new(ErrorCode::VpcLimitExceeded, "The maximum number of VPCs has been reached."));
         }
         if self.dry_run {
             return Err(ApiError::dry_run());
         }
-        let id = r.create_vpc(self.cidr, false);
-        r.vpcs[&id].instance_tenancy.clone_from(&self.tenancy);
-        r.tags.set(&id, &self.tags);
-        Ok(Rendered::with(cx, |w| {
-            w.open("vpc");
-            write_vpc(w, r, &r.vpcs[&id]);
-            w.close("vpc");
-        }))
+        let id = r.create_vpc(self.cidr, false, &self.tenancy);
+        r.set_tags(&id, &self.tags);
+        Ok(VpcCreated(id))
     }
 }
 
@@ -103,7 +124,7 @@ pub struct DescribeVpcs {
 }
 
 impl Action for DescribeVpcs {
-    type Output = Rendered;
+    type Output = Vpcs;
     fn from_params(p: &P) -> ApiResult<Self> {
         Ok(DescribeVpcs {
             ids: p.strings("VpcId")?.into_iter().map(String::from).collect(),
@@ -112,17 +133,17 @@ impl Action for DescribeVpcs {
             token: p.str("NextToken").map(String::from),
         })
     }
-    fn apply(self, r: &mut Region, cx: &Ctx) -> ApiResult<Rendered> {
+    fn apply(self, r: &mut Region, _: &Ctx) -> ApiResult<Vpcs> {
         for id in &self.ids {
             find_vpc(r, id)?;
         }
         // Candidates through the tag index when a tag filter names exact values.
-        let hits = if self.ids.is_empty() { self.filters.tag_candidates(&r.tags) } else { Some(self.ids.iter().cloned().collect()) };
-        let candidates: Vec<&Vpc> = in_creation_order(&r.vpcs, hits);
-        let matched: Vec<&Vpc> = candidates
+        let hits = if self.ids.is_empty() { self.filters.tag_candidates(r.tags()) } else { Some(self.ids.iter().cloned().collect()) };
+        let candidates: Vec<(usize, &Vpc)> = indexed_in_order(r.vpcs(), hits);
+        let matched: Vec<(usize, &Vpc)> = candidates
             .into_iter()
-            .filter(|v| {
-                self.filters.matches(r.tags.get(&v.id), |name| match name {
+            .filter(|(_, v)| {
+                self.filters.matches(r.tags().get(&v.id), |name| match name {
                     "vpc-id" => vec![v.id.clone()],
                     "cidr" | "cidr-block-association.cidr-block" => vec![v.cidr.to_string()],
                     "cidr-block-association.association-id" => vec![v.cidr_association_id.clone()],
@@ -136,11 +157,8 @@ impl Action for DescribeVpcs {
                 })
             })
             .collect();
-        let (items, next) = page(matched, |v| &v.id, self.max, self.token.as_deref(), "MaxResults", (5, 1000))?;
-        Ok(Rendered::with(cx, |w| {
-            w.list("vpcSet", items, |w, v| write_vpc(w, r, v));
-            w.opt("nextToken", next);
-        }))
+        let (items, next) = page(matched, |(_, v)| &v.id, self.max, self.token.as_deref(), "MaxResults", (5, 1000))?;
+        Ok(Vpcs(Page::new(items, next)))
     }
 }
 
@@ -156,9 +174,8 @@ impl Action for DeleteVpc {
     }
     fn apply(self, r: &mut Region, _: &Ctx) -> ApiResult<ReturnTrue> {
         let vpc = find_vpc(r, &self.id)?;
-        let default_sg = vpc.default_sg.clone();
-        let has_subnets = r.subnets.values().any(|s| s.vpc_id == self.id);
-        let has_groups = r.sgs_by_vpc.get(&self.id).is_some_and(|s| s.iter().any(|g| *g != default_sg));
+        let has_subnets = r.subnets().values().any(|s| s.vpc_id == self.id);
+        let has_groups = r.sgs_in_vpc(&self.id).iter().any(|g| *g != vpc.default_sg);
         let has_lbs = r.elb_uses_vpc(&self.id);
         if has_subnets || has_groups || has_lbs {
             return Err(ApiError::new(
@@ -169,10 +186,7 @@ impl Action for DeleteVpc {
         if self.dry_run {
             return Err(ApiError::dry_run());
         }
-        r.remove_sg(&default_sg);
-        r.vpcs.shift_remove(&self.id);
-        r.sgs_by_vpc.remove(&self.id);
-        r.tags.clear(&self.id);
+        r.remove_vpc(&self.id);
         Ok(ReturnTrue)
     }
 }

@@ -213,7 +213,7 @@ pub fn check_actions(r: &Region, lb: &LoadBalancer, protocol: &str, actions: &mu
             if !arn_is(tg_arn, "targetgroup/") {
                 return Err(ApiError::bad_elb_arn(tg_arn, "target group"));
             }
-            let tg = r.elb.tgs.get(tg_arn).ok_or_else(ApiError::tg_not_found)?;
+            let tg = r.elb().tgs().get(tg_arn).ok_or_else(ApiError::tg_not_found)?;
             if tg.vpc_id != lb.vpc_id {
                 // [unverified] text.
                 return Err(ApiError::new(
@@ -224,7 +224,7 @@ pub fn check_actions(r: &Region, lb: &LoadBalancer, protocol: &str, actions: &mu
             if !compatible(protocol, &tg.protocol) {
                 return Err(ApiError::incompatible_protocols(tg_arn));
             }
-            if let Some(other) = r.elb.tg_lb(tg_arn)
+            if let Some(other) = r.elb().tg_lb(tg_arn)
                 && other != lb.arn
             {
                 return Err(ApiError::tg_association_limit(tg_arn));

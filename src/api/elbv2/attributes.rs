@@ -1,16 +1,17 @@
 //! Describe/ModifyLoadBalancerAttributes, Describe/ModifyTargetGroupAttributes and
 //! Describe/ModifyListenerAttributes (aws-api.md §2.5, lbc-ingress.md §8.7): the NLB and the ALB
-//! keys with their defaults, value checks, and the rules that tie keys to protocols. Modify changes only the keys given (the
-//! controller relies on that) and answers with the whole set. Keys AWS has only for other load
-//! balancer types are refused like unknown keys.
+//! keys with their defaults, value checks, and the rules that tie keys to protocols. Modify
+//! changes only the keys given (the controller relies on that) and answers with the whole set,
+//! which `Attributes` renders from the Region. Keys AWS has only for other load balancer types
+//! are refused like unknown keys.
 
 use indexmap::IndexMap;
 
 use super::common::{check_len, find_lb, find_listener, find_tg, required, write_attributes};
-use crate::api::{Action, Ctx, Rendered};
+use crate::api::{Action, Ctx, Render};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::state::Region;
-use crate::wire::P;
+use crate::wire::{P, Xml};
 
 /// What values a key takes.
 #[derive(Clone, Copy)]
@@ -303,18 +304,30 @@ fn after<'a>(current: &'a IndexMap<String, String>, changes: &'a [(String, Strin
     changes.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str()).or(current.get(key).map(String::as_str)).unwrap_or("")
 }
 
+/// The whole attribute set of a load balancer, target group or listener (every Describe and
+/// Modify answers with it), by ARN.
+pub struct Attributes(String);
+
+impl Render for Attributes {
+    fn write_xml(&self, r: &Region, w: &mut Xml) {
+        if let Some(a) = r.elb().attributes(&self.0) {
+            write_attributes(w, a);
+        }
+    }
+}
+
 pub struct DescribeLoadBalancerAttributes {
     arn: String,
 }
 
 impl Action for DescribeLoadBalancerAttributes {
-    type Output = Rendered;
+    type Output = Attributes;
     fn from_params(p: &P) -> ApiResult<Self> {
         Ok(DescribeLoadBalancerAttributes { arn: required(p, "LoadBalancerArn")?.to_string() })
     }
-    fn apply(self, r: &mut Region, cx: &Ctx) -> ApiResult<Rendered> {
-        let lb = find_lb(r, &self.arn)?;
-        Ok(Rendered::with(cx, |w| write_attributes(w, &lb.attributes)))
+    fn apply(self, r: &mut Region, _: &Ctx) -> ApiResult<Attributes> {
+        find_lb(r, &self.arn)?;
+        Ok(Attributes(self.arn))
     }
 }
 
@@ -324,12 +337,12 @@ pub struct ModifyLoadBalancerAttributes {
 }
 
 impl Action for ModifyLoadBalancerAttributes {
-    type Output = Rendered;
+    type Output = Attributes;
     fn from_params(p: &P) -> ApiResult<Self> {
         let arn = required(p, "LoadBalancerArn")?.to_string();
         Ok(ModifyLoadBalancerAttributes { arn, changes: parse(p, 20)? })
     }
-    fn apply(mut self, r: &mut Region, cx: &Ctx) -> ApiResult<Rendered> {
+    fn apply(mut self, r: &mut Region, _: &Ctx) -> ApiResult<Attributes> {
         let lb = find_lb(r, &self.arn)?;
         self.changes = validate(&self.changes, if lb.is_alb() { ALB_KEYS } else { LB_KEYS }, "Load balancer")?;
         if lb.is_alb() && after(&lb.attributes, &self.changes, "load_balancing.cross_zone.enabled") != "true" {
@@ -351,12 +364,8 @@ impl Action for ModifyLoadBalancerAttributes {
                 "The value of 'secondary_ips.auto_assigned.per_subnet' cannot be decreased from '{old}' to '{new}'"
             )));
         }
-        let lb = r.elb.lbs.get_mut(&self.arn).ok_or_else(ApiError::lb_not_found)?;
-        for (k, v) in self.changes {
-            lb.attributes.insert(k, v);
-        }
-        let lb = &r.elb.lbs[&self.arn];
-        Ok(Rendered::with(cx, |w| write_attributes(w, &lb.attributes)))
+        r.elb_mut().set_attributes(&self.arn, self.changes);
+        Ok(Attributes(self.arn))
     }
 }
 
@@ -365,13 +374,13 @@ pub struct DescribeTargetGroupAttributes {
 }
 
 impl Action for DescribeTargetGroupAttributes {
-    type Output = Rendered;
+    type Output = Attributes;
     fn from_params(p: &P) -> ApiResult<Self> {
         Ok(DescribeTargetGroupAttributes { arn: required(p, "TargetGroupArn")?.to_string() })
     }
-    fn apply(self, r: &mut Region, cx: &Ctx) -> ApiResult<Rendered> {
-        let tg = find_tg(r, &self.arn)?;
-        Ok(Rendered::with(cx, |w| write_attributes(w, &tg.attributes)))
+    fn apply(self, r: &mut Region, _: &Ctx) -> ApiResult<Attributes> {
+        find_tg(r, &self.arn)?;
+        Ok(Attributes(self.arn))
     }
 }
 
@@ -381,12 +390,12 @@ pub struct ModifyTargetGroupAttributes {
 }
 
 impl Action for ModifyTargetGroupAttributes {
-    type Output = Rendered;
+    type Output = Attributes;
     fn from_params(p: &P) -> ApiResult<Self> {
         let arn = required(p, "TargetGroupArn")?.to_string();
         Ok(ModifyTargetGroupAttributes { arn, changes: parse(p, usize::MAX)? })
     }
-    fn apply(mut self, r: &mut Region, cx: &Ctx) -> ApiResult<Rendered> {
+    fn apply(mut self, r: &mut Region, _: &Ctx) -> ApiResult<Attributes> {
         let tg = find_tg(r, &self.arn)?;
         self.changes = validate(&self.changes, if tg.for_alb() { ALB_TG_KEYS } else { TG_KEYS }, "Target group")?;
         let a = |k| after(&tg.attributes, &self.changes, k);
@@ -410,12 +419,8 @@ impl Action for ModifyTargetGroupAttributes {
                 "'target_health_state.unhealthy.draining_interval_seconds' can only be set when 'target_health_state.unhealthy.connection_termination.enabled' is false".into(),
             ));
         }
-        let tg = r.elb.tgs.get_mut(&self.arn).ok_or_else(ApiError::tg_not_found)?;
-        for (k, v) in self.changes {
-            tg.attributes.insert(k, v);
-        }
-        let tg = &r.elb.tgs[&self.arn];
-        Ok(Rendered::with(cx, |w| write_attributes(w, &tg.attributes)))
+        r.elb_mut().set_attributes(&self.arn, self.changes);
+        Ok(Attributes(self.arn))
     }
 }
 
@@ -424,13 +429,13 @@ pub struct DescribeListenerAttributes {
 }
 
 impl Action for DescribeListenerAttributes {
-    type Output = Rendered;
+    type Output = Attributes;
     fn from_params(p: &P) -> ApiResult<Self> {
         Ok(DescribeListenerAttributes { arn: required(p, "ListenerArn")?.to_string() })
     }
-    fn apply(self, r: &mut Region, cx: &Ctx) -> ApiResult<Rendered> {
-        let l = find_listener(r, &self.arn)?;
-        Ok(Rendered::with(cx, |w| write_attributes(w, &l.attributes)))
+    fn apply(self, r: &mut Region, _: &Ctx) -> ApiResult<Attributes> {
+        find_listener(r, &self.arn)?;
+        Ok(Attributes(self.arn))
     }
 }
 
@@ -440,12 +445,12 @@ pub struct ModifyListenerAttributes {
 }
 
 impl Action for ModifyListenerAttributes {
-    type Output = Rendered;
+    type Output = Attributes;
     fn from_params(p: &P) -> ApiResult<Self> {
         let arn = required(p, "ListenerArn")?.to_string();
         Ok(ModifyListenerAttributes { arn, changes: parse(p, usize::MAX)? })
     }
-    fn apply(mut self, r: &mut Region, cx: &Ctx) -> ApiResult<Rendered> {
+    fn apply(mut self, r: &mut Region, _: &Ctx) -> ApiResult<Attributes> {
         let l = find_listener(r, &self.arn)?;
         let alb = matches!(l.protocol.as_str(), "HTTP" | "HTTPS");
         self.changes = validate(&self.changes, if alb { ALB_LISTENER_KEYS } else { LISTENER_KEYS }, "Listener")?;
@@ -453,11 +458,7 @@ impl Action for ModifyListenerAttributes {
             // The TCP idle timeout has no meaning on a UDP listener [unverified text].
             return Err(config_error("'tcp.idle_timeout.seconds' is not supported for listeners with the 'UDP' protocol".into()));
         }
-        let l = r.elb.listeners.get_mut(&self.arn).ok_or_else(ApiError::listener_not_found)?;
-        for (k, v) in self.changes {
-            l.attributes.insert(k, v);
-        }
-        let l = &r.elb.listeners[&self.arn];
-        Ok(Rendered::with(cx, |w| write_attributes(w, &l.attributes)))
+        r.elb_mut().set_attributes(&self.arn, self.changes);
+        Ok(Attributes(self.arn))
     }
 }

@@ -85,21 +85,21 @@ pub fn find_lb<'r>(r: &'r Region, arn: &str) -> ApiResult<&'r LoadBalancer> {
     if !arn_is(arn, "loadbalancer/") {
         return Err(ApiError::bad_elb_arn(arn, "load balancer"));
     }
-    r.elb.lbs.get(arn).ok_or_else(ApiError::lb_not_found)
+    r.elb().lbs().get(arn).ok_or_else(ApiError::lb_not_found)
 }
 
 pub fn find_tg<'r>(r: &'r Region, arn: &str) -> ApiResult<&'r TargetGroup> {
     if !arn_is(arn, "targetgroup/") {
         return Err(ApiError::bad_elb_arn(arn, "target group"));
     }
-    r.elb.tgs.get(arn).ok_or_else(ApiError::tg_not_found)
+    r.elb().tgs().get(arn).ok_or_else(ApiError::tg_not_found)
 }
 
 pub fn find_listener<'r>(r: &'r Region, arn: &str) -> ApiResult<&'r Listener> {
     if !arn_is(arn, "listener/") {
         return Err(ApiError::bad_elb_arn(arn, "listener"));
     }
-    r.elb.listeners.get(arn).ok_or_else(ApiError::listener_not_found)
+    r.elb().listeners().get(arn).ok_or_else(ApiError::listener_not_found)
 }
 
 /// Which resource a name rule is for; the two families word their messages differently.
@@ -212,16 +212,6 @@ pub fn check_tag_quota(existing: &Tags, new: &Tags, max: u64) -> ApiResult<()> {
         return Err(ApiError::too_many_elb_tags());
     }
     Ok(())
-}
-
-/// Adds or overwrites keys (AddTags overwrites existing keys, BC-ELB doc).
-pub fn merge_tags(existing: &mut Tags, new: &Tags) {
-    for (k, v) in new {
-        match existing.iter_mut().find(|(e, _)| e == k) {
-            Some(slot) => slot.1.clone_from(v),
-            None => existing.push((k.clone(), v.clone())),
-        }
-    }
 }
 
 pub fn write_tags(w: &mut Xml, tags: &Tags) {

@@ -3,10 +3,10 @@
 //! string on the wire.
 
 use super::common::Paging;
-use crate::api::{Action, Ctx, Rendered};
+use crate::api::{Action, Ctx, Render};
 use crate::error::ApiResult;
 use crate::state::{Quotas, Region};
-use crate::wire::P;
+use crate::wire::{P, Xml};
 
 /// (name, value) in the order of AWS's own answer (ELB-LIM). Configured quotas come from the
 /// account's table; the rest are AWS's defaults.
@@ -40,23 +40,32 @@ pub fn limits(q: &Quotas) -> Vec<(&'static str, u64)> {
     ]
 }
 
+/// DescribeAccountLimits' answer: one page of (limit name, value).
+pub struct Limits {
+    items: Vec<(&'static str, u64)>,
+    next: Option<String>,
+}
+
+impl Render for Limits {
+    fn write_xml(&self, _: &Region, w: &mut Xml) {
+        w.list("Limits", &self.items, |w, (n, v)| {
+            w.leaf("Name", n).leaf("Max", v.to_string());
+        });
+        w.opt("NextMarker", self.next.as_ref());
+    }
+}
+
 pub struct DescribeAccountLimits {
     paging: Paging,
 }
 
 impl Action for DescribeAccountLimits {
-    type Output = Rendered;
+    type Output = Limits;
     fn from_params(p: &P) -> ApiResult<Self> {
         Ok(DescribeAccountLimits { paging: Paging::parse(p)? })
     }
-    fn apply(self, r: &mut Region, cx: &Ctx) -> ApiResult<Rendered> {
-        let all = limits(&r.quotas);
-        let (items, next) = self.paging.page(all, |(n, _)| n)?;
-        Ok(Rendered::with(cx, |w| {
-            w.list("Limits", items, |w, (n, v)| {
-                w.leaf("Name", n).leaf("Max", v.to_string());
-            });
-            w.opt("NextMarker", next);
-        }))
+    fn apply(self, r: &mut Region, _: &Ctx) -> ApiResult<Limits> {
+        let (items, next) = self.paging.page(limits(&r.quotas), |(n, _)| n)?;
+        Ok(Limits { items, next })
     }
 }

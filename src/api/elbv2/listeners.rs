@@ -11,7 +11,7 @@ use super::actions::{check_actions, parse_actions, write_actions};
 use super::attributes::listener_defaults;
 use super::common::{Paging, check_len, check_tag_quota, enum_member, find_lb, find_listener, int_in, parse_tags, required};
 use super::targets::check_lb_targets;
-use crate::api::{Action as ApiAction, Ctx, Empty, Rendered};
+use crate::api::{Action as ApiAction, Ctx, Empty, Page, Render};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::state::Region;
 use crate::state::elbv2::{Action, Listener, LoadBalancer, Tags};
@@ -133,15 +133,15 @@ fn check_spec(r: &Region, lb: &LoadBalancer, s: &mut Spec, listener: Option<&str
     let new_tgs = check_actions(r, lb, &s.protocol, &mut s.actions)?;
     // The groups the load balancer would forward to afterwards.
     let mut after: BTreeSet<&str> = BTreeSet::new();
-    for l in r.elb.lb_listeners(&lb.arn) {
+    for l in r.elb().lb_listeners(&lb.arn) {
         if Some(l.arn.as_str()) != listener {
             after.extend(l.target_groups());
         }
-        for rule in r.elb.listener_rules(&l.arn) {
+        for rule in r.elb().listener_rules(&l.arn) {
             after.extend(rule.target_groups());
         }
     }
-    let before = r.elb.lb_tgs(&lb.arn).len();
+    let before = r.elb().lb_tgs(&lb.arn).len();
     after.extend(new_tgs.iter().map(String::as_str));
     if lb.is_alb() && after.len() > before && after.len() as u64 > r.quotas.target_groups_per_application_load_balancer {
         return Err(ApiError::too_many_unique_tgs(&lb.arn));
@@ -162,6 +162,28 @@ pub fn write_listener(w: &mut Xml, l: &Listener) {
     write_actions(w, "DefaultActions", &l.actions);
     if !l.alpn.is_empty() {
         w.strings("AlpnPolicy", &l.alpn);
+    }
+}
+
+/// The `Listeners` of Create, Describe and ModifyListener; `new` is the ARN a create made.
+pub struct Listeners {
+    page: Page,
+    new: Option<String>,
+}
+
+impl Listeners {
+    fn one(r: &Region, arn: &str, new: bool) -> Listeners {
+        Listeners { page: Page::keyed(r.elb().listeners(), [arn], None), new: new.then(|| arn.to_string()) }
+    }
+}
+
+impl Render for Listeners {
+    fn write_xml(&self, r: &Region, w: &mut Xml) {
+        w.list("Listeners", self.page.of(r.elb().listeners()), write_listener);
+        w.opt("NextMarker", self.page.next.as_ref());
+    }
+    fn created(&self) -> Vec<&str> {
+        self.new.iter().map(String::as_str).collect()
     }
 }
 
@@ -207,7 +229,7 @@ pub struct CreateListener {
 }
 
 impl ApiAction for CreateListener {
-    type Output = Rendered;
+    type Output = Listeners;
     fn from_params(p: &P) -> ApiResult<Self> {
         let lb = required(p, "LoadBalancerArn")?.to_string();
         // [unverified] texts for the two members an NLB listener needs.
@@ -234,20 +256,18 @@ impl ApiAction for CreateListener {
         Ok(CreateListener { lb, spec, tags: parse_tags(p, "Tags")? })
     }
 
-    fn apply(mut self, r: &mut Region, cx: &Ctx) -> ApiResult<Rendered> {
+    fn apply(mut self, r: &mut Region, cx: &Ctx) -> ApiResult<Listeners> {
         let lb = find_lb(r, &self.lb)?;
         check_protocol(&self.spec.protocol, lb.is_alb())?;
         check_tag_quota(&Vec::new(), &self.tags, r.quotas.elb_tags_per_resource)?;
-        if let Some(l) = r.elb.lb_listeners(&lb.arn).find(|l| l.port == self.spec.port) {
+        if let Some(l) = r.elb().lb_listeners(&lb.arn).find(|l| l.port == self.spec.port) {
             if same(r, lb, l, &self.spec) {
-                return Ok(Rendered::with(cx, |w| {
-                    w.list("Listeners", [l], write_listener);
-                }));
+                return Ok(Listeners::one(r, &l.arn, false));
             }
             return Err(ApiError::duplicate_listener(&lb.arn));
         }
         check_spec(r, lb, &mut self.spec, None)?;
-        if r.elb.lb_listeners(&lb.arn).count() as u64 >= r.quotas.listeners_per_lb(lb.is_alb()) {
+        if r.elb().lb_listeners(&lb.arn).count() as u64 >= r.quotas.listeners_per_lb(lb.is_alb()) {
             return Err(ApiError::too_many_listeners());
         }
         let (lb_arn, lb_name, lb_id, kind) = (lb.arn.clone(), lb.name.clone(), lb.id.clone(), lb.arn_kind());
@@ -271,11 +291,8 @@ impl ApiAction for CreateListener {
             rule_arn,
             rule_tags: Vec::new(),
         };
-        r.elb.insert_listener(l, cx.now);
-        let l = &r.elb.listeners[&arn];
-        Ok(Rendered::with(cx, |w| {
-            w.list("Listeners", [l], write_listener);
-        }))
+        r.elb_mut().insert_listener(l, cx.now);
+        Ok(Listeners::one(r, &arn, true))
     }
 }
 
@@ -286,7 +303,7 @@ pub struct DescribeListeners {
 }
 
 impl ApiAction for DescribeListeners {
-    type Output = Rendered;
+    type Output = Listeners;
     fn from_params(p: &P) -> ApiResult<Self> {
         let lb = p.str("LoadBalancerArn").filter(|s| !s.is_empty()).map(String::from);
         let arns: Vec<String> = p.strings("ListenerArns")?.into_iter().map(String::from).collect();
@@ -300,9 +317,9 @@ impl ApiAction for DescribeListeners {
         Ok(DescribeListeners { lb, arns, paging: Paging::parse(p)? })
     }
 
-    fn apply(self, r: &mut Region, cx: &Ctx) -> ApiResult<Rendered> {
+    fn apply(self, r: &mut Region, _: &Ctx) -> ApiResult<Listeners> {
         let items: Vec<&Listener> = match &self.lb {
-            Some(lb) => r.elb.lb_listeners(&find_lb(r, lb)?.arn).collect(),
+            Some(lb) => r.elb().lb_listeners(&find_lb(r, lb)?.arn).collect(),
             None => {
                 let mut v: Vec<&Listener> = Vec::new();
                 for a in &self.arns {
@@ -315,10 +332,7 @@ impl ApiAction for DescribeListeners {
             }
         };
         let (items, next) = self.paging.page(items, |l| &l.arn)?;
-        Ok(Rendered::with(cx, |w| {
-            w.list("Listeners", items, write_listener);
-            w.opt("NextMarker", next);
-        }))
+        Ok(Listeners { page: Page::keyed(r.elb().listeners(), items.iter().map(|l| l.arn.as_str()), next), new: None })
     }
 }
 
@@ -333,7 +347,7 @@ pub struct ModifyListener {
 }
 
 impl ApiAction for ModifyListener {
-    type Output = Rendered;
+    type Output = Listeners;
     fn from_params(p: &P) -> ApiResult<Self> {
         let protocol = enum_member(p, "Protocol", PROTOCOLS)?.map(String::from);
         Ok(ModifyListener {
@@ -347,7 +361,7 @@ impl ApiAction for ModifyListener {
         })
     }
 
-    fn apply(self, r: &mut Region, cx: &Ctx) -> ApiResult<Rendered> {
+    fn apply(self, r: &mut Region, cx: &Ctx) -> ApiResult<Listeners> {
         let old = find_listener(r, &self.arn)?;
         let lb = find_lb(r, &old.lb_arn)?;
         let protocol = self.protocol.clone().unwrap_or_else(|| old.protocol.clone());
@@ -365,7 +379,7 @@ impl ApiAction for ModifyListener {
             actions: if self.actions.is_empty() { old.actions.clone() } else { self.actions.clone() },
             protocol,
         };
-        if r.elb.lb_listeners(&lb.arn).any(|l| l.port == spec.port && l.arn != self.arn) {
+        if r.elb().lb_listeners(&lb.arn).any(|l| l.port == spec.port && l.arn != self.arn) {
             return Err(ApiError::duplicate_listener(&lb.arn));
         }
         check_spec(r, lb, &mut spec, Some(&self.arn))?;
@@ -377,11 +391,8 @@ impl ApiAction for ModifyListener {
         l.ssl_policy = spec.ssl_policy;
         l.alpn = spec.alpn;
         l.actions = spec.actions;
-        r.elb.replace_listener(l, cx.now);
-        let l = &r.elb.listeners[&self.arn];
-        Ok(Rendered::with(cx, |w| {
-            w.list("Listeners", [l], write_listener);
-        }))
+        r.elb_mut().replace_listener(l, cx.now);
+        Ok(Listeners::one(r, &self.arn, false))
     }
 }
 
@@ -396,7 +407,7 @@ impl ApiAction for DeleteListener {
     }
     fn apply(self, r: &mut Region, _: &Ctx) -> ApiResult<Empty> {
         find_listener(r, &self.arn)?;
-        r.elb.remove_listener(&self.arn);
+        r.elb_mut().remove_listener(&self.arn);
         Ok(Empty)
     }
 }

@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use super::attributes::{alb_defaults, lb_defaults};
 use super::common::{NameOf, Paging, arn_is, check_name, check_tag_quota, enum_member, find_lb, parse_tags, required};
 use super::security_groups::resolve_groups;
-use crate::api::{Action, Ctx, Empty, Rendered};
+use crate::api::{Action, Ctx, Empty, Page, Render};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::state::Region;
 use crate::state::ec2::{Eni, EniAttachment};
@@ -141,6 +141,45 @@ pub fn write_lb(w: &mut Xml, r: &Region, lb: &LoadBalancer, now: DateTime<Utc>) 
     w.opt("EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic", lb.enforce_private_link.as_ref());
 }
 
+/// The `LoadBalancers` of CreateLoadBalancer and DescribeLoadBalancers: a page of load
+/// balancers with their state at `now`; `new` is the ARN a create just made.
+pub struct Lbs {
+    page: Page,
+    now: DateTime<Utc>,
+    new: Option<String>,
+}
+
+impl Render for Lbs {
+    fn write_xml(&self, r: &Region, w: &mut Xml) {
+        w.list("LoadBalancers", self.page.of(r.elb().lbs()), |w, lb| write_lb(w, r, lb, self.now));
+        w.opt("NextMarker", self.page.next.as_ref());
+    }
+    fn created(&self) -> Vec<&str> {
+        self.new.iter().map(String::as_str).collect()
+    }
+}
+
+/// SetSubnets' answer: the load balancer's zones and address type.
+pub struct LbSubnets(String);
+
+impl Render for LbSubnets {
+    fn write_xml(&self, r: &Region, w: &mut Xml) {
+        if let Some(lb) = r.elb().lbs().get(&self.0) {
+            write_azs(w, lb);
+            w.leaf("IpAddressType", &lb.ip_address_type);
+        }
+    }
+}
+
+/// SetIpAddressType's answer.
+pub struct IpType(String);
+
+impl Render for IpType {
+    fn write_xml(&self, r: &Region, w: &mut Xml) {
+        w.opt("IpAddressType", r.elb().lbs().get(&self.0).map(|lb| &lb.ip_address_type));
+    }
+}
+
 /// One requested subnet: from `Subnets.member.N` or `SubnetMappings.member.N`.
 #[derive(Debug, Clone)]
 pub struct SubnetRequest {
@@ -202,7 +241,7 @@ pub fn resolve_subnets(
 ) -> ApiResult<Vec<ResolvedSubnet>> {
     let mut out: Vec<ResolvedSubnet> = Vec::new();
     for s in req {
-        let subnet = if well_formed(&s.subnet_id, "subnet") { r.subnets.get(&s.subnet_id) } else { None };
+        let subnet = if well_formed(&s.subnet_id, "subnet") { r.subnets().get(&s.subnet_id) } else { None };
         let subnet = subnet.ok_or_else(|| ApiError::elb_subnet_not_found(&s.subnet_id))?;
         let vpc_id = vpc.or(out.first().map(|o| o.vpc_id.as_str())).unwrap_or(&subnet.vpc_id);
         if subnet.vpc_id != vpc_id {
@@ -276,7 +315,7 @@ fn plan_enis(
 ) -> ApiResult<Vec<(LbSubnet, Eni)>> {
     let kind = if alb { "app" } else { "net" };
     for s in subnets {
-        let free = r.subnets.get(&s.subnet_id).map(|x| x.available()).unwrap_or(0);
+        let free = r.subnets().get(&s.subnet_id).map(|x| x.available()).unwrap_or(0);
         if free < 8 {
             return Err(ApiError::new(
                 ErrorCode::InvalidSubnet,
@@ -362,7 +401,7 @@ pub struct CreateLoadBalancer {
 }
 
 impl Action for CreateLoadBalancer {
-    type Output = Rendered;
+    type Output = Lbs;
     fn from_params(p: &P) -> ApiResult<Self> {
         let name = required(p, "Name")?.to_string();
         check_name(&name, NameOf::LoadBalancer)?;
@@ -382,7 +421,7 @@ impl Action for CreateLoadBalancer {
         })
     }
 
-    fn apply(self, r: &mut Region, cx: &Ctx) -> ApiResult<Rendered> {
+    fn apply(self, r: &mut Region, cx: &Ctx) -> ApiResult<Lbs> {
         let Some(req) = &self.subnets else {
             // [unverified] text.
             return Err(ApiError::validation("At least one subnet must be specified"));
@@ -404,19 +443,16 @@ impl Action for CreateLoadBalancer {
         let kind = if self.alb { "application" } else { "network" };
         check_tag_quota(&Vec::new(), &self.tags, r.quotas.elb_tags_per_resource)?;
         // Same name: same settings return the existing load balancer, others are refused.
-        if let Some(arn) = r.elb.lb_by_name.get(&self.name) {
-            let lb = &r.elb.lbs[arn];
+        if let Some(lb) = r.elb().lb_by_name(&self.name) {
             let have: BTreeSet<&str> = lb.subnets.iter().map(|s| s.subnet_id.as_str()).collect();
             let want: BTreeSet<&str> = subnets.iter().map(|s| s.subnet_id.as_str()).collect();
             let same_groups = lb.security_groups.iter().collect::<BTreeSet<_>>() == groups.iter().collect::<BTreeSet<_>>();
             if lb.kind == kind && lb.scheme == self.scheme && lb.ip_address_type == self.ip_type && have == want && same_groups {
-                return Ok(Rendered::with(cx, |w| {
-                    w.list("LoadBalancers", [lb], |w, lb| write_lb(w, r, lb, cx.now));
-                }));
+                return Ok(Lbs { page: Page::keyed(r.elb().lbs(), [lb.arn.as_str()], None), now: cx.now, new: None });
             }
             return Err(ApiError::duplicate_lb(&self.name));
         }
-        if r.elb.lbs.values().filter(|l| l.is_alb() == self.alb).count() as u64 >= r.quotas.load_balancers(self.alb) {
+        if r.elb().lbs().values().filter(|l| l.is_alb() == self.alb).count() as u64 >= r.quotas.load_balancers(self.alb) {
             return Err(ApiError::too_many_lbs(&r.account));
         }
         let id = r.ids.hex16();
@@ -448,10 +484,7 @@ impl Action for CreateLoadBalancer {
             tags: self.tags,
         };
         r.insert_lb(lb, enis);
-        let lb = &r.elb.lbs[&arn];
-        Ok(Rendered::with(cx, |w| {
-            w.list("LoadBalancers", [lb], |w, lb| write_lb(w, r, lb, cx.now));
-        }))
+        Ok(Lbs { page: Page::keyed(r.elb().lbs(), [arn.as_str()], None), now: cx.now, new: Some(arn) })
     }
 }
 
@@ -462,7 +495,7 @@ pub struct DescribeLoadBalancers {
 }
 
 impl Action for DescribeLoadBalancers {
-    type Output = Rendered;
+    type Output = Lbs;
     fn from_params(p: &P) -> ApiResult<Self> {
         let arns: Vec<String> = p.strings("LoadBalancerArns")?.into_iter().map(String::from).collect();
         let names: Vec<String> = p.strings("Names")?.into_iter().map(String::from).collect();
@@ -473,7 +506,7 @@ impl Action for DescribeLoadBalancers {
         Ok(DescribeLoadBalancers { arns, names, paging: Paging::parse(p)? })
     }
 
-    fn apply(self, r: &mut Region, cx: &Ctx) -> ApiResult<Rendered> {
+    fn apply(self, r: &mut Region, cx: &Ctx) -> ApiResult<Lbs> {
         let lbs: Vec<&LoadBalancer> = if !self.arns.is_empty() {
             let mut v = Vec::new();
             for a in &self.arns {
@@ -484,26 +517,22 @@ impl Action for DescribeLoadBalancers {
             }
             v
         } else if !self.names.is_empty() {
-            let missing: Vec<&str> = self.names.iter().filter(|n| !r.elb.lb_by_name.contains_key(*n)).map(String::as_str).collect();
+            let missing: Vec<&str> = self.names.iter().filter(|n| r.elb().lb_by_name(n).is_none()).map(String::as_str).collect();
             if !missing.is_empty() {
                 return Err(ApiError::lb_names_not_found(&missing));
             }
             let mut v: Vec<&LoadBalancer> = Vec::new();
-            for n in &self.names {
-                let lb = &r.elb.lbs[&r.elb.lb_by_name[n]];
+            for lb in self.names.iter().filter_map(|n| r.elb().lb_by_name(n)) {
                 if !v.iter().any(|x| x.arn == lb.arn) {
                     v.push(lb);
                 }
             }
             v
         } else {
-            r.elb.lbs.values().collect()
+            r.elb().lbs().values().collect()
         };
         let (items, next) = self.paging.page(lbs, |l| &l.arn)?;
-        Ok(Rendered::with(cx, |w| {
-            w.list("LoadBalancers", items, |w, lb| write_lb(w, r, lb, cx.now));
-            w.opt("NextMarker", next);
-        }))
+        Ok(Lbs { page: Page::keyed(r.elb().lbs(), items.iter().map(|l| l.arn.as_str()), next), now: cx.now, new: None })
     }
 }
 
@@ -523,7 +552,7 @@ impl Action for DeleteLoadBalancer {
 
     fn apply(self, r: &mut Region, cx: &Ctx) -> ApiResult<Empty> {
         // An unknown or already deleted load balancer is a success (BC-ELB doc).
-        let Some(lb) = r.elb.lbs.get(&self.arn) else { return Ok(Empty) };
+        let Some(lb) = r.elb().lbs().get(&self.arn) else { return Ok(Empty) };
         if lb.attr("deletion_protection.enabled") == "true" {
             // [unverified] text; the AWS Load Balancer Controller looks for "deletion protection".
             return Err(ApiError::new(
@@ -543,7 +572,7 @@ pub struct SetSubnets {
 }
 
 impl Action for SetSubnets {
-    type Output = Rendered;
+    type Output = LbSubnets;
     fn from_params(p: &P) -> ApiResult<Self> {
         Ok(SetSubnets {
             arn: required(p, "LoadBalancerArn")?.to_string(),
@@ -552,7 +581,8 @@ impl Action for SetSubnets {
         })
     }
 
-    fn apply(self, r: &mut Region, cx: &Ctx) -> ApiResult<Rendered> {
+    fn apply(self, r: &mut Region, cx: &Ctx) -> ApiResult<LbSubnets> {
+        // Owned: planning the new interfaces takes ids from the Region.
         let lb = find_lb(r, &self.arn)?.clone();
         let Some(req) = &self.subnets else {
             return Err(ApiError::validation("At least one subnet must be specified"));
@@ -590,11 +620,7 @@ impl Action for SetSubnets {
         subnets.sort_by_key(|s| wanted.iter().position(|w| w.subnet_id == s.subnet_id));
         let removed: Vec<String> = removed.into_iter().map(|s| s.eni_id).collect();
         r.set_lb_subnets(&self.arn, subnets, enis, &removed, cx.now);
-        let lb = &r.elb.lbs[&self.arn];
-        Ok(Rendered::with(cx, |w| {
-            write_azs(w, lb);
-            w.leaf("IpAddressType", &lb.ip_address_type);
-        }))
+        Ok(LbSubnets(self.arn))
     }
 }
 
@@ -604,14 +630,14 @@ pub struct SetIpAddressType {
 }
 
 impl Action for SetIpAddressType {
-    type Output = Rendered;
+    type Output = IpType;
     fn from_params(p: &P) -> ApiResult<Self> {
         let arn = required(p, "LoadBalancerArn")?.to_string();
         required(p, "IpAddressType")?;
         Ok(SetIpAddressType { arn, ip_type: enum_member(p, "IpAddressType", IP_TYPES)?.unwrap_or("ipv4").to_string() })
     }
 
-    fn apply(self, r: &mut Region, cx: &Ctx) -> ApiResult<Rendered> {
+    fn apply(self, r: &mut Region, _: &Ctx) -> ApiResult<IpType> {
         let lb = find_lb(r, &self.arn)?;
         let subnets: Vec<ResolvedSubnet> = lb
             .subnets
@@ -619,11 +645,7 @@ impl Action for SetIpAddressType {
             .map(|s| ResolvedSubnet { subnet_id: s.subnet_id.clone(), az: s.az.clone(), vpc_id: lb.vpc_id.clone(), ip: None })
             .collect();
         check_ip_type(&self.ip_type, &subnets, lb.is_alb())?;
-        if let Some(lb) = r.elb.lbs.get_mut(&self.arn) {
-            lb.ip_address_type.clone_from(&self.ip_type);
-        }
-        Ok(Rendered::with(cx, |w| {
-            w.leaf("IpAddressType", &self.ip_type);
-        }))
+        r.elb_mut().set_lb_ip_type(&self.arn, &self.ip_type);
+        Ok(IpType(self.arn))
     }
 }

@@ -17,11 +17,11 @@ pub mod tags;
 pub mod target_groups;
 pub mod targets;
 
-use crate::api::{Ctx, run};
+use crate::api::{Answer, Ctx, run};
 use crate::error::ApiResult;
 use crate::wire::Params;
 
-pub fn dispatch(cx: &Ctx, action: &str, p: &Params) -> Option<ApiResult<String>> {
+pub fn dispatch(cx: &Ctx, action: &str, p: &Params) -> Option<ApiResult<Answer>> {
     Some(match action {
         "CreateLoadBalancer" => run::<load_balancers::CreateLoadBalancer>(cx, p),
         "DescribeLoadBalancers" => run::<load_balancers::DescribeLoadBalancers>(cx, p),

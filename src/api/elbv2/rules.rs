@@ -4,8 +4,7 @@
 //! or deleted here), tags at creation, and the quotas AWS counts per rule (condition values and
 //! wildcards, target groups per action) and per ALB (rules over all listeners, unique target
 //! groups, targets). SetRulePriorities checks the final state only, so swaps work in one call.
-//! Each action decides in `apply` and renders through `write_rules`, kept apart so the output
-//! can move to a typed value.
+//! Every action answers with `Rules`, the ARNs of the rules to show, rendered from the Region.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -13,7 +12,7 @@ use super::actions::{check_actions, parse_actions, write_actions};
 use super::common::{Paging, arn_is, check_tag_quota, find_listener, int_in, member_path, parse_tags, required};
 use super::conditions::{check_condition_quotas, parse_conditions, write_conditions};
 use super::targets::check_lb_targets;
-use crate::api::{Action as ApiAction, Ctx, Empty, Rendered};
+use crate::api::{Action as ApiAction, Ctx, Empty, Render};
 use crate::error::{ApiError, ApiResult};
 use crate::state::Region;
 use crate::state::elbv2::{Action, Condition, Listener, LoadBalancer, Rule, Tags};
@@ -42,17 +41,35 @@ fn write_rule(w: &mut Xml, s: &Shown) {
     }
 }
 
-/// Renders the rules with these ARNs (each known to exist) as `Rules`.
-fn write_rules(w: &mut Xml, r: &Region, arns: &[String]) {
-    let shown: Vec<Shown> = arns.iter().filter_map(|a| shown(r, a)).collect();
-    w.list("Rules", &shown, write_rule);
+/// The answer of every rule action: the rules with these ARNs (default or not), in this order,
+/// and the marker of the next page; `new` is the ARN CreateRule made.
+pub struct Rules {
+    arns: Vec<String>,
+    next: Option<String>,
+    new: Option<String>,
+}
+
+impl Rules {
+    fn of(arns: Vec<String>) -> Rules {
+        Rules { arns, next: None, new: None }
+    }
+}
+
+impl Render for Rules {
+    fn write_xml(&self, r: &Region, w: &mut Xml) {
+        w.list("Rules", self.arns.iter().filter_map(|a| shown(r, a)), |w, s| write_rule(w, &s));
+        w.opt("NextMarker", self.next.as_ref());
+    }
+    fn created(&self) -> Vec<&str> {
+        self.new.iter().map(String::as_str).collect()
+    }
 }
 
 fn shown<'a>(r: &'a Region, arn: &str) -> Option<Shown<'a>> {
-    if let Some(rule) = r.elb.rules.get(arn) {
+    if let Some(rule) = r.elb().rules().get(arn) {
         return Some(Shown::Rule(rule));
     }
-    r.elb.rule_listener.get(arn).and_then(|l| r.elb.listeners.get(l)).map(Shown::Default)
+    r.elb().rule_listener(arn).map(Shown::Default)
 }
 
 fn check_rule_arn(arn: &str) -> ApiResult<()> {
@@ -65,7 +82,7 @@ fn check_rule_arn(arn: &str) -> ApiResult<()> {
 /// The listener and load balancer a rule may be put on: rules exist on ALB listeners only.
 fn rule_host<'r>(r: &'r Region, listener: &str) -> ApiResult<(&'r Listener, &'r LoadBalancer)> {
     let l = find_listener(r, listener)?;
-    let lb = r.elb.lbs.get(&l.lb_arn).ok_or_else(ApiError::listener_not_found)?;
+    let lb = r.elb().lbs().get(&l.lb_arn).ok_or_else(ApiError::listener_not_found)?;
     if !lb.is_alb() {
         // [unverified] code and text.
         return Err(ApiError::unsupported_protocol(format!(
@@ -106,11 +123,11 @@ fn check_rule(
 ) -> ApiResult<()> {
     check_condition_quotas(conditions, &r.quotas)?;
     let new_tgs = check_actions(r, lb, &l.protocol, actions)?;
-    let before = r.elb.lb_tgs(&lb.arn);
+    let before = r.elb().lb_tgs(&lb.arn);
     let mut after: BTreeSet<&str> = BTreeSet::new();
-    for other in r.elb.lb_listeners(&lb.arn) {
+    for other in r.elb().lb_listeners(&lb.arn) {
         after.extend(other.target_groups());
-        for rule in r.elb.listener_rules(&other.arn) {
+        for rule in r.elb().listener_rules(&other.arn) {
             if Some(rule.arn.as_str()) != replacing {
                 after.extend(rule.target_groups());
             }
@@ -133,7 +150,7 @@ pub struct CreateRule {
 }
 
 impl ApiAction for CreateRule {
-    type Output = Rendered;
+    type Output = Rules;
     fn from_params(p: &P) -> ApiResult<Self> {
         let listener = required(p, "ListenerArn")?.to_string();
         let priority = priority(p, "Priority")?;
@@ -149,13 +166,13 @@ impl ApiAction for CreateRule {
         Ok(CreateRule { listener, priority, conditions, actions, tags: parse_tags(p, "Tags")? })
     }
 
-    fn apply(mut self, r: &mut Region, cx: &Ctx) -> ApiResult<Rendered> {
+    fn apply(mut self, r: &mut Region, cx: &Ctx) -> ApiResult<Rules> {
         let (l, lb) = rule_host(r, &self.listener)?;
         check_tag_quota(&Vec::new(), &self.tags, r.quotas.elb_tags_per_resource)?;
-        if r.elb.rules_by_listener.get(&l.arn).is_some_and(|m| m.contains_key(&self.priority)) {
+        if r.elb().rule_at(&l.arn, self.priority).is_some() {
             return Err(ApiError::priority_in_use(self.priority));
         }
-        if r.elb.lb_rule_count(&lb.arn) >= r.quotas.rules_per_application_load_balancer {
+        if r.elb().lb_rule_count(&lb.arn) >= r.quotas.rules_per_application_load_balancer {
             return Err(ApiError::too_many_rules(&lb.arn));
         }
         check_rule(r, lb, l, &self.conditions, &mut self.actions, None)?;
@@ -171,8 +188,8 @@ impl ApiAction for CreateRule {
             actions: self.actions,
             tags: self.tags,
         };
-        r.elb.insert_rule(rule, cx.now);
-        Ok(Rendered::with(cx, |w| write_rules(w, r, &[arn])))
+        r.elb_mut().insert_rule(rule, cx.now);
+        Ok(Rules { arns: vec![arn.clone()], next: None, new: Some(arn) })
     }
 }
 
@@ -183,7 +200,7 @@ pub struct DescribeRules {
 }
 
 impl ApiAction for DescribeRules {
-    type Output = Rendered;
+    type Output = Rules;
     fn from_params(p: &P) -> ApiResult<Self> {
         let listener = p.str("ListenerArn").filter(|s| !s.is_empty()).map(String::from);
         let rules: Vec<String> = p.strings("RuleArns")?.into_iter().map(String::from).collect();
@@ -194,12 +211,12 @@ impl ApiAction for DescribeRules {
         Ok(DescribeRules { listener, rules, paging: Paging::parse(p)? })
     }
 
-    fn apply(self, r: &mut Region, cx: &Ctx) -> ApiResult<Rendered> {
+    fn apply(self, r: &mut Region, _: &Ctx) -> ApiResult<Rules> {
         let arns: Vec<String> = match &self.listener {
             // Priority order, the default rule last.
             Some(l) => {
                 let l = find_listener(r, l)?;
-                let mut v: Vec<String> = r.elb.listener_rules(&l.arn).map(|x| x.arn.clone()).collect();
+                let mut v: Vec<String> = r.elb().listener_rules(&l.arn).map(|x| x.arn.clone()).collect();
                 v.push(l.rule_arn.clone());
                 v
             }
@@ -215,11 +232,8 @@ impl ApiAction for DescribeRules {
                 v
             }
         };
-        let (items, next) = self.paging.page(arns, |a| a)?;
-        Ok(Rendered::with(cx, |w| {
-            write_rules(w, r, &items);
-            w.opt("NextMarker", next);
-        }))
+        let (arns, next) = self.paging.page(arns, |a| a)?;
+        Ok(Rules { arns, next, new: None })
     }
 }
 
@@ -230,7 +244,7 @@ pub struct ModifyRule {
 }
 
 impl ApiAction for ModifyRule {
-    type Output = Rendered;
+    type Output = Rules;
     fn from_params(p: &P) -> ApiResult<Self> {
         let arn = required(p, "RuleArn")?.to_string();
         check_rule_arn(&arn)?;
@@ -240,9 +254,9 @@ impl ApiAction for ModifyRule {
         Ok(ModifyRule { arn, conditions: parse_conditions(p, "Conditions")?, actions: parse_actions(p, "Actions")? })
     }
 
-    fn apply(self, r: &mut Region, cx: &Ctx) -> ApiResult<Rendered> {
-        let Some(old) = r.elb.rules.get(&self.arn) else {
-            if r.elb.rule_listener.contains_key(&self.arn) {
+    fn apply(self, r: &mut Region, cx: &Ctx) -> ApiResult<Rules> {
+        let Some(old) = r.elb().rules().get(&self.arn) else {
+            if r.elb().rule_listener(&self.arn).is_some() {
                 // [unverified]: the default rule follows the listener (ModifyListener).
                 return Err(ApiError::default_rule_not_permitted("modified; use ModifyListener to change the default actions"));
             }
@@ -254,8 +268,8 @@ impl ApiAction for ModifyRule {
         let mut actions = if self.actions.is_empty() { old.actions.clone() } else { self.actions };
         check_rule(r, lb, l, &conditions, &mut actions, Some(&self.arn))?;
         let rule = Rule { conditions, actions, ..old.clone() };
-        r.elb.replace_rule(rule, cx.now);
-        Ok(Rendered::with(cx, |w| write_rules(w, r, std::slice::from_ref(&self.arn))))
+        r.elb_mut().replace_rule(rule, cx.now);
+        Ok(Rules::of(vec![self.arn]))
     }
 }
 
@@ -272,13 +286,13 @@ impl ApiAction for DeleteRule {
     }
 
     fn apply(self, r: &mut Region, _: &Ctx) -> ApiResult<Empty> {
-        if r.elb.rule_listener.contains_key(&self.arn) {
+        if r.elb().rule_listener(&self.arn).is_some() {
             return Err(ApiError::default_rule_not_permitted("deleted"));
         }
-        if !r.elb.rules.contains_key(&self.arn) {
+        if !r.elb().rules().contains_key(&self.arn) {
             return Err(ApiError::elb_rule_not_found());
         }
-        r.elb.remove_rule(&self.arn);
+        r.elb_mut().remove_rule(&self.arn);
         Ok(Empty)
     }
 }
@@ -288,7 +302,7 @@ pub struct SetRulePriorities {
 }
 
 impl ApiAction for SetRulePriorities {
-    type Output = Rendered;
+    type Output = Rules;
     fn from_params(p: &P) -> ApiResult<Self> {
         let items = p.list("RulePriorities")?;
         if items.is_empty() {
@@ -307,29 +321,29 @@ impl ApiAction for SetRulePriorities {
         Ok(SetRulePriorities { changes })
     }
 
-    fn apply(self, r: &mut Region, cx: &Ctx) -> ApiResult<Rendered> {
+    fn apply(self, r: &mut Region, _: &Ctx) -> ApiResult<Rules> {
         for (arn, _) in &self.changes {
-            if r.elb.rule_listener.contains_key(arn) {
+            if r.elb().rule_listener(arn).is_some() {
                 return Err(ApiError::default_rule_not_permitted("given a priority"));
             }
-            if !r.elb.rules.contains_key(arn) {
+            if !r.elb().rules().contains_key(arn) {
                 return Err(ApiError::elb_rule_not_found());
             }
         }
         // The priorities each touched listener would hold afterwards must be unique.
         let moved: HashMap<&str, u32> = self.changes.iter().map(|(a, p)| (a.as_str(), *p)).collect();
-        let listeners: BTreeSet<&str> = self.changes.iter().map(|(a, _)| r.elb.rules[a].listener_arn.as_str()).collect();
+        let listeners: BTreeSet<&str> =
+            self.changes.iter().filter_map(|(a, _)| r.elb().rules().get(a)).map(|x| x.listener_arn.as_str()).collect();
         for l in listeners {
             let mut taken: BTreeMap<u32, &str> = BTreeMap::new();
-            for rule in r.elb.listener_rules(l) {
+            for rule in r.elb().listener_rules(l) {
                 let p = moved.get(rule.arn.as_str()).copied().unwrap_or(rule.priority);
                 if taken.insert(p, &rule.arn).is_some() {
                     return Err(ApiError::priority_in_use(p));
                 }
             }
         }
-        r.elb.set_priorities(&self.changes);
-        let arns: Vec<String> = self.changes.into_iter().map(|(a, _)| a).collect();
-        Ok(Rendered::with(cx, |w| write_rules(w, r, &arns)))
+        r.elb_mut().set_priorities(&self.changes);
+        Ok(Rules::of(self.changes.into_iter().map(|(a, _)| a).collect()))
     }
 }

@@ -7,11 +7,11 @@
 //! follow the new set, so DeleteSecurityGroup sees the dependency.
 
 use super::common::{enum_member, find_lb, required};
-use crate::api::{Action, Ctx, Rendered};
+use crate::api::{Action, Ctx, Render};
 use crate::error::{ApiError, ApiResult};
 use crate::state::Region;
 use crate::state::ids::well_formed;
-use crate::wire::P;
+use crate::wire::{P, Xml};
 
 /// Checks a requested group list for a load balancer in `vpc`; returns it without repeats, in
 /// request order.
@@ -21,7 +21,7 @@ pub fn resolve_groups(r: &Region, ids: &[String], vpc: &str, alb: bool) -> ApiRe
     }
     let mut out: Vec<String> = Vec::new();
     for id in ids {
-        let sg = if well_formed(id, "sg") { r.sgs.get(id) } else { None };
+        let sg = if well_formed(id, "sg") { r.sgs().get(id) } else { None };
         let sg = sg.ok_or_else(|| ApiError::elb_sg_not_found(id))?;
         if sg.vpc_id != vpc && r.settings.elb_security_group_vpc_check {
             return Err(ApiError::sg_not_in_vpc(id, vpc));
@@ -36,6 +36,18 @@ pub fn resolve_groups(r: &Region, ids: &[String], vpc: &str, alb: bool) -> ApiRe
     Ok(out)
 }
 
+/// SetSecurityGroups' answer: the load balancer's groups and PrivateLink enforcement.
+pub struct LbGroups(String);
+
+impl Render for LbGroups {
+    fn write_xml(&self, r: &Region, w: &mut Xml) {
+        if let Some(lb) = r.elb().lbs().get(&self.0) {
+            w.strings("SecurityGroupIds", &lb.security_groups);
+            w.opt("EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic", lb.enforce_private_link.as_ref());
+        }
+    }
+}
+
 pub struct SetSecurityGroups {
     arn: String,
     groups: Vec<String>,
@@ -43,7 +55,7 @@ pub struct SetSecurityGroups {
 }
 
 impl Action for SetSecurityGroups {
-    type Output = Rendered;
+    type Output = LbGroups;
     fn from_params(p: &P) -> ApiResult<Self> {
         let arn = required(p, "LoadBalancerArn")?.to_string();
         // Removing every group travels as `SecurityGroups=` (aws-api.md §1.7.9): present, empty.
@@ -59,7 +71,7 @@ impl Action for SetSecurityGroups {
         })
     }
 
-    fn apply(self, r: &mut Region, cx: &Ctx) -> ApiResult<Rendered> {
+    fn apply(self, r: &mut Region, _: &Ctx) -> ApiResult<LbGroups> {
         let lb = find_lb(r, &self.arn)?;
         if lb.is_alb() {
             // [unverified] texts: the enforcement setting is the NLB's, an ALB keeps a group.
@@ -84,10 +96,6 @@ impl Action for SetSecurityGroups {
         }
         let groups = resolve_groups(r, &self.groups, &lb.vpc_id, lb.is_alb())?;
         r.set_lb_groups(&self.arn, groups, self.enforce);
-        let lb = &r.elb.lbs[&self.arn];
-        Ok(Rendered::with(cx, |w| {
-            w.strings("SecurityGroupIds", &lb.security_groups);
-            w.opt("EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic", lb.enforce_private_link.as_ref());
-        }))
+        Ok(LbGroups(self.arn))
     }
 }

@@ -4,64 +4,42 @@
 //! unknown resource answers with the not-found code of its ARN's kind. All ARNs are checked
 //! before any tag changes.
 
-use super::common::{arn_is, check_len, check_tag_quota, merge_tags, parse_tags, required, write_tags};
-use crate::api::{Action, Ctx, Empty, Rendered};
+use super::common::{arn_is, check_len, check_tag_quota, parse_tags, required, write_tags};
+use crate::api::{Action, Ctx, Empty, Render};
 use crate::error::{ApiError, ApiResult};
 use crate::state::Region;
 use crate::state::elbv2::Tags;
-use crate::wire::P;
+use crate::wire::{P, Xml};
 
-/// A taggable resource, found by ARN.
-#[derive(Clone, Copy)]
-enum Kind {
-    Lb,
-    Tg,
-    Listener,
-    Rule,
-}
-
-fn resolve(r: &Region, arn: &str) -> ApiResult<Kind> {
-    let (kind, found, missing): (Kind, bool, fn() -> ApiError) = if arn_is(arn, "loadbalancer/") {
-        (Kind::Lb, r.elb.lbs.contains_key(arn), ApiError::lb_not_found)
+/// Checks that a taggable resource exists, with the not-found error of its ARN's kind.
+fn resolve(r: &Region, arn: &str) -> ApiResult<()> {
+    let e = r.elb();
+    let (found, missing): (bool, fn() -> ApiError) = if arn_is(arn, "loadbalancer/") {
+        (e.lbs().contains_key(arn), ApiError::lb_not_found)
     } else if arn_is(arn, "targetgroup/") {
-        (Kind::Tg, r.elb.tgs.contains_key(arn), ApiError::tg_not_found)
+        (e.tgs().contains_key(arn), ApiError::tg_not_found)
     } else if arn_is(arn, "listener/") {
-        (Kind::Listener, r.elb.listeners.contains_key(arn), ApiError::listener_not_found)
+        (e.listeners().contains_key(arn), ApiError::listener_not_found)
     } else if arn_is(arn, "listener-rule/") {
-        (Kind::Rule, r.elb.rule_listener.contains_key(arn) || r.elb.rules.contains_key(arn), ApiError::elb_rule_not_found)
+        (e.rule_listener(arn).is_some() || e.rules().contains_key(arn), ApiError::elb_rule_not_found)
     } else {
         // [unverified] text.
         return Err(ApiError::validation(format!("'{arn}' is not a valid Elastic Load Balancing resource ARN")));
     };
-    if found { Ok(kind) } else { Err(missing()) }
+    if found { Ok(()) } else { Err(missing()) }
 }
 
-fn tags_of<'r>(r: &'r Region, arn: &str, kind: Kind) -> &'r Tags {
-    static NONE: Tags = Vec::new();
-    match kind {
-        Kind::Lb => r.elb.lbs.get(arn).map(|x| &x.tags),
-        Kind::Tg => r.elb.tgs.get(arn).map(|x| &x.tags),
-        Kind::Listener => r.elb.listeners.get(arn).map(|x| &x.tags),
-        Kind::Rule => match r.elb.rules.get(arn) {
-            Some(rule) => Some(&rule.tags),
-            None => r.elb.rule_listener.get(arn).and_then(|l| r.elb.listeners.get(l)).map(|x| &x.rule_tags),
-        },
-    }
-    .unwrap_or(&NONE)
-}
+static NO_TAGS: Tags = Vec::new();
 
-fn tags_mut<'r>(r: &'r mut Region, arn: &str, kind: Kind) -> Option<&'r mut Tags> {
-    match kind {
-        Kind::Lb => r.elb.lbs.get_mut(arn).map(|x| &mut x.tags),
-        Kind::Tg => r.elb.tgs.get_mut(arn).map(|x| &mut x.tags),
-        Kind::Listener => r.elb.listeners.get_mut(arn).map(|x| &mut x.tags),
-        Kind::Rule => {
-            if r.elb.rules.contains_key(arn) {
-                return r.elb.rules.get_mut(arn).map(|x| &mut x.tags);
-            }
-            let l = r.elb.rule_listener.get(arn)?.clone();
-            r.elb.listeners.get_mut(&l).map(|x| &mut x.rule_tags)
-        }
+/// DescribeTags' answer: the ARNs asked for, in request order.
+pub struct TagDescriptions(Vec<String>);
+
+impl Render for TagDescriptions {
+    fn write_xml(&self, r: &Region, w: &mut Xml) {
+        w.list("TagDescriptions", &self.0, |w, a| {
+            w.leaf("ResourceArn", a);
+            write_tags(w, r.elb().tags(a).unwrap_or(&NO_TAGS));
+        });
     }
 }
 
@@ -90,16 +68,12 @@ impl Action for AddTags {
         Ok(AddTags { arns, tags })
     }
     fn apply(self, r: &mut Region, _: &Ctx) -> ApiResult<Empty> {
-        let mut found = Vec::new();
         for a in &self.arns {
-            let kind = resolve(r, a)?;
-            check_tag_quota(tags_of(r, a, kind), &self.tags, r.quotas.elb_tags_per_resource)?;
-            found.push((a.clone(), kind));
+            resolve(r, a)?;
+            check_tag_quota(r.elb().tags(a).unwrap_or(&NO_TAGS), &self.tags, r.quotas.elb_tags_per_resource)?;
         }
-        for (a, kind) in found {
-            if let Some(t) = tags_mut(r, &a, kind) {
-                merge_tags(t, &self.tags);
-            }
+        for a in &self.arns {
+            r.elb_mut().add_tags(a, &self.tags);
         }
         Ok(Empty)
     }
@@ -121,14 +95,11 @@ impl Action for RemoveTags {
         Ok(RemoveTags { arns, keys })
     }
     fn apply(self, r: &mut Region, _: &Ctx) -> ApiResult<Empty> {
-        let mut found = Vec::new();
         for a in &self.arns {
-            found.push((a.clone(), resolve(r, a)?));
+            resolve(r, a)?;
         }
-        for (a, kind) in found {
-            if let Some(t) = tags_mut(r, &a, kind) {
-                t.retain(|(k, _)| !self.keys.contains(k));
-            }
+        for a in &self.arns {
+            r.elb_mut().remove_tags(a, &self.keys);
         }
         Ok(Empty)
     }
@@ -139,21 +110,14 @@ pub struct DescribeTags {
 }
 
 impl Action for DescribeTags {
-    type Output = Rendered;
+    type Output = TagDescriptions;
     fn from_params(p: &P) -> ApiResult<Self> {
         Ok(DescribeTags { arns: arns(p)? })
     }
-    fn apply(self, r: &mut Region, cx: &Ctx) -> ApiResult<Rendered> {
-        let mut rows = Vec::new();
+    fn apply(self, r: &mut Region, _: &Ctx) -> ApiResult<TagDescriptions> {
         for a in &self.arns {
-            let kind = resolve(r, a)?;
-            rows.push((a, tags_of(r, a, kind)));
+            resolve(r, a)?;
         }
-        Ok(Rendered::with(cx, |w| {
-            w.list("TagDescriptions", rows, |w, (a, t)| {
-                w.leaf("ResourceArn", a);
-                write_tags(w, t);
-            });
-        }))
+        Ok(TagDescriptions(self.arns))
     }
 }

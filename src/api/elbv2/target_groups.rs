@@ -7,7 +7,7 @@
 
 use super::attributes::{alb_tg_defaults, tg_defaults};
 use super::common::{NameOf, Paging, arn_is, check_name, check_tag_quota, enum_member, find_lb, find_tg, int_in, parse_tags, required};
-use crate::api::{Action, Ctx, Empty, Rendered};
+use crate::api::{Action, Ctx, Empty, Page, Render};
 use crate::error::{ApiError, ApiResult};
 use crate::state::Region;
 use crate::state::elbv2::{HealthCheck, Tags, TargetGroup};
@@ -37,8 +37,30 @@ pub fn write_tg(w: &mut Xml, r: &Region, tg: &TargetGroup) {
     if h.matcher_http.is_some() || h.matcher_grpc.is_some() {
         w.open("Matcher").opt("HttpCode", h.matcher_http.as_ref()).opt("GrpcCode", h.matcher_grpc.as_ref()).close("Matcher");
     }
-    w.strings("LoadBalancerArns", r.elb.tg_lb(&tg.arn));
+    w.strings("LoadBalancerArns", r.elb().tg_lb(&tg.arn));
     w.leaf("TargetType", &tg.target_type).opt("ProtocolVersion", tg.protocol_version.as_ref()).leaf("IpAddressType", &tg.ip_address_type);
+}
+
+/// The `TargetGroups` of Create, Describe and ModifyTargetGroup; `new` is the ARN a create made.
+pub struct Tgs {
+    page: Page,
+    new: Option<String>,
+}
+
+impl Tgs {
+    fn one(r: &Region, arn: &str, new: bool) -> Tgs {
+        Tgs { page: Page::keyed(r.elb().tgs(), [arn], None), new: new.then(|| arn.to_string()) }
+    }
+}
+
+impl Render for Tgs {
+    fn write_xml(&self, r: &Region, w: &mut Xml) {
+        w.list("TargetGroups", self.page.of(r.elb().tgs()), |w, tg| write_tg(w, r, tg));
+        w.opt("NextMarker", self.page.next.as_ref());
+    }
+    fn created(&self) -> Vec<&str> {
+        self.new.iter().map(String::as_str).collect()
+    }
 }
 
 /// Health-check members as sent; `None` keeps the default (create) or current value (modify).
@@ -213,7 +235,7 @@ pub struct CreateTargetGroup {
 }
 
 impl Action for CreateTargetGroup {
-    type Output = Rendered;
+    type Output = Tgs;
     fn from_params(p: &P) -> ApiResult<Self> {
         let name = required(p, "Name")?.to_string();
         check_name(&name, NameOf::TargetGroup)?;
@@ -250,8 +272,8 @@ impl Action for CreateTargetGroup {
         })
     }
 
-    fn apply(self, r: &mut Region, cx: &Ctx) -> ApiResult<Rendered> {
-        let vpc = if well_formed(&self.vpc, "vpc") { r.vpcs.get(&self.vpc) } else { None };
+    fn apply(self, r: &mut Region, cx: &Ctx) -> ApiResult<Tgs> {
+        let vpc = if well_formed(&self.vpc, "vpc") { r.vpcs().get(&self.vpc) } else { None };
         // OBS text ("The VPC ID 'vpc-…' is not found").
         let vpc = vpc.ok_or_else(|| ApiError::validation(format!("The VPC ID '{}' is not found", self.vpc)))?;
         if self.ip_type == "ipv6" && vpc.ipv6_cidr.is_none() {
@@ -259,8 +281,7 @@ impl Action for CreateTargetGroup {
         }
         let health = build_health(&self.protocol, self.version.as_deref(), &self.target_type, &self.health, None)?;
         check_tag_quota(&Vec::new(), &self.tags, r.quotas.elb_tags_per_resource)?;
-        if let Some(arn) = r.elb.tg_by_name.get(&self.name) {
-            let tg = &r.elb.tgs[arn];
+        if let Some(tg) = r.elb().tg_by_name(&self.name) {
             let same = tg.protocol == self.protocol
                 && tg.port == self.port
                 && tg.vpc_id == self.vpc
@@ -271,11 +292,9 @@ impl Action for CreateTargetGroup {
             if !same {
                 return Err(ApiError::duplicate_tg(&self.name));
             }
-            return Ok(Rendered::with(cx, |w| {
-                w.list("TargetGroups", [tg], |w, tg| write_tg(w, r, tg));
-            }));
+            return Ok(Tgs::one(r, &tg.arn, false));
         }
-        if r.elb.tgs.len() as u64 >= r.quotas.target_groups {
+        if r.elb().tgs().len() as u64 >= r.quotas.target_groups {
             return Err(ApiError::too_many_tgs());
         }
         let id = r.ids.hex16();
@@ -296,11 +315,8 @@ impl Action for CreateTargetGroup {
             targets: Default::default(),
             attached_at: None,
         };
-        r.elb.insert_tg(tg);
-        let tg = &r.elb.tgs[&arn];
-        Ok(Rendered::with(cx, |w| {
-            w.list("TargetGroups", [tg], |w, tg| write_tg(w, r, tg));
-        }))
+        r.elb_mut().insert_tg(tg);
+        Ok(Tgs::one(r, &arn, true))
     }
 }
 
@@ -312,7 +328,7 @@ pub struct DescribeTargetGroups {
 }
 
 impl Action for DescribeTargetGroups {
-    type Output = Rendered;
+    type Output = Tgs;
     fn from_params(p: &P) -> ApiResult<Self> {
         let lb = p.str("LoadBalancerArn").filter(|s| !s.is_empty()).map(String::from);
         let arns: Vec<String> = p.strings("TargetGroupArns")?.into_iter().map(String::from).collect();
@@ -324,12 +340,12 @@ impl Action for DescribeTargetGroups {
         Ok(DescribeTargetGroups { lb, arns, names, paging: Paging::parse(p)? })
     }
 
-    fn apply(self, r: &mut Region, cx: &Ctx) -> ApiResult<Rendered> {
+    fn apply(self, r: &mut Region, _: &Ctx) -> ApiResult<Tgs> {
         let mut tgs: Vec<&TargetGroup> = Vec::new();
         if let Some(lb) = &self.lb {
             let lb = find_lb(r, lb)?;
-            let used = r.elb.lb_tgs(&lb.arn);
-            tgs = r.elb.tgs.values().filter(|t| used.contains(t.arn.as_str())).collect();
+            let used = r.elb().lb_tgs(&lb.arn);
+            tgs = r.elb().tgs().values().filter(|t| used.contains(t.arn.as_str())).collect();
         } else if !self.arns.is_empty() {
             for a in &self.arns {
                 let tg = find_tg(r, a)?;
@@ -338,24 +354,20 @@ impl Action for DescribeTargetGroups {
                 }
             }
         } else if !self.names.is_empty() {
-            let missing: Vec<&str> = self.names.iter().filter(|n| !r.elb.tg_by_name.contains_key(*n)).map(String::as_str).collect();
+            let missing: Vec<&str> = self.names.iter().filter(|n| r.elb().tg_by_name(n).is_none()).map(String::as_str).collect();
             if !missing.is_empty() {
                 return Err(ApiError::tg_names_not_found(&missing));
             }
-            for n in &self.names {
-                let tg = &r.elb.tgs[&r.elb.tg_by_name[n]];
+            for tg in self.names.iter().filter_map(|n| r.elb().tg_by_name(n)) {
                 if !tgs.iter().any(|t| t.arn == tg.arn) {
                     tgs.push(tg);
                 }
             }
         } else {
-            tgs = r.elb.tgs.values().collect();
+            tgs = r.elb().tgs().values().collect();
         }
         let (items, next) = self.paging.page(tgs, |t| &t.arn)?;
-        Ok(Rendered::with(cx, |w| {
-            w.list("TargetGroups", items, |w, tg| write_tg(w, r, tg));
-            w.opt("NextMarker", next);
-        }))
+        Ok(Tgs { page: Page::keyed(r.elb().tgs(), items.iter().map(|t| t.arn.as_str()), next), new: None })
     }
 }
 
@@ -365,20 +377,16 @@ pub struct ModifyTargetGroup {
 }
 
 impl Action for ModifyTargetGroup {
-    type Output = Rendered;
+    type Output = Tgs;
     fn from_params(p: &P) -> ApiResult<Self> {
         Ok(ModifyTargetGroup { arn: required(p, "TargetGroupArn")?.to_string(), health: HealthInput::parse(p)? })
     }
 
-    fn apply(self, r: &mut Region, cx: &Ctx) -> ApiResult<Rendered> {
+    fn apply(self, r: &mut Region, _: &Ctx) -> ApiResult<Tgs> {
         let tg = find_tg(r, &self.arn)?;
         let health = build_health(&tg.protocol, tg.protocol_version.as_deref(), &tg.target_type, &self.health, Some(&tg.health))?;
-        let tg = r.elb.tgs.get_mut(&self.arn).ok_or_else(ApiError::tg_not_found)?;
-        tg.health = health;
-        let tg = &r.elb.tgs[&self.arn];
-        Ok(Rendered::with(cx, |w| {
-            w.list("TargetGroups", [tg], |w, tg| write_tg(w, r, tg));
-        }))
+        r.elb_mut().set_tg_health(&self.arn, health);
+        Ok(Tgs::one(r, &self.arn, false))
     }
 }
 
@@ -398,13 +406,13 @@ impl Action for DeleteTargetGroup {
 
     fn apply(self, r: &mut Region, _: &Ctx) -> ApiResult<Empty> {
         // Deleting an unknown target group is believed to succeed [unverified].
-        if !r.elb.tgs.contains_key(&self.arn) {
+        if !r.elb().tgs().contains_key(&self.arn) {
             return Ok(Empty);
         }
-        if r.elb.tg_listeners.get(&self.arn).is_some_and(|l| !l.is_empty()) {
+        if r.elb().tg_in_use(&self.arn) {
             return Err(ApiError::tg_in_use(&self.arn));
         }
-        r.elb.remove_tg(&self.arn);
+        r.elb_mut().remove_tg(&self.arn);
         Ok(Empty)
     }
 }

@@ -9,13 +9,13 @@ use std::net::{IpAddr, Ipv4Addr};
 use ipnet::Ipv4Net;
 
 use super::common::{find_tg, int_in, required};
-use crate::api::{Action, Ctx, Empty, Rendered};
+use crate::api::{Action, Ctx, Empty, Render};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::state::Region;
 use crate::state::ec2::InstanceState;
 use crate::state::elbv2::{Elbv2, Health, Target, TargetGroup};
 use crate::state::ids::well_formed;
-use crate::wire::P;
+use crate::wire::{P, Xml};
 
 /// One `Targets.member.N` as sent.
 #[derive(Debug, Clone)]
@@ -64,7 +64,7 @@ const PRIVATE: [(Ipv4Addr, u8); 4] = [
 /// subnet of the VPC it is that subnet's zone and cannot be overridden; outside, the caller
 /// must name a zone or `all`, and the address must be private (RFC 1918 or RFC 6598).
 fn ipv4_zone(r: &Region, tg: &TargetGroup, ip: Ipv4Addr, az: Option<&str>) -> ApiResult<String> {
-    let subnet = r.subnets.values().find(|s| s.vpc_id == tg.vpc_id && s.cidr.contains(&ip));
+    let subnet = r.subnets().values().find(|s| s.vpc_id == tg.vpc_id && s.cidr.contains(&ip));
     if let Some(s) = subnet {
         return match az {
             None => Ok(s.az.clone()),
@@ -108,7 +108,7 @@ fn resolve(r: &Region, tg: &TargetGroup, input: &[TargetInput], now: chrono::Dat
                 if !well_formed(&t.id, "i") {
                     return Err(bad_instance_id(&t.id));
                 }
-                match r.instances.get(&t.id) {
+                match r.instances().get(&t.id) {
                     None => {
                         missing.push(&t.id);
                         continue;
@@ -163,10 +163,11 @@ fn resolve(r: &Region, tg: &TargetGroup, input: &[TargetInput], now: chrono::Dat
 /// The load-balancer quotas for a change that adds `extra` registrations to the target groups
 /// `tgs` of `lb`: a check refuses only what grows past a limit (lowered quotas keep what exists).
 pub fn check_lb_targets(r: &Region, lb_arn: &str, tgs: &[&str], extra: &[Target]) -> ApiResult<()> {
-    let Some(lb) = r.elb.lbs.get(lb_arn) else { return Ok(()) };
-    let current = r.elb.lb_tgs(lb_arn);
-    let (t0, z0, i0) = r.elb.lb_target_counts(lb, current.iter().copied(), &[]);
-    let (t1, z1, i1) = r.elb.lb_target_counts(lb, tgs.iter().copied(), extra);
+    let e = r.elb();
+    let Some(lb) = e.lbs().get(lb_arn) else { return Ok(()) };
+    let current = e.lb_tgs(lb_arn);
+    let (t0, z0, i0) = e.lb_target_counts(lb, current.iter().copied(), &[]);
+    let (t1, z1, i1) = e.lb_target_counts(lb, tgs.iter().copied(), extra);
     let q = &r.quotas;
     // The most specific limit first (which one AWS reports first is [unverified]).
     let per_id = q.target_id_registrations_per_lb(lb.is_alb());
@@ -207,12 +208,12 @@ impl Action for RegisterTargets {
         if added > 0 && before + added > r.quotas.targets_per_target_group {
             return Err(ApiError::too_many_targets());
         }
-        if let Some(lb) = r.elb.tg_lb(&tg.arn) {
+        if let Some(lb) = r.elb().tg_lb(&tg.arn) {
             let fresh: Vec<Target> = new.iter().filter(|t| !tg.targets.contains_key(&(t.id.clone(), t.port))).cloned().collect();
-            let tgs: Vec<&str> = r.elb.lb_tgs(lb).into_iter().collect();
+            let tgs: Vec<&str> = r.elb().lb_tgs(lb).into_iter().collect();
             check_lb_targets(r, lb, &tgs, &fresh)?;
         }
-        r.elb.register(&self.arn, new);
+        r.elb_mut().register(&self.arn, new);
         Ok(Empty)
     }
 }
@@ -238,7 +239,7 @@ impl Action for DeregisterTargets {
                 if !well_formed(&t.id, "i") {
                     return Err(bad_instance_id(&t.id));
                 }
-                if !r.instances.contains_key(&t.id) {
+                if !r.instances().contains_key(&t.id) {
                     missing.push(t.id.as_str());
                 }
             }
@@ -251,8 +252,43 @@ impl Action for DeregisterTargets {
         // drain for the deregistration delay; otherwise they go at once.
         let delay: i64 = tg.attr("deregistration_delay.timeout_seconds").parse().unwrap_or(300);
         let until = (tg.attached_at.is_some() && delay > 0).then(|| crate::state::elbv2::later(cx.now, delay as u64));
-        r.elb.deregister(&self.arn, &keys, until);
+        r.elb_mut().deregister(&self.arn, &keys, until);
         Ok(Empty)
+    }
+}
+
+/// One DescribeTargetHealth row: a registration (its position in the group's targets), or a
+/// requested target that is not registered.
+enum Row {
+    Registered(usize),
+    Unregistered(Target),
+}
+
+/// DescribeTargetHealth's answer: the rows of one target group, their health taken at `now`.
+pub struct TargetHealth {
+    tg: String,
+    rows: Vec<Row>,
+    now: chrono::DateTime<chrono::Utc>,
+}
+
+impl Render for TargetHealth {
+    fn write_xml(&self, r: &Region, w: &mut Xml) {
+        let Some(tg) = r.elb().tgs().get(&self.tg) else { return };
+        let rows = self.rows.iter().filter_map(|row| match row {
+            Row::Registered(i) => tg.targets.get_index(*i).map(|(_, t)| (t, r.target_health(tg, t, self.now))),
+            Row::Unregistered(t) => Some((t, Health::not_registered())),
+        });
+        let hc_port = &tg.health.port;
+        let ip = tg.target_type == "ip";
+        w.list("TargetHealthDescriptions", rows, |w, (t, h)| {
+            w.open("Target").leaf("Id", &t.id).num("Port", t.port);
+            // ip targets report their zone (or `all`); instance targets have none.
+            let zone = t.az.as_ref().or((ip && !t.zone.is_empty()).then_some(&t.zone));
+            w.opt("AvailabilityZone", zone).close("Target");
+            let port = if hc_port == "traffic-port" { t.port.to_string() } else { hc_port.clone() };
+            w.leaf("HealthCheckPort", port);
+            w.open("TargetHealth").leaf("State", h.state).opt("Reason", h.reason).opt("Description", h.description).close("TargetHealth");
+        });
     }
 }
 
@@ -262,7 +298,7 @@ pub struct DescribeTargetHealth {
 }
 
 impl Action for DescribeTargetHealth {
-    type Output = Rendered;
+    type Output = TargetHealth;
     fn from_params(p: &P) -> ApiResult<Self> {
         let arn = required(p, "TargetGroupArn")?.to_string();
         for (i, inc) in p.strings("Include")?.into_iter().enumerate() {
@@ -277,28 +313,30 @@ impl Action for DescribeTargetHealth {
         Ok(DescribeTargetHealth { arn, targets: parse_targets(p, false)? })
     }
 
-    fn apply(self, r: &mut Region, cx: &Ctx) -> ApiResult<Rendered> {
+    fn apply(self, r: &mut Region, cx: &Ctx) -> ApiResult<TargetHealth> {
         let tg = find_tg(r, &self.arn)?;
-        let mut rows: Vec<(Target, Health)> = Vec::new();
+        let mut rows: Vec<Row> = Vec::new();
         if self.targets.is_empty() {
-            for t in tg.targets.values() {
-                rows.push((t.clone(), r.target_health(tg, t, cx.now)));
-            }
+            rows.extend((0..tg.targets.len()).map(Row::Registered));
         } else {
             let mut missing = Vec::new();
             for t in &self.targets {
-                let found: Vec<&Target> = tg.targets.values().filter(|x| x.id == t.id && t.port.is_none_or(|p| p == x.port)).collect();
+                let found: Vec<usize> = tg
+                    .targets
+                    .values()
+                    .enumerate()
+                    .filter(|(_, x)| x.id == t.id && t.port.is_none_or(|p| p == x.port))
+                    .map(|(i, _)| i)
+                    .collect();
                 if !found.is_empty() {
-                    for x in found {
-                        rows.push((x.clone(), r.target_health(tg, x, cx.now)));
-                    }
+                    rows.extend(found.into_iter().map(Row::Registered));
                     continue;
                 }
                 if tg.target_type == "instance" {
                     if !well_formed(&t.id, "i") {
                         return Err(bad_instance_id(&t.id));
                     }
-                    if !r.instances.contains_key(&t.id) {
+                    if !r.instances().contains_key(&t.id) {
                         missing.push(t.id.as_str());
                         continue;
                     }
@@ -306,29 +344,13 @@ impl Action for DescribeTargetHealth {
                 let port = t.port.unwrap_or(tg.port);
                 let shown =
                     Target { id: t.id.clone(), port, az: t.az.clone(), zone: String::new(), registered_at: cx.now, drain_until: None };
-                rows.push((shown, Health::not_registered()));
+                rows.push(Row::Unregistered(shown));
             }
             // The TargetDeregistered waiter accepts InvalidTarget (BC-WAIT).
             if !missing.is_empty() {
                 return Err(instances_missing(&missing));
             }
         }
-        let hc_port = tg.health.port.clone();
-        let ip = tg.target_type == "ip";
-        Ok(Rendered::with(cx, |w| {
-            w.list("TargetHealthDescriptions", rows, |w, (t, h)| {
-                w.open("Target").leaf("Id", &t.id).num("Port", t.port);
-                // ip targets report their zone (or `all`); instance targets have none.
-                let zone = t.az.clone().or_else(|| (ip && !t.zone.is_empty()).then(|| t.zone.clone()));
-                w.opt("AvailabilityZone", zone).close("Target");
-                let port = if hc_port == "traffic-port" { t.port.to_string() } else { hc_port.clone() };
-                w.leaf("HealthCheckPort", port);
-                w.open("TargetHealth")
-                    .leaf("State", h.state)
-                    .opt("Reason", h.reason)
-                    .opt("Description", h.description)
-                    .close("TargetHealth");
-            });
-        }))
+        Ok(TargetHealth { tg: tg.arn.clone(), rows, now: cx.now })
     }
 }

@@ -30,7 +30,7 @@ pub fn world(s: &Server) -> World {
     s.app.store.with_region(ACCOUNT, REGION, |r| {
         let vpc = r.default_vpc().expect("default vpc").clone();
         let mut subnets: Vec<(String, String)> =
-            r.subnets.values().filter(|x| x.vpc_id == vpc.id).map(|x| (x.id.clone(), x.az.clone())).collect();
+            r.subnets().values().filter(|x| x.vpc_id == vpc.id).map(|x| (x.id.clone(), x.az.clone())).collect();
         subnets.sort_by(|a, b| a.1.cmp(&b.1));
         World { vpc: vpc.id.clone(), subnets, default_sg: vpc.default_sg.clone() }
     })
@@ -44,8 +44,8 @@ pub fn add_sg(s: &Server, vpc: &str, name: &str) -> String {
 /// A second VPC (10.9.0.0/16) with one subnet in the first zone: (vpc, subnet).
 pub fn other_vpc(s: &Server) -> (String, String) {
     s.app.store.with_region(ACCOUNT, REGION, |r| {
-        let vpc = r.create_vpc("10.9.0.0/16".parse().unwrap(), false);
-        let az = r.azs[0].clone();
+        let vpc = r.create_vpc("10.9.0.0/16".parse().unwrap(), false, "default");
+        let az = r.azs()[0].clone();
         let subnet = r.create_subnet(&vpc, "10.9.1.0/24".parse().unwrap(), &az.name, &az.id, false);
         (vpc, subnet)
     })
@@ -54,7 +54,7 @@ pub fn other_vpc(s: &Server) -> (String, String) {
 /// An instance with its primary interface, committed through `Region`.
 pub fn add_instance(s: &Server, subnet: &str, state: InstanceState) -> String {
     s.app.store.with_region(ACCOUNT, REGION, |r| {
-        let sub = r.subnets[subnet].clone();
+        let sub = r.subnets()[subnet].clone();
         let ip = r.free_ip(subnet, None).unwrap();
         let id = r.ids.ec2("i");
         let eni = Eni {
@@ -96,7 +96,7 @@ pub fn add_instance(s: &Server, subnet: &str, state: InstanceState) -> String {
 }
 
 pub fn set_instance_state(s: &Server, id: &str, state: InstanceState) {
-    s.app.store.with_region(ACCOUNT, REGION, |r| r.instances.get_mut(id).unwrap().state = state);
+    assert!(s.app.store.with_region(ACCOUNT, REGION, |r| r.set_instance_state(id, state)), "{id} to {state:?}");
 }
 
 /// A config with a fixed seed, quota overrides and us-east-1 settings.

@@ -206,7 +206,7 @@ pub fn add_rules(s: &Server, sg: &str, n: u8) {
 /// us-east-1), as CreateNetworkInterface would but without its checks; returns its id.
 pub fn attach_eni(s: &Server, vpc: &str, groups: &[&str]) -> String {
     s.app.store.with_region("000000000000", "us-east-1", |r| {
-        let subnet = r.subnets.values().find(|sn| sn.vpc_id == vpc).unwrap().clone();
+        let subnet = r.subnets().values().find(|sn| sn.vpc_id == vpc).unwrap().clone();
         let ip = r.free_ip(&subnet.id, None).unwrap();
         let id = r.ids.ec2("eni");
         let mac = r.new_mac();
