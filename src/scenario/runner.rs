@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use k8s_openapi::api::core::v1::{Node, Pod, Service};
+use k8s_openapi::api::networking::v1::Ingress;
 
 use super::checks;
 use super::env::Env;
@@ -342,7 +343,8 @@ impl Runner<'_> {
             "Service" => go::<Service>(&mut store, &p.namespace, &name, &patch)?,
             "Node" => go::<Node>(&mut store, "", &name, &patch)?,
             "Pod" => go::<Pod>(&mut store, &p.namespace, &name, &patch)?,
-            k => return Err(format!("patch: kind {k} is not supported (Service, Node, Pod)")),
+            "Ingress" => go::<Ingress>(&mut store, &p.namespace, &name, &patch)?,
+            k => return Err(format!("patch: kind {k} is not supported (Service, Node, Pod, Ingress)")),
         }
         Ok(Outcome::ok(format!("patch {} {}/{name}", p.kind, p.namespace)))
     }
@@ -355,7 +357,8 @@ impl Runner<'_> {
             "Pod" => store.delete::<Pod>(&d.namespace, &name),
             "Node" => store.delete::<Node>("", &name),
             "TargetGroupBinding" => store.delete::<TargetGroupBinding>(&d.namespace, &name),
-            k => return Err(format!("delete: kind {k} is not supported (Service, Pod, Node, TargetGroupBinding)")),
+            "Ingress" => store.delete::<Ingress>(&d.namespace, &name),
+            k => return Err(format!("delete: kind {k} is not supported (Service, Pod, Node, TargetGroupBinding, Ingress)")),
         };
         if !found {
             return Err(format!("delete: {} {}/{name} not found", d.kind, d.namespace));

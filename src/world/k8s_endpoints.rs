@@ -102,7 +102,7 @@ async fn clusters(State(live): State<Arc<Registry>>) -> Response {
     reply(StatusCode::OK, json!({ "clusters": v }))
 }
 
-/// Body: multi-document YAML (Services, Pods, Nodes), as `kubectl apply -f`.
+/// Body: multi-document YAML (the kinds of `cluster::manifests::KINDS`), as `kubectl apply -f`.
 async fn apply(State(live): State<Arc<Registry>>, uri: Uri, body: Bytes) -> Reply {
     let q = params(&uri, &["cluster"])?;
     let c = cluster(&live, &q)?;
@@ -194,7 +194,10 @@ async fn events(State(live): State<Arc<Registry>>, uri: Uri) -> Reply {
         None => None,
         Some("Service") => Some(Kind::Service),
         Some("TargetGroupBinding") => Some(Kind::TargetGroupBinding),
-        Some(k) => return Err(err(StatusCode::BAD_REQUEST, "BadRequest", format!("kind '{k}' is not Service or TargetGroupBinding"))),
+        Some("Ingress") => Some(Kind::Ingress),
+        Some(k) => {
+            return Err(err(StatusCode::BAD_REQUEST, "BadRequest", format!("kind '{k}' is not Service, TargetGroupBinding or Ingress")));
+        }
     };
     let store = c.store.lock();
     let list: Vec<&crate::cluster::Event> = store
