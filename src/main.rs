@@ -34,9 +34,9 @@ enum Command {
         #[command(flatten)]
         live: LiveArgs,
     },
-    /// Live mode: delete a Service from a running `lbsim serve`.
+    /// Live mode: delete a Service or an Ingress from a running `lbsim serve`.
     Delete {
-        /// Only `service` (or `svc`).
+        /// `service` (`svc`) or `ingress` (`ing`).
         kind: String,
         name: String,
         #[arg(short = 'n', long, default_value = "default")]
@@ -44,9 +44,9 @@ enum Command {
         #[command(flatten)]
         live: LiveArgs,
     },
-    /// Live mode: list `services` or `events` of a running `lbsim serve`.
+    /// Live mode: list `services`, `ingresses` or `events` of a running `lbsim serve`.
     Get {
-        /// `services` (`svc`) or `events` (`ev`).
+        /// `services` (`svc`), `ingresses` (`ing`) or `events` (`ev`).
         what: String,
         /// Only this object (events).
         name: Option<String>,

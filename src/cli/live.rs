@@ -93,15 +93,17 @@ async fn command(live: &LiveArgs, cmd: LiveCmd) -> Result<String, String> {
             Ok(out.join("\n"))
         }
         LiveCmd::Delete(kind, ns, name) => {
-            if !["service", "services", "svc"].contains(&kind.to_lowercase().as_str()) {
-                return Err(format!("cannot delete '{kind}': only services"));
-            }
-            let (status, v) = request(live, "DELETE", &format!("/_lbsim/k8s/services/{ns}/{name}{}", q(&[])), None).await?;
+            let (what, fin) = match kind.to_lowercase().as_str() {
+                "service" | "services" | "svc" => ("service", " (the controller is removing its load balancer)"),
+                "ingress" | "ingresses" | "ing" => ("ingress", " (the controller is removing it from its group's ALB)"),
+                _ => return Err(format!("cannot delete '{kind}': only services and ingresses")),
+            };
+            let (status, v) = request(live, "DELETE", &format!("/_lbsim/k8s/{what}s/{ns}/{name}{}", q(&[])), None).await?;
             if status != 200 {
                 return Err(error_text(&v));
             }
-            let fin = if v["finalizing"].as_bool() == Some(true) { " (the controller is removing its load balancer)" } else { "" };
-            Ok(format!("service \"{name}\" deleted{fin}"))
+            let fin = if v["finalizing"].as_bool() == Some(true) { fin } else { "" };
+            Ok(format!("{what} \"{name}\" deleted{fin}"))
         }
         LiveCmd::Get(what, name, ns, json) => {
             let mut extra = Vec::new();
@@ -110,13 +112,14 @@ async fn command(live: &LiveArgs, cmd: LiveCmd) -> Result<String, String> {
             }
             let path = match what.to_lowercase().as_str() {
                 "services" | "service" | "svc" => "/_lbsim/k8s/services",
+                "ingresses" | "ingress" | "ing" => "/_lbsim/k8s/ingresses",
                 "events" | "event" | "ev" => {
                     if let Some(n) = &name {
                         extra.push(format!("name={n}"));
                     }
                     "/_lbsim/k8s/events"
                 }
-                other => return Err(format!("cannot get '{other}': use services or events")),
+                other => return Err(format!("cannot get '{other}': use services, ingresses or events")),
             };
             let (status, v) = request(live, "GET", &format!("{path}{}", q(&extra)), None).await?;
             if status != 200 {
@@ -125,7 +128,13 @@ async fn command(live: &LiveArgs, cmd: LiveCmd) -> Result<String, String> {
             if json {
                 return Ok(serde_json::to_string_pretty(&v).unwrap_or_default());
             }
-            Ok(if path.ends_with("services") { services_table(&v) } else { events_table(&v) })
+            Ok(if path.ends_with("services") {
+                services_table(&v)
+            } else if path.ends_with("ingresses") {
+                ingresses_table(&v)
+            } else {
+                events_table(&v)
+            })
         }
     }
 }
@@ -159,6 +168,31 @@ fn services_table(v: &serde_json::Value) -> String {
         })
         .collect();
     table(&["NAMESPACE", "NAME", "TYPE", "EXTERNAL-HOSTNAME", "PORT(S)"], rows)
+}
+
+/// kubectl's Ingress columns, with the IngressGroup.
+fn ingresses_table(v: &serde_json::Value) -> String {
+    let s = |x: &serde_json::Value| x.as_str().unwrap_or("<none>").to_string();
+    let rows = v["ingresses"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|r| {
+            let hosts: Vec<String> = r["hosts"].as_array().into_iter().flatten().map(&s).collect();
+            let ports: Vec<String> = r["ports"].as_array().into_iter().flatten().map(|p| p.to_string()).collect();
+            let host = if r["deleting"].as_bool() == Some(true) { format!("{} (deleting)", s(&r["hostname"])) } else { s(&r["hostname"]) };
+            vec![
+                s(&r["namespace"]),
+                s(&r["name"]),
+                s(&r["class"]),
+                s(&r["group"]),
+                if hosts.is_empty() { "*".into() } else { hosts.join(",") },
+                host,
+                if ports.is_empty() { "80".into() } else { ports.join(",") },
+            ]
+        })
+        .collect();
+    table(&["NAMESPACE", "NAME", "CLASS", "GROUP", "HOSTS", "ADDRESS", "PORTS"], rows)
 }
 
 fn events_table(v: &serde_json::Value) -> String {

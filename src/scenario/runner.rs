@@ -249,9 +249,10 @@ impl Runner<'_> {
                 let st = self.env.sim.controller.run(d.0).await;
                 self.env.ctx().clock.advance_to(end);
                 Ok(Outcome::ok(format!(
-                    "advance {} ({} Service, {} binding reconciles; {} queued)",
+                    "advance {} ({} Service, {} IngressGroup, {} binding reconciles; {} queued)",
                     fmt_duration(d.0),
                     st.service_reconciles,
+                    st.ingress_reconciles,
                     st.tgb_reconciles,
                     st.pending
                 )))
@@ -374,7 +375,10 @@ impl Runner<'_> {
     async fn settle(&mut self, s: &Settle) -> Outcome {
         let timeout = s.timeout.map(|d| d.0).unwrap_or(SETTLE_TIMEOUT);
         let st = self.env.sim.controller.run(timeout).await;
-        let summary = format!("settle ({} Service, {} binding reconciles)", st.service_reconciles, st.tgb_reconciles);
+        let summary = format!(
+            "settle ({} Service, {} IngressGroup, {} binding reconciles)",
+            st.service_reconciles, st.ingress_reconciles, st.tgb_reconciles
+        );
         if st.pending == 0 {
             return Outcome::ok(summary);
         }
@@ -491,6 +495,9 @@ fn queued(env: &Env) -> String {
     let mut parts = Vec::new();
     if !q.services.is_empty() {
         parts.push(format!("{} Service(s)", q.services.len()));
+    }
+    if !q.ingresses.is_empty() {
+        parts.push(format!("{} IngressGroup(s)", q.ingresses.len()));
     }
     if !q.tgbs.is_empty() {
         parts.push(format!("{} TargetGroupBinding(s)", q.tgbs.len()));

@@ -63,6 +63,7 @@ scenarios! {
     ingress_user_security_groups => "ingress-user-security-groups.yaml",
     ingress_service_backend_group => "ingress-service-backend-group.yaml",
     ingress_deletion_cleanup => "ingress-deletion-cleanup.yaml",
+    ingress_provisioning_blocks_cleanup => "ingress-provisioning-blocks-cleanup.yaml",
 }
 
 #[test]
