@@ -64,6 +64,8 @@ scenarios! {
     ingress_service_backend_group => "ingress-service-backend-group.yaml",
     ingress_deletion_cleanup => "ingress-deletion-cleanup.yaml",
     ingress_provisioning_blocks_cleanup => "ingress-provisioning-blocks-cleanup.yaml",
+    ingress_rule_diff => "ingress-rule-diff.yaml",
+    ingress_class_params => "ingress-class-params.yaml",
 }
 
 #[test]
