@@ -10,7 +10,7 @@ use wildmatch::WildMatch;
 
 use super::format::{
     AlbRuleCheck, CallsCheck, Check, EventsCheck, ExistsCheck, GroupSel, HostnameCheck, LbCheck, QuotaCheck, ResourcesCheck, RuleCheck,
-    RulesCheck,
+    RulesCheck, SavedCheck,
 };
 use super::report::CheckResult;
 use super::runner::Runner;
@@ -47,6 +47,7 @@ pub async fn check(r: &Runner<'_>, c: &Check) -> CheckResult {
         Check::Resources(x) => resources(r, x).await,
         Check::LoadBalancer(x) => load_balancer(r, x).await,
         Check::AlbRule(x) => alb_rule(r, x).await,
+        Check::Saved(x) => saved(r, x),
         Check::Quota(q) => {
             if r.env.sim.world.app.is_none() {
                 return skipped(name, "quota usage is lbsim only");
@@ -97,6 +98,7 @@ fn describe(c: &Check) -> String {
             sel_text(&x.group)
         ),
         Check::Resources(_) => "AWS resource counts".into(),
+        Check::Saved(x) => format!("saved value {}", x.name),
         Check::AlbRule(x) => format!("ALB rule at priority {}{}", x.priority, x.port.map(|p| format!(" on port {p}")).unwrap_or_default()),
         Check::LoadBalancer(x) => match (&x.service, &x.ingress_group) {
             (Some(s), _) => format!("load balancer of Service {}/{s}", x.namespace),
@@ -432,6 +434,12 @@ async fn listener_rules(elb: &aws_sdk_elasticloadbalancingv2::Client, arn: &str)
             _ => return Ok(n),
         }
     }
+}
+
+fn saved(r: &Runner<'_>, x: &SavedCheck) -> Outcome {
+    let got = r.vars.expand(&format!("{{{{{}}}}}", x.name))?;
+    let want = r.vars.expand(&x.value)?;
+    Ok((format!("{want:?}"), format!("{got:?}"), WildMatch::new(&want).matches(&got)))
 }
 
 async fn alb_rule(r: &Runner<'_>, x: &AlbRuleCheck) -> Outcome {

@@ -255,6 +255,16 @@ pub enum Check {
     Calls(CallsCheck),
     LoadBalancer(LbCheck),
     AlbRule(AlbRuleCheck),
+    Saved(SavedCheck),
+}
+
+/// A value an `aws` step saved (`save: {name: Element}`), matched against a glob.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SavedCheck {
+    pub name: String,
+    /// Glob (`*` and `?`) the value must match.
+    pub value: String,
 }
 
 /// The listener rule of an ALB at one priority (over every ALB and HTTP(S) listener; at most

@@ -66,6 +66,7 @@ scenarios! {
     ingress_provisioning_blocks_cleanup => "ingress-provisioning-blocks-cleanup.yaml",
     ingress_rule_diff => "ingress-rule-diff.yaml",
     ingress_class_params => "ingress-class-params.yaml",
+    ingress_annotations => "ingress-annotations.yaml",
 }
 
 #[test]
