@@ -50,6 +50,15 @@ codes! {
     Throttling = "Throttling", 400;
     InternalError = "InternalError", 500;
     ServiceUnavailable = "ServiceUnavailable", 503;
+    // Authentication (SigV4), shared by every service; statuses from AWS's common-errors pages
+    // except AuthFailure's 401 (aws-api.md §1.5, unverified).
+    AuthFailure = "AuthFailure", 401;
+    SignatureDoesNotMatch = "SignatureDoesNotMatch", 403;
+    IncompleteSignature = "IncompleteSignature", 400;
+    InvalidClientTokenId = "InvalidClientTokenId", 403;
+    MissingAuthenticationToken = "MissingAuthenticationToken", 403;
+    RequestExpired = "RequestExpired", 400;
+    RequestTimeout = "RequestTimeout", 400;
     // EC2: security groups and rules.
     InvalidGroupNotFound = "InvalidGroup.NotFound", 400;
     InvalidGroupIdMalformed = "InvalidGroupId.Malformed", 400;
@@ -227,6 +236,80 @@ impl ApiError {
     }
     pub fn constraint(value: &str, member: &str, constraint: &str) -> Self {
         Self::validation(format!("1 validation error detected: Value '{value}' at '{member}' failed to satisfy constraint: {constraint}"))
+    }
+
+    // ---- authentication (`ec2` picks EC2's wording where it differs from the Query services') --
+
+    /// An access key lbsim does not know (or an account over `max_accounts`). EC2 says
+    /// AuthFailure (OBS aws-sdk-java-v2#2981); STS and ELBv2 InvalidClientTokenId (OBS).
+    pub fn unknown_access_key(ec2: bool) -> Self {
+        if ec2 {
+            Self::new(ErrorCode::AuthFailure, "AWS was not able to validate the provided access credentials")
+        } else {
+            Self::new(ErrorCode::InvalidClientTokenId, "The security token included in the request is invalid.")
+        }
+    }
+    /// OBS in every service (EC2: vagrant-aws#138, 403).
+    pub fn signature_mismatch() -> Self {
+        Self::new(
+            ErrorCode::SignatureDoesNotMatch,
+            "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.",
+        )
+    }
+    /// OBS for STS and IAM ("Credential should be scoped to a valid region, not 'x'. ").
+    pub fn scope_region(region: &str) -> Self {
+        Self::new(ErrorCode::SignatureDoesNotMatch, format!("Credential should be scoped to a valid region, not '{region}'. "))
+    }
+    /// [unverified] wording, shaped like the Region text.
+    pub fn scope_service(expected: &str) -> Self {
+        Self::new(ErrorCode::SignatureDoesNotMatch, format!("Credential should be scoped to correct service: '{expected}'. "))
+    }
+    /// [unverified] wording.
+    pub fn scope_terminator(got: &str) -> Self {
+        Self::new(
+            ErrorCode::SignatureDoesNotMatch,
+            format!("Credential should be scoped with a valid terminator: 'aws4_request', not '{got}'. "),
+        )
+    }
+    /// [unverified] wording.
+    pub fn scope_date(scope: &str, date: &str, stamp: &str) -> Self {
+        Self::new(
+            ErrorCode::SignatureDoesNotMatch,
+            format!(
+                "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '{scope}' != '{date}', from '{stamp}'."
+            ),
+        )
+    }
+    /// A malformed `Authorization` header ([unverified] wording, after AWS's
+    /// "Authorization header requires 'X' parameter").
+    pub fn incomplete_signature(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorCode::IncompleteSignature, message)
+    }
+    /// An unsigned request where a signature is required (OBS for the Query services; EC2's
+    /// answer is [unverified]).
+    pub fn missing_authentication() -> Self {
+        Self::new(ErrorCode::MissingAuthenticationToken, "Request is missing Authentication Token")
+    }
+    /// A signature time outside the allowed skew. EC2: RequestExpired (OBS aws-sdk-java#1443,
+    /// 400); the Query services: SignatureDoesNotMatch with the times (OBS aws-cli#6676).
+    pub fn signature_expired(ec2: bool, stamp: &str, limit: &str, now: &str, minutes: i64, future: bool) -> Self {
+        if ec2 {
+            return Self::new(ErrorCode::RequestExpired, "Request has expired.");
+        }
+        let message = if future {
+            format!("Signature not yet current: {stamp} is still later than {limit} ({now} + {minutes} min.)")
+        } else {
+            format!("Signature expired: {stamp} is now earlier than {limit} ({now} - {minutes} min.)")
+        };
+        Self::new(ErrorCode::SignatureDoesNotMatch, message)
+    }
+    /// A request body that did not arrive within the server's body timeout ([unverified]: S3's
+    /// code and text; the Query services do not document one).
+    pub fn request_timeout() -> Self {
+        Self::new(
+            ErrorCode::RequestTimeout,
+            "Your socket connection to the server was not read from or written to within the timeout period.",
+        )
     }
 
     // ---- EC2 security groups (aws-api.md §2.0) ---------------------------------------------

@@ -1,5 +1,5 @@
 //! The `lbsim` command line: clap definitions only; each subcommand is a function of
-//! `lbsim::cli` (`serve`, `run`, live mode's `apply`/`delete`/`get`). The benchmark is a
+//! `lbsim::cli` (`serve`, `run`, `health`, live mode's `apply`/`delete`/`get`). The benchmark is a
 //! separate binary, `lbsim-bench`.
 
 use std::path::PathBuf;
@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use lbsim::cli::live::{LiveArgs, LiveCmd};
-use lbsim::cli::{self, plan::PlanArgs, run::RunArgs, serve::ServeArgs};
+use lbsim::cli::{self, health::HealthArgs, plan::PlanArgs, run::RunArgs, serve::ServeArgs};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -24,6 +24,8 @@ enum Command {
     Serve(ServeArgs),
     /// Replay scenario files (or directories of them) against the controller emulation.
     Run(RunArgs),
+    /// Exit 0 when a running `lbsim serve` answers its health check (for container HEALTHCHECKs).
+    Health(HealthArgs),
     /// Quota planner: how many more copies of these Services (or ports, or source ranges) fit,
     /// in legacy and in security-group mode, and which quota stops them.
     Plan(PlanArgs),
@@ -70,6 +72,7 @@ fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Serve(a) => cli::serve::run(a),
         Command::Run(a) => cli::run::run(a),
+        Command::Health(a) => cli::health::run(a),
         Command::Plan(a) => cli::plan::run(a),
         Command::Apply { files, live } => cli::live::run(live, LiveCmd::Apply(files)),
         Command::Delete { kind, name, namespace, live } => cli::live::run(live, LiveCmd::Delete(kind, namespace, name)),

@@ -1,11 +1,23 @@
 //! The admin endpoints and their access rule. The router and `ROUTES` (which the OpenAPI test
 //! compares with openapi.json) come from one list, so they cannot drift apart.
 //!
-//! Access: health and the OpenAPI document are open to anyone (container health checks come
-//! from non-loopback peers). Everything else answers loopback peers only; when an admin token is
-//! configured, every such request must present it instead (`Authorization: Bearer <token>` or
-//! `x-lbsim-admin-token: <token>`), from any peer, loopback included. A request that reaches the
-//! router without a socket (in-process callers) counts as local. Refusals are 403 JSON.
+//! Access (`guard`, in front of every admin route, the Kubernetes ones of upper layers too):
+//! - Health and the OpenAPI document are open to anyone (container health checks come from
+//!   non-loopback peers).
+//! - Who: loopback peers and peers in `admin_allow` (`--admin-allow CIDR`); when an admin token
+//!   is configured, every request must present it instead (`Authorization: Bearer <token>` or
+//!   `x-lbsim-admin-token: <token>`), from any peer. A request that reaches the router without a
+//!   socket (in-process callers) counts as local.
+//! - Not from a web page: a page the user visits can make the browser send requests to
+//!   127.0.0.1 (a "simple" cross-site request needs no permission) or, by DNS rebinding, under
+//!   its own host name. So, unless the request carries the admin token (which a page cannot add
+//!   without a CORS preflight lbsim never grants): the `Host` must be an IP address, `localhost`
+//!   or a name in `admin_hosts` (`--admin-host`); an `Origin`, when sent, must be lbsim's own
+//!   (same host and port); and a write with a body must say it is JSON (or YAML, which the
+//!   Kubernetes endpoints take) — the three content types a page may send without a preflight
+//!   are refused.
+//!
+//! Refusals are 403 JSON (415 for the content type, 413 for a body over 1 MiB).
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::{IpAddr, SocketAddr};
@@ -14,7 +26,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, FromRequestParts, Path, Request, State};
-use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, any, on};
@@ -60,6 +72,9 @@ routes! {
     POST "/_lbsim/snapshot" => snapshot;
 }
 
+/// Largest admin request body (manifests and fault specs are a few kB).
+const MAX_ADMIN_BODY: usize = 1 << 20;
+
 /// Paths anyone may read: they reveal only that lbsim runs, and its version.
 const OPEN: &[&str] = &["/_lbsim/health", "/_localstack/health", "/_lbsim/openapi.json"];
 
@@ -79,8 +94,17 @@ pub async fn guard(State(app): State<Arc<App>>, req: Request, next: Next) -> Res
     let (mut parts, body) = req.into_parts();
     // Also finds axum's MockConnectInfo, which tests use to play a remote peer.
     let peer = ConnectInfo::<SocketAddr>::from_request_parts(&mut parts, &app).await.ok().map(|c| c.0);
-    if let Err(msg) = check_access(app.admin_token.as_deref(), peer, &parts.headers) {
-        return error(StatusCode::FORBIDDEN, "Forbidden", msg).into_response();
+    let token = match check_access(app.admin_token.as_deref(), &app.admin_allow, peer, &parts.headers) {
+        Ok(t) => t,
+        Err(msg) => return error(StatusCode::FORBIDDEN, "Forbidden", msg).into_response(),
+    };
+    if !token && let Err(e) = check_browser(&app.config.admin_hosts, &parts.method, &parts.headers) {
+        return e.into_response();
+    }
+    let declared = parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_ADMIN_BODY as u64) {
+        return error(StatusCode::PAYLOAD_TOO_LARGE, "PayloadTooLarge", format!("admin API bodies are at most {MAX_ADMIN_BODY} bytes"))
+            .into_response();
     }
     next.run(Request::from_parts(parts, body)).await
 }
@@ -92,26 +116,105 @@ fn is_loopback(ip: IpAddr) -> bool {
     }
 }
 
+/// IPv4-mapped IPv6 peers (`::ffff:a.b.c.d`) as the IPv4 address they are.
+fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    }
+}
+
 /// Equal lengths and bytes, compared without an early exit.
 fn same_secret(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// The access rule (see the module header).
-pub fn check_access(token: Option<&str>, peer: Option<SocketAddr>, headers: &HeaderMap) -> Result<(), &'static str> {
+/// Who may call (see the module header). `Ok(true)` when the request presented the token.
+pub fn check_access(
+    token: Option<&str>,
+    allow: &[ipnet::IpNet],
+    peer: Option<SocketAddr>,
+    headers: &HeaderMap,
+) -> Result<bool, &'static str> {
     match token {
         Some(t) => {
             let bearer = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
             let direct = headers.get("x-lbsim-admin-token").and_then(|v| v.to_str().ok());
             if [bearer, direct].into_iter().flatten().any(|given| same_secret(given.trim(), t)) {
-                Ok(())
+                Ok(true)
             } else {
                 Err("this admin API requires the admin token: send 'Authorization: Bearer <token>' or 'x-lbsim-admin-token: <token>'")
             }
         }
-        None if peer.is_none_or(|p| is_loopback(p.ip())) => Ok(()),
-        None => Err("the admin API answers loopback peers only; start lbsim with --admin-token (LBSIM_ADMIN_TOKEN) to allow others"),
+        None if peer.is_none_or(|p| is_loopback(p.ip()) || allow.iter().any(|n| n.contains(&canonical(p.ip())))) => Ok(false),
+        None => Err(
+            "the admin API answers loopback peers only; start lbsim with --admin-allow CIDR (LBSIM_ADMIN_ALLOW) for peers such as a container's gateway, or --admin-token (LBSIM_ADMIN_TOKEN)",
+        ),
     }
+}
+
+/// The host part of a `Host` or `Origin` authority (`[::1]:4566` → `::1`, `a:1` → `a`).
+fn host_part(authority: &str) -> &str {
+    if let Some(rest) = authority.strip_prefix('[') {
+        return rest.split(']').next().unwrap_or("");
+    }
+    authority.rsplit_once(':').filter(|(_, port)| port.bytes().all(|b| b.is_ascii_digit())).map_or(authority, |(h, _)| h)
+}
+
+/// A `Host` no DNS-rebinding page can produce: an IP literal, `localhost` (RFC 6761 keeps it
+/// local), or a configured name.
+fn trusted_host(host: &str, names: &[String]) -> bool {
+    let h = host_part(host).trim_end_matches('.').to_ascii_lowercase();
+    h.parse::<IpAddr>().is_ok() || h == "localhost" || h.ends_with(".localhost") || names.iter().any(|n| n.eq_ignore_ascii_case(&h))
+}
+
+/// The media types an admin write may carry: JSON, and YAML for the Kubernetes endpoints. The
+/// CORS-safelisted ones (form, multipart, text/plain) are what a page can send unasked.
+fn admin_media_type(content_type: &str) -> bool {
+    let t = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    t == "application/json" || t == "application/yaml" || t == "application/x-yaml" || t.ends_with("+json") || t.ends_with("+yaml")
+}
+
+/// The rules against web pages (see the module header).
+pub fn check_browser(names: &[String], method: &Method, headers: &HeaderMap) -> Result<(), AdminError> {
+    let text = |h: header::HeaderName| headers.get(h).map(|v| v.to_str().unwrap_or("\u{fffd}"));
+    let host = text(header::HOST);
+    if let Some(h) = host
+        && !trusted_host(h, names)
+    {
+        return Err(error(
+            StatusCode::FORBIDDEN,
+            "ForbiddenHost",
+            format!(
+                "the admin API does not answer to Host '{}': use an IP address or localhost, or start lbsim with --admin-host NAME",
+                h.chars().take(100).collect::<String>()
+            ),
+        ));
+    }
+    if let Some(origin) = text(header::ORIGIN) {
+        let own = host.is_some_and(|h| {
+            origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://")).is_some_and(|o| o.eq_ignore_ascii_case(h))
+        });
+        if !own {
+            return Err(error(
+                StatusCode::FORBIDDEN,
+                "ForbiddenOrigin",
+                "the admin API refuses requests from web pages of other origins; call it from a program, or send the admin token",
+            ));
+        }
+    }
+    let writes = !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
+    let has_body =
+        headers.get(header::CONTENT_LENGTH).is_some_and(|v| v.as_bytes() != b"0") || headers.contains_key(header::TRANSFER_ENCODING);
+    let content_type = text(header::CONTENT_TYPE);
+    if writes && (has_body || content_type.is_some()) && !content_type.is_some_and(admin_media_type) {
+        return Err(error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UnsupportedMediaType",
+            "admin API writes take 'Content-Type: application/json' (the Kubernetes endpoints also application/yaml)",
+        ));
+    }
+    Ok(())
 }
 
 // ---- helpers ---------------------------------------------------------------------------------
@@ -163,8 +266,15 @@ fn query(uri: &Uri, allowed: &[&str]) -> Result<HashMap<String, String>, AdminEr
 }
 
 fn account_param(q: &HashMap<String, String>) -> Result<Option<String>, AdminError> {
+    if let Some(r) = q.get("region")
+        && !crate::wire::valid_region(r)
+    {
+        return Err(bad(format!("region '{}' is not a Region name", r.chars().take(64).collect::<String>())));
+    }
     match q.get("account") {
-        Some(a) if !valid_account(a) => Err(bad(format!("account '{a}' is not a 12-digit account id"))),
+        Some(a) if !valid_account(a) => {
+            Err(bad(format!("account '{}' is not a 12-digit account id", a.chars().take(64).collect::<String>())))
+        }
         other => Ok(other.cloned()),
     }
 }
@@ -246,6 +356,7 @@ fn selected(app: &App, q: &HashMap<String, String>) -> Vec<(String, String)> {
 
 async fn state(State(app): State<Arc<App>>, uri: Uri) -> Reply {
     let q = query(&uri, &["account", "region"])?;
+    account_param(&q)?;
     let mut accounts: BTreeMap<String, serde_json::Map<String, Value>> = BTreeMap::new();
     for (a, r) in selected(&app, &q) {
         let dump = app.store.with_region(&a, &r, |g| state_dump::region_json(g));
@@ -299,6 +410,7 @@ async fn put_quotas(State(app): State<Arc<App>>, uri: Uri, body: Bytes) -> Reply
 
 async fn usage(State(app): State<Arc<App>>, uri: Uri) -> Reply {
     let q = query(&uri, &["account", "region", "quota", "limit"])?;
+    account_param(&q)?;
     let limit = number::<usize>(&q, "limit")?;
     let quota = q.get("quota").map(|g| wildmatch::WildMatch::new(g));
     let mut rows = Vec::new();
@@ -317,6 +429,7 @@ async fn usage(State(app): State<Arc<App>>, uri: Uri) -> Reply {
 
 async fn requests(State(app): State<Arc<App>>, uri: Uri) -> Reply {
     let q = query(&uri, &["since", "action", "service", "account", "region", "errors", "limit"])?;
+    account_param(&q)?;
     let service = match q.get("service") {
         None => None,
         Some(s) => Some(Service::from_label(s).ok_or_else(|| bad(format!("unknown service '{s}'; use ec2, elbv2 or sts")))?.label()),
@@ -342,6 +455,12 @@ async fn requests(State(app): State<Arc<App>>, uri: Uri) -> Reply {
 // ---- faults ----------------------------------------------------------------------------------
 
 async fn add_fault(State(app): State<Arc<App>>, body: Bytes) -> Reply {
+    // `null` is not "absent": a field given as null is refused, as the document says.
+    if let Ok(Value::Object(m)) = serde_json::from_slice::<Value>(&body)
+        && let Some((k, _)) = m.iter().find(|(_, v)| v.is_null())
+    {
+        return Err(bad(format!("not a fault: '{k}' must not be null (leave it out instead)")));
+    }
     let spec: FaultSpec = serde_json::from_slice(&body).map_err(|e| bad(format!("not a fault: {e}")))?;
     let f = app.faults.add(spec).map_err(bad)?;
     Ok(json_response(StatusCode::CREATED, f))
@@ -404,20 +523,56 @@ mod tests {
         let local: SocketAddr = "127.0.0.1:5000".parse().unwrap();
         let mapped: SocketAddr = "[::ffff:127.0.0.1]:5000".parse().unwrap();
         let remote: SocketAddr = "192.0.2.7:5000".parse().unwrap();
+        let gateway: SocketAddr = "[::ffff:172.17.0.1]:5000".parse().unwrap();
         let none = HeaderMap::new();
-        assert!(check_access(None, Some(local), &none).is_ok());
-        assert!(check_access(None, Some(mapped), &none).is_ok());
-        assert!(check_access(None, None, &none).is_ok());
-        assert!(check_access(None, Some(remote), &none).is_err());
+        assert_eq!(check_access(None, &[], Some(local), &none), Ok(false));
+        assert!(check_access(None, &[], Some(mapped), &none).is_ok());
+        assert!(check_access(None, &[], None, &none).is_ok());
+        assert!(check_access(None, &[], Some(remote), &none).is_err());
+        let docker: Vec<ipnet::IpNet> = vec!["172.16.0.0/12".parse().unwrap()];
+        assert!(check_access(None, &docker, Some(gateway), &none).is_ok());
+        assert!(check_access(None, &docker, Some(remote), &none).is_err());
         let mut bearer = HeaderMap::new();
         bearer.insert(header::AUTHORIZATION, "Bearer s3cret".parse().unwrap());
         let mut direct = HeaderMap::new();
         direct.insert("x-lbsim-admin-token", "s3cret".parse().unwrap());
         let mut wrong = HeaderMap::new();
         wrong.insert("x-lbsim-admin-token", "s3cre".parse().unwrap());
-        assert!(check_access(Some("s3cret"), Some(remote), &bearer).is_ok());
-        assert!(check_access(Some("s3cret"), Some(remote), &direct).is_ok());
-        assert!(check_access(Some("s3cret"), Some(remote), &wrong).is_err());
-        assert!(check_access(Some("s3cret"), Some(local), &none).is_err());
+        assert_eq!(check_access(Some("s3cret"), &[], Some(remote), &bearer), Ok(true));
+        assert!(check_access(Some("s3cret"), &[], Some(remote), &direct).is_ok());
+        assert!(check_access(Some("s3cret"), &[], Some(remote), &wrong).is_err());
+        assert!(check_access(Some("s3cret"), &[], Some(local), &none).is_err());
+    }
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        pairs.iter().map(|(k, v)| (header::HeaderName::from_static(k), v.parse().unwrap())).collect()
+    }
+
+    #[test]
+    fn browser_rules() {
+        let names = vec!["lbsim".to_string()];
+        let ok = |m: Method, h: &[(&'static str, &str)]| check_browser(&names, &m, &headers(h)).map_err(|e| e.code);
+        assert_eq!(ok(Method::GET, &[("host", "127.0.0.1:4566")]), Ok(()));
+        assert_eq!(ok(Method::GET, &[("host", "[::1]:4566")]), Ok(()));
+        assert_eq!(ok(Method::GET, &[("host", "localhost:4566")]), Ok(()));
+        assert_eq!(ok(Method::GET, &[("host", "LBSIM:4566")]), Ok(()));
+        assert_eq!(ok(Method::GET, &[]), Ok(()));
+        assert_eq!(ok(Method::GET, &[("host", "attacker.example:4566")]), Err("ForbiddenHost"));
+        assert_eq!(ok(Method::GET, &[("host", "127.0.0.1.attacker.example")]), Err("ForbiddenHost"));
+        assert_eq!(ok(Method::GET, &[("host", "127.0.0.1:4566"), ("origin", "http://127.0.0.1:4566")]), Ok(()));
+        assert_eq!(ok(Method::GET, &[("host", "127.0.0.1:4566"), ("origin", "http://attacker.example")]), Err("ForbiddenOrigin"));
+        assert_eq!(ok(Method::GET, &[("host", "127.0.0.1:4566"), ("origin", "null")]), Err("ForbiddenOrigin"));
+        assert_eq!(ok(Method::GET, &[("host", "127.0.0.1:4566"), ("origin", "http://127.0.0.1:8080")]), Err("ForbiddenOrigin"));
+        let json = [("host", "127.0.0.1:4566"), ("content-type", "application/json"), ("content-length", "2")];
+        assert_eq!(ok(Method::POST, &json), Ok(()));
+        let text = [("host", "127.0.0.1:4566"), ("content-type", "text/plain"), ("content-length", "2")];
+        assert_eq!(ok(Method::POST, &text), Err("UnsupportedMediaType"));
+        let untyped = [("host", "127.0.0.1:4566"), ("content-length", "2")];
+        assert_eq!(ok(Method::POST, &untyped), Err("UnsupportedMediaType"));
+        // moto's reset and the snapshot are bodiless POSTs; YAML goes to the Kubernetes routes.
+        assert_eq!(ok(Method::POST, &[("host", "127.0.0.1:4566"), ("content-length", "0")]), Ok(()));
+        let yaml = [("host", "127.0.0.1:4566"), ("content-type", "application/yaml"), ("content-length", "9")];
+        assert_eq!(ok(Method::POST, &yaml), Ok(()));
+        assert_eq!(ok(Method::PUT, &[("host", "127.0.0.1:4566"), ("content-type", "application/merge-patch+json")]), Ok(()));
     }
 }

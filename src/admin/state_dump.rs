@@ -5,135 +5,334 @@
 //! Both run inside `Store::with_region`'s synchronous closure: one Region locked at a time, and
 //! only while it is read. Rules keep their ids and creation order; tags are shown per resource.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 
 use crate::state::Region;
-use crate::state::ec2::{Peer, Rule};
+use crate::state::ec2::{Eni, Instance, Peer, PrefixList, Rule, SecurityGroup, Subnet, Vpc};
 
-fn tags(r: &Region, id: &str) -> Value {
-    Value::Object(r.tags().get(id).iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect::<Map<_, _>>())
+// The view structs below borrow from the Region (the dump is built under its lock and serialized
+// at once) and list their fields in alphabetical order: that is the order the `json!` maps they
+// replaced were written in, so the document stays byte for byte what clients already parse.
+
+type TagView<'a> = BTreeMap<&'a str, &'a str>;
+
+fn tags<'a>(r: &'a Region, id: &str) -> TagView<'a> {
+    r.tags().get(id).iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
 }
 
-fn rule(r: &Region, x: &Rule) -> Value {
-    let mut v = json!({
-        "id": x.id,
-        "direction": if x.egress { "egress" } else { "ingress" },
-        "protocol": x.protocol,
-        "from_port": x.from_port,
-        "to_port": x.to_port,
-        "description": x.description,
-        "weight": r.rule_weight(x),
-        "tags": tags(r, &x.id),
-    });
-    let peer = match &x.peer {
-        Peer::Cidr4(n) => json!({ "cidr_ipv4": n.to_string() }),
-        Peer::Cidr6(n) => json!({ "cidr_ipv6": n.to_string() }),
-        Peer::PrefixList(p) => json!({ "prefix_list_id": p }),
-        Peer::Group { group_id, user_id } => json!({ "group_id": group_id, "user_id": user_id }),
-    };
-    v["peer"] = peer;
-    v
+fn time(t: Option<chrono::DateTime<chrono::Utc>>) -> Option<String> {
+    t.map(|t| t.to_rfc3339())
+}
+
+/// One Region's resources, in creation order.
+#[derive(Serialize)]
+pub struct RegionView<'a> {
+    availability_zones: Vec<AzView<'a>>,
+    elbv2: Value,
+    instances: Vec<InstanceView<'a>>,
+    network_interfaces: Vec<EniView<'a>>,
+    prefix_lists: Vec<PrefixListView<'a>>,
+    security_groups: Vec<GroupView<'a>>,
+    subnets: Vec<SubnetView<'a>>,
+    vpcs: Vec<VpcView<'a>>,
+}
+
+#[derive(Serialize)]
+struct AzView<'a> {
+    id: &'a str,
+    name: &'a str,
+}
+
+#[derive(Serialize)]
+struct VpcView<'a> {
+    cidr_block: String,
+    cidr_block_association_id: &'a str,
+    default_security_group: &'a str,
+    dhcp_options_id: &'a str,
+    id: &'a str,
+    instance_tenancy: &'a str,
+    ipv6_cidr_block: Option<String>,
+    is_default: bool,
+    tags: TagView<'a>,
+}
+
+impl<'a> VpcView<'a> {
+    fn new(r: &'a Region, v: &'a Vpc) -> Self {
+        VpcView {
+            cidr_block: v.cidr.to_string(),
+            cidr_block_association_id: &v.cidr_association_id,
+            default_security_group: &v.default_sg,
+            dhcp_options_id: &v.dhcp_options_id,
+            id: &v.id,
+            instance_tenancy: &v.instance_tenancy,
+            ipv6_cidr_block: v.ipv6_cidr.as_ref().map(|(n, _)| n.to_string()),
+            is_default: v.is_default,
+            tags: tags(r, &v.id),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct SubnetView<'a> {
+    availability_zone: &'a str,
+    availability_zone_id: &'a str,
+    available_ip_address_count: u64,
+    cidr_block: String,
+    default_for_az: bool,
+    id: &'a str,
+    map_public_ip_on_launch: bool,
+    tags: TagView<'a>,
+    vpc_id: &'a str,
+}
+
+impl<'a> SubnetView<'a> {
+    fn new(r: &'a Region, s: &'a Subnet) -> Self {
+        SubnetView {
+            availability_zone: &s.az,
+            availability_zone_id: &s.az_id,
+            available_ip_address_count: s.available(),
+            cidr_block: s.cidr.to_string(),
+            default_for_az: s.default_for_az,
+            id: &s.id,
+            map_public_ip_on_launch: s.map_public_ip_on_launch,
+            tags: tags(r, &s.id),
+            vpc_id: &s.vpc_id,
+        }
+    }
 }
 
 const BUCKETS: [&str; 4] = ["ingress/ipv4", "ingress/ipv6", "egress/ipv4", "egress/ipv6"];
 
-/// One Region's resources, in creation order.
+#[derive(Serialize)]
+struct GroupView<'a> {
+    description: &'a str,
+    id: &'a str,
+    name: &'a str,
+    network_interfaces: &'a std::collections::BTreeSet<String>,
+    owner_id: &'a str,
+    rule_usage: BTreeMap<&'static str, u64>,
+    rules: Vec<RuleView<'a>>,
+    tags: TagView<'a>,
+    vpc_id: &'a str,
+}
+
+impl<'a> GroupView<'a> {
+    fn new(r: &'a Region, g: &'a SecurityGroup) -> Self {
+        GroupView {
+            description: &g.description,
+            id: &g.id,
+            name: &g.name,
+            network_interfaces: r.enis_with_sg(&g.id),
+            owner_id: &g.owner_id,
+            rule_usage: BUCKETS.into_iter().zip(r.bucket_usage(&g.rules)).collect(),
+            rules: g.rules.iter().map(|x| RuleView::new(r, x)).collect(),
+            tags: tags(r, &g.id),
+            vpc_id: &g.vpc_id,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct RuleView<'a> {
+    description: Option<&'a str>,
+    direction: &'static str,
+    from_port: Option<i32>,
+    id: &'a str,
+    peer: PeerView<'a>,
+    protocol: &'a str,
+    tags: TagView<'a>,
+    to_port: Option<i32>,
+    weight: u64,
+}
+
+/// Exactly one key, named after the kind of peer.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum PeerView<'a> {
+    Cidr4 { cidr_ipv4: String },
+    Cidr6 { cidr_ipv6: String },
+    PrefixList { prefix_list_id: &'a str },
+    Group { group_id: &'a str, user_id: &'a str },
+}
+
+impl<'a> RuleView<'a> {
+    fn new(r: &'a Region, x: &'a Rule) -> Self {
+        let peer = match &x.peer {
+            Peer::Cidr4(n) => PeerView::Cidr4 { cidr_ipv4: n.to_string() },
+            Peer::Cidr6(n) => PeerView::Cidr6 { cidr_ipv6: n.to_string() },
+            Peer::PrefixList(p) => PeerView::PrefixList { prefix_list_id: p },
+            Peer::Group { group_id, user_id } => PeerView::Group { group_id, user_id },
+        };
+        RuleView {
+            description: x.description.as_deref(),
+            direction: if x.egress { "egress" } else { "ingress" },
+            from_port: x.from_port,
+            id: &x.id,
+            peer,
+            protocol: &x.protocol,
+            tags: tags(r, &x.id),
+            to_port: x.to_port,
+            weight: r.rule_weight(x),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct InstanceView<'a> {
+    availability_zone: &'a str,
+    id: &'a str,
+    image_id: &'a str,
+    instance_type: &'a str,
+    key_name: Option<&'a str>,
+    launch_time: String,
+    primary_network_interface: &'a str,
+    private_ip_address: &'a str,
+    reservation_id: &'a str,
+    security_groups: &'a [String],
+    state: &'static str,
+    subnet_id: &'a str,
+    tags: TagView<'a>,
+    terminated_at: Option<String>,
+    vpc_id: &'a str,
+}
+
+impl<'a> InstanceView<'a> {
+    fn new(r: &'a Region, i: &'a Instance) -> Self {
+        InstanceView {
+            availability_zone: &i.az,
+            id: &i.id,
+            image_id: &i.image_id,
+            instance_type: &i.instance_type,
+            key_name: i.key_name.as_deref(),
+            launch_time: i.launch_time.to_rfc3339(),
+            primary_network_interface: &i.primary_eni,
+            private_ip_address: &i.private_ip,
+            reservation_id: &i.reservation_id,
+            security_groups: r.enis().get(&i.primary_eni).map_or(&[], |e| e.groups.as_slice()),
+            state: i.state.name(),
+            subnet_id: &i.subnet_id,
+            tags: tags(r, &i.id),
+            terminated_at: time(i.terminated_at),
+            vpc_id: &i.vpc_id,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct EniView<'a> {
+    attachment: Option<AttachmentView<'a>>,
+    availability_zone: &'a str,
+    description: &'a str,
+    id: &'a str,
+    interface_type: &'a str,
+    mac_address: &'a str,
+    private_ip_address: &'a str,
+    release_at: Option<String>,
+    requester_id: Option<&'a str>,
+    requester_managed: bool,
+    security_groups: &'a [String],
+    source_dest_check: bool,
+    status: &'a str,
+    subnet_id: &'a str,
+    tags: TagView<'a>,
+    vpc_id: &'a str,
+}
+
+#[derive(Serialize)]
+struct AttachmentView<'a> {
+    attach_time: String,
+    attachment_id: &'a str,
+    delete_on_termination: bool,
+    device_index: u32,
+    instance_id: Option<&'a str>,
+    instance_owner_id: &'a str,
+}
+
+impl<'a> EniView<'a> {
+    fn new(r: &'a Region, e: &'a Eni) -> Self {
+        EniView {
+            attachment: e.attachment.as_ref().map(|a| AttachmentView {
+                attach_time: a.attach_time.to_rfc3339(),
+                attachment_id: &a.attachment_id,
+                delete_on_termination: a.delete_on_termination,
+                device_index: a.device_index,
+                instance_id: a.instance_id.as_deref(),
+                instance_owner_id: &a.instance_owner_id,
+            }),
+            availability_zone: &e.az,
+            description: &e.description,
+            id: &e.id,
+            interface_type: &e.interface_type,
+            mac_address: &e.mac_address,
+            private_ip_address: &e.private_ip,
+            release_at: time(e.release_at),
+            requester_id: e.requester_id.as_deref(),
+            requester_managed: e.requester_managed,
+            security_groups: &e.groups,
+            source_dest_check: e.source_dest_check,
+            status: &e.status,
+            subnet_id: &e.subnet_id,
+            tags: tags(r, &e.id),
+            vpc_id: &e.vpc_id,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct PrefixListView<'a> {
+    address_family: &'a str,
+    aws_managed: bool,
+    entries: Vec<EntryView<'a>>,
+    id: &'a str,
+    max_entries: u32,
+    name: &'a str,
+    owner_id: &'a str,
+    tags: TagView<'a>,
+    version: u64,
+}
+
+#[derive(Serialize)]
+struct EntryView<'a> {
+    cidr: &'a str,
+    description: Option<&'a str>,
+}
+
+impl<'a> PrefixListView<'a> {
+    fn new(r: &'a Region, p: &'a PrefixList) -> Self {
+        PrefixListView {
+            address_family: &p.address_family,
+            aws_managed: p.aws_managed,
+            entries: p.entries.iter().map(|(c, d)| EntryView { cidr: c, description: d.as_deref() }).collect(),
+            id: &p.id,
+            max_entries: p.max_entries,
+            name: &p.name,
+            owner_id: &p.owner_id,
+            tags: tags(r, &p.id),
+            version: p.version,
+        }
+    }
+}
+
+/// One Region's resources as a view to serialize (under the Region's lock).
+pub fn region_view(r: &Region) -> RegionView<'_> {
+    RegionView {
+        availability_zones: r.azs().iter().map(|a| AzView { id: &a.id, name: &a.name }).collect(),
+        elbv2: r.elb().dump(),
+        instances: r.instances().values().map(|i| InstanceView::new(r, i)).collect(),
+        network_interfaces: r.enis().values().map(|e| EniView::new(r, e)).collect(),
+        prefix_lists: r.prefix_lists().values().map(|p| PrefixListView::new(r, p)).collect(),
+        security_groups: r.sgs().values().map(|g| GroupView::new(r, g)).collect(),
+        subnets: r.subnets().values().map(|s| SubnetView::new(r, s)).collect(),
+        vpcs: r.vpcs().values().map(|v| VpcView::new(r, v)).collect(),
+    }
+}
+
+/// One Region's resources as a JSON value (for callers that merge it into a larger document).
 pub fn region_json(r: &Region) -> Value {
-    let time = |t: Option<chrono::DateTime<chrono::Utc>>| t.map(|t| t.to_rfc3339());
-    json!({
-        "availability_zones": r.azs().iter().map(|a| json!({ "name": a.name, "id": a.id })).collect::<Vec<_>>(),
-        "vpcs": r.vpcs().values().map(|v| json!({
-            "id": v.id,
-            "cidr_block": v.cidr.to_string(),
-            "cidr_block_association_id": v.cidr_association_id,
-            "ipv6_cidr_block": v.ipv6_cidr.as_ref().map(|(n, _)| n.to_string()),
-            "is_default": v.is_default,
-            "instance_tenancy": v.instance_tenancy,
-            "dhcp_options_id": v.dhcp_options_id,
-            "default_security_group": v.default_sg,
-            "tags": tags(r, &v.id),
-        })).collect::<Vec<_>>(),
-        "subnets": r.subnets().values().map(|s| json!({
-            "id": s.id,
-            "vpc_id": s.vpc_id,
-            "availability_zone": s.az,
-            "availability_zone_id": s.az_id,
-            "cidr_block": s.cidr.to_string(),
-            "default_for_az": s.default_for_az,
-            "map_public_ip_on_launch": s.map_public_ip_on_launch,
-            "available_ip_address_count": s.available(),
-            "tags": tags(r, &s.id),
-        })).collect::<Vec<_>>(),
-        "security_groups": r.sgs().values().map(|g| {
-            let usage = r.bucket_usage(&g.rules);
-            json!({
-                "id": g.id,
-                "name": g.name,
-                "description": g.description,
-                "vpc_id": g.vpc_id,
-                "owner_id": g.owner_id,
-                "rules": g.rules.iter().map(|x| rule(r, x)).collect::<Vec<_>>(),
-                "rule_usage": BUCKETS.iter().zip(usage).map(|(b, n)| (b.to_string(), Value::from(n))).collect::<Map<_, _>>(),
-                "network_interfaces": r.enis_with_sg(&g.id).iter().collect::<Vec<_>>(),
-                "tags": tags(r, &g.id),
-            })
-        }).collect::<Vec<_>>(),
-        "instances": r.instances().values().map(|i| json!({
-            "id": i.id,
-            "reservation_id": i.reservation_id,
-            "image_id": i.image_id,
-            "instance_type": i.instance_type,
-            "key_name": i.key_name,
-            "state": i.state.name(),
-            "subnet_id": i.subnet_id,
-            "vpc_id": i.vpc_id,
-            "availability_zone": i.az,
-            "private_ip_address": i.private_ip,
-            "launch_time": i.launch_time.to_rfc3339(),
-            "primary_network_interface": i.primary_eni,
-            "security_groups": r.enis().get(&i.primary_eni).map(|e| e.groups.clone()).unwrap_or_default(),
-            "terminated_at": time(i.terminated_at),
-            "tags": tags(r, &i.id),
-        })).collect::<Vec<_>>(),
-        "network_interfaces": r.enis().values().map(|e| json!({
-            "id": e.id,
-            "subnet_id": e.subnet_id,
-            "vpc_id": e.vpc_id,
-            "availability_zone": e.az,
-            "description": e.description,
-            "private_ip_address": e.private_ip,
-            "mac_address": e.mac_address,
-            "security_groups": e.groups,
-            "interface_type": e.interface_type,
-            "requester_managed": e.requester_managed,
-            "requester_id": e.requester_id,
-            "source_dest_check": e.source_dest_check,
-            "status": e.status,
-            "attachment": e.attachment.as_ref().map(|a| json!({
-                "attachment_id": a.attachment_id,
-                "instance_id": a.instance_id,
-                "instance_owner_id": a.instance_owner_id,
-                "device_index": a.device_index,
-                "delete_on_termination": a.delete_on_termination,
-                "attach_time": a.attach_time.to_rfc3339(),
-            })),
-            "release_at": time(e.release_at),
-            "tags": tags(r, &e.id),
-        })).collect::<Vec<_>>(),
-        "prefix_lists": r.prefix_lists().values().map(|p| json!({
-            "id": p.id,
-            "name": p.name,
-            "address_family": p.address_family,
-            "max_entries": p.max_entries,
-            "entries": p.entries.iter().map(|(c, d)| json!({ "cidr": c, "description": d })).collect::<Vec<_>>(),
-            "aws_managed": p.aws_managed,
-            "owner_id": p.owner_id,
-            "version": p.version,
-            "tags": tags(r, &p.id),
-        })).collect::<Vec<_>>(),
-        "elbv2": r.elb().dump(),
-    })
+    serde_json::to_value(region_view(r)).unwrap_or(Value::Null)
 }
 
 /// One quota-usage row.

@@ -62,6 +62,25 @@ pub struct Answer {
     pub created: Vec<String>,
 }
 
+/// A stored string longer than AWS allows, refused in EC2's words (as for group names), so no
+/// request can make lbsim keep an unbounded value. The value is not echoed past 64 characters.
+pub fn ec2_max_len(param: &str, value: &str, max: usize) -> ApiResult<()> {
+    if value.chars().count() <= max {
+        return Ok(());
+    }
+    let shown: String = value.chars().take(64).collect();
+    Err(ApiError::invalid(format!("Value ({shown}…) for parameter {param} is invalid. Length exceeds maximum of {max}.")))
+}
+
+/// The same for ELBv2, in its "1 validation error detected" words.
+pub fn elb_max_len(member: &str, value: &str, max: usize) -> ApiResult<()> {
+    if value.chars().count() <= max {
+        return Ok(());
+    }
+    let shown: String = value.chars().take(64).collect();
+    Err(ApiError::constraint(&format!("{shown}…"), member, &format!("Member must have length less than or equal to {max}")))
+}
+
 /// Actions whose only output is `<return>true</return>`.
 pub struct ReturnTrue;
 

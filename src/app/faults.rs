@@ -257,6 +257,9 @@ impl FaultSpec {
             "duration_ms/calls",
             "eventual-consistency",
         )?;
+        if self.message.as_ref().is_some_and(|m| m.chars().count() > 1024) {
+            return Err("message may be at most 1024 characters".into());
+        }
         if let Some(s) = self.status
             && !(400..=599).contains(&s)
         {

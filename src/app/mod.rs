@@ -11,8 +11,11 @@
 pub mod faults;
 pub mod request_log;
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Instant;
+
+use parking_lot::RwLock;
 
 use crate::clock::Clock;
 use crate::config::Config;
@@ -31,6 +34,12 @@ pub struct App {
     pub log: request_log::RequestLog,
     /// When set, protected admin endpoints require it (see `admin::routes::check_access`).
     pub admin_token: Option<String>,
+    /// Peers that may use the admin API without a token besides loopback (`admin_allow`).
+    pub admin_allow: Vec<ipnet::IpNet>,
+    /// Accounts that hold (or may create) state, bounded by `config.max_accounts`.
+    accounts: RwLock<HashSet<String>>,
+    /// Requests refused by the account limit, so the log says so without a line per request.
+    refused_accounts: std::sync::atomic::AtomicU64,
 }
 
 impl App {
@@ -40,6 +49,7 @@ impl App {
     }
 
     pub fn with_clock(config: Config, clock: Clock) -> Result<Arc<App>, String> {
+        config.check()?;
         let seed = config.seed.unwrap_or_else(rand_seed);
         let store = Store::new(config.base_quotas()?, seed, clock);
         for account in config.accounts.keys() {
@@ -53,6 +63,9 @@ impl App {
             faults: faults::Faults::default(),
             log: request_log::RequestLog::new(config.request_log_size),
             admin_token: config.admin_token.clone().filter(|t| !t.is_empty()),
+            admin_allow: config.admin_allow_nets()?,
+            accounts: RwLock::default(),
+            refused_accounts: Default::default(),
             config,
             started: Instant::now(),
             eks: Default::default(),
@@ -72,11 +85,52 @@ impl App {
                 self.store.set_quotas(&a, q);
             }
         }
+        match account {
+            None => self.accounts.write().clear(),
+            Some(a) => {
+                self.accounts.write().remove(a);
+            }
+        }
         let faults = self.faults.clear(account);
         if account.is_none() {
             self.log.clear();
         }
         serde_json::json!({ "status": "ok", "account": account, "regions": regions, "faults": faults })
+    }
+}
+
+impl App {
+    /// Whether `account` may hold state: one the config names, one already admitted, or a new one
+    /// while fewer than `max_accounts` are. Keys must not create worlds without bound (each
+    /// account's Regions cost memory even when empty).
+    pub fn admit(&self, account: &str) -> bool {
+        if self.accounts.read().contains(account) || self.config.names_account(account) {
+            return true;
+        }
+        let mut w = self.accounts.write();
+        if w.contains(account) {
+            return true;
+        }
+        if w.len() >= self.config.max_accounts {
+            let n = self.refused_accounts.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            if n.is_power_of_two() || n == 0 {
+                tracing::warn!(
+                    max_accounts = self.config.max_accounts,
+                    refused = n + 1,
+                    "account limit reached: requests for new accounts are refused as unknown access keys"
+                );
+            }
+            return false;
+        }
+        w.insert(account.to_string());
+        true
+    }
+
+    /// After a restore: the admitted accounts are those the restored Store holds.
+    pub fn readmit(&self) {
+        let mut w = self.accounts.write();
+        w.clear();
+        w.extend(self.store.keys().into_iter().map(|(a, _)| a).filter(|a| !self.config.names_account(a)));
     }
 }
 

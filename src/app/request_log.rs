@@ -63,9 +63,30 @@ pub struct RequestLog {
 /// (`GroupId.1` → `GroupId`, `LoadBalancerArns.member.2` → `LoadBalancerArns`).
 /// Parameter names kept in the log: those ending in one of these (ids, names, ARNs).
 const KEEP: &[&str] = &["Id", "Ids", "Name", "Names", "Arn", "Arns"];
-/// At most this many parameters per entry, each value cut to `MAX_VALUE` characters.
+/// At most this many parameters per entry, each name cut to `MAX_NAME` bytes and each value to
+/// `MAX_VALUE` characters; the action and error code are cut to `MAX_NAME` too. Every field of an
+/// entry is bounded, so the log's memory is bounded by its capacity (issue 16: 1,000 requests
+/// with a 1 MiB `Action` took the server to 1 GB).
 const MAX_PARAMS: usize = 32;
+const MAX_NAME: usize = 128;
 const MAX_VALUE: usize = 256;
+
+/// `s` cut to at most `max` bytes on a character boundary, with `…` when it was cut.
+fn cut(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_string();
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &s[..end])
+}
+
+/// An action name as the log keeps it.
+pub fn action_name(action: &str) -> String {
+    cut(action, MAX_NAME)
+}
 
 /// The identifying parameters of a request, from its decoded form fields.
 pub fn key_params<'a>(params: impl Iterator<Item = (&'a str, &'a str)>) -> BTreeMap<String, String> {
@@ -77,7 +98,7 @@ pub fn key_params<'a>(params: impl Iterator<Item = (&'a str, &'a str)>) -> BTree
             name.is_some_and(|n| KEEP.iter().any(|suffix| n.ends_with(suffix)))
         })
         .take(MAX_PARAMS)
-        .map(|(k, v)| (k.to_string(), v.chars().take(MAX_VALUE).collect()))
+        .map(|(k, v)| (cut(k, MAX_NAME), v.chars().take(MAX_VALUE).collect()))
         .collect()
 }
 
@@ -94,6 +115,12 @@ impl RequestLog {
     pub fn record(&self, mut e: Entry) {
         if self.cap == 0 {
             return;
+        }
+        if e.action.as_ref().is_some_and(|a| a.len() > MAX_NAME) {
+            e.action = e.action.as_deref().map(action_name);
+        }
+        if e.error_code.as_ref().is_some_and(|c| c.len() > MAX_NAME) {
+            e.error_code = e.error_code.as_deref().map(|c| cut(c, MAX_NAME));
         }
         let mut g = self.inner.lock();
         e.seq = g.next_seq;
@@ -198,5 +225,22 @@ mod tests {
         let kept = key_params(p.iter().copied());
         let names: Vec<&str> = kept.keys().map(String::as_str).collect();
         assert_eq!(names, vec!["GroupId.1", "LoadBalancerArns.member.1", "Names.member.1"]);
+    }
+
+    #[test]
+    fn every_field_is_bounded() {
+        let huge = "A".repeat(1 << 20);
+        let log = RequestLog::new(2);
+        let mut e = entry(&huge);
+        e.error_code = Some(huge.clone());
+        let name = format!("{huge}Id");
+        e.params = key_params([(name.as_str(), huge.as_str())].into_iter());
+        log.record(e);
+        let (got, _, _) = log.query(&Query::default());
+        let e = &got[0];
+        assert!(e.action.as_ref().unwrap().len() <= MAX_NAME + 3 && e.error_code.as_ref().unwrap().len() <= MAX_NAME + 3);
+        let (k, v) = e.params.iter().next().unwrap();
+        assert!(k.len() <= MAX_NAME + 3 && v.len() <= MAX_VALUE);
+        assert_eq!(cut("ééé", 3), "é…");
     }
 }

@@ -1,6 +1,7 @@
 //! `lbsim run`: replays scenario files (or directories of them) against the controller
-//! emulation and writes the reports (JSON, JUnit, HTML). Exit 0 when every scenario passed or was skipped, 1 on a
-//! failure, 2 on a usage error (no file found, a report that cannot be written).
+//! emulation and writes the reports (JSON, JUnit, HTML). Exit 0 when every scenario passed or was
+//! skipped, 1 on a failure, 2 on a usage error (no file found, a file that does not parse or names
+//! unknown settings, a report that cannot be written).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -79,7 +80,16 @@ pub fn run(a: RunArgs) -> ExitCode {
     {
         return super::usage(format!("--filter '{f}' matches no scenario"));
     }
-    let mut code = if report.ok() { 0 } else { 1 };
+    // A file that does not parse (or names unknown settings) is a usage error, as a bad flag is;
+    // the reports still list it.
+    let bad_file = report.scenarios.iter().any(|s| s.failure.as_ref().is_some_and(|f| f.step == "parse"));
+    let mut code = if bad_file {
+        2
+    } else if report.ok() {
+        0
+    } else {
+        1
+    };
     if let Some(p) = a.report_json
         && let Err(e) = std::fs::write(&p, report.json())
     {

@@ -27,6 +27,25 @@ pub struct ServeArgs {
     /// `x-lbsim-admin-token`); without it the admin API answers loopback peers only.
     #[arg(long, env = "LBSIM_ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<String>,
+    /// Peers that may use the admin API without a token besides loopback (repeatable, or
+    /// comma-separated): in a container the peer of a published port is the bridge gateway.
+    #[arg(long = "admin-allow", value_name = "CIDR", env = "LBSIM_ADMIN_ALLOW", value_delimiter = ',')]
+    pub admin_allow: Vec<String>,
+    /// Host names the admin API answers to besides IP addresses and localhost (repeatable, or
+    /// comma-separated), e.g. the service name other containers use.
+    #[arg(long = "admin-host", value_name = "NAME", env = "LBSIM_ADMIN_HOST", value_delimiter = ',')]
+    pub admin_hosts: Vec<String>,
+    /// Verify every request's SigV4 signature against the secrets under `access_keys` in the
+    /// config (per account: `accounts.<id>.verify_signatures`).
+    #[arg(long, env = "LBSIM_VERIFY_SIGNATURES")]
+    pub verify_signatures: bool,
+    /// Open connections at most (default: 1,024, fewer under a lower open-file limit).
+    #[arg(long, env = "LBSIM_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
+    /// Seconds an idle connection, a trickled request head or body, or an unread response may
+    /// take before the connection is closed.
+    #[arg(long, env = "LBSIM_IDLE_TIMEOUT", default_value_t = 30)]
+    pub idle_timeout: u64,
     /// Recent API calls kept for `GET /_lbsim/requests` (0 turns the log off).
     #[arg(long, env = "LBSIM_REQUEST_LOG_SIZE")]
     pub request_log_size: Option<usize>,
@@ -73,11 +92,28 @@ pub fn run(a: ServeArgs) -> ExitCode {
     if a.state_file.is_some() {
         config.state_file = a.state_file;
     }
+    config.admin_allow.extend(a.admin_allow.into_iter().filter(|c| !c.trim().is_empty()).map(|c| c.trim().to_string()));
+    config.admin_hosts.extend(a.admin_hosts.into_iter().filter(|h| !h.trim().is_empty()).map(|h| h.trim().to_string()));
+    config.verify_signatures |= a.verify_signatures;
+    if let Err(e) = config.check() {
+        return super::usage(e);
+    }
+    let mut limits = server::Limits::default();
+    if let Some(n) = a.max_connections {
+        if n == 0 {
+            return super::usage("--max-connections must be at least 1");
+        }
+        limits.max_connections = n;
+    }
+    if a.idle_timeout == 0 {
+        return super::usage("--idle-timeout must be at least 1 second");
+    }
+    limits.idle_timeout = std::time::Duration::from_secs(a.idle_timeout);
     let rt = match super::runtime() {
         Ok(rt) => rt,
         Err(code) => return code,
     };
-    rt.block_on(serve(config, fixtures, controller_cfg, a.listen, a.snapshot_interval))
+    rt.block_on(serve(config, fixtures, controller_cfg, a.listen, a.snapshot_interval, limits))
 }
 
 async fn serve(
@@ -86,6 +122,7 @@ async fn serve(
     controller_cfg: ControllerConfig,
     listen: SocketAddr,
     interval: Option<u64>,
+    limits: server::Limits,
 ) -> ExitCode {
     let app = match App::new(config) {
         Ok(a) => a,
@@ -94,6 +131,10 @@ async fn serve(
     // A corrupt or newer state file stops the start: never a silently empty world.
     let mut restored = false;
     if let Some(path) = app.config.state_file.clone() {
+        let stale = persist::remove_stale(&path);
+        if stale > 0 {
+            tracing::info!(path = %path.display(), removed = stale, "removed temporary snapshot files an earlier run left behind");
+        }
         match persist::load(&path).and_then(|s| s.map(|s| persist::restore(&app, s)).transpose()) {
             Ok(Some(())) => {
                 tracing::info!(path = %path.display(), "state restored");
@@ -130,15 +171,21 @@ async fn serve(
         }
     };
     let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
-    // Tests and scripts wait for this line to know the server is ready.
-    println!("lbsim listening on http://{addr}");
-    // Only that one line on stdout: callers read it and may close the pipe.
-    tracing::info!(%addr, dashboard = %format!("http://{addr}{}", crate::ui::dashboard::PAGE_PATH), "lbsim ready");
+    // Tests and scripts wait for these lines to know the server is ready ("Ready." is what
+    // LocalStack prints, so tooling that waits for it works too). A closed stdout must not stop
+    // the server, hence no println!.
+    {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        let _ = write!(out, "lbsim listening on http://{addr}\nReady.\n");
+        let _ = out.flush();
+    }
+    tracing::info!(%addr, dashboard = %format!("http://{addr}{}", crate::ui::dashboard::PAGE_PATH), max_connections = limits.max_connections, idle_timeout = ?limits.idle_timeout, verify_signatures = app.config.verifies_any(), "lbsim ready");
     let router = admin::router(app.clone())
         .merge(crate::world::k8s_endpoints::router(app.clone(), live.clone()))
         .merge(crate::ui::dashboard::router(app.clone(), live))
         .layer(axum::middleware::from_fn(crate::ui::dashboard::root_redirect));
-    if let Err(e) = server::serve(listener, router, server::shutdown_signal()).await {
+    if let Err(e) = server::serve_with(listener, router, limits, server::shutdown_signal()).await {
         eprintln!("lbsim: {e}");
         return ExitCode::from(1);
     }

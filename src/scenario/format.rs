@@ -606,6 +606,14 @@ pub fn parse(text: &str) -> Result<Scenario, String> {
     if s.steps.is_empty() {
         return Err("1:1: a scenario needs at least one step".into());
     }
+    // Settings are checked now, not when the scenario reaches them: a typo (`nlb_security_group`)
+    // must stop the file with the list of known keys, never run with the default.
+    if let Some(rs) = &s.region_settings {
+        serde_yaml_ng::from_value::<crate::state::RegionSettings>(rs.clone())
+            .map_err(|e| format!("{}: region_settings: {}", key_line(text, "region_settings"), strip_location(&e.to_string())))?;
+    }
+    super::env::controller_config(&s.controller)
+        .map_err(|e| format!("{}: controller: {}", key_line(text, "controller"), strip_location(&e)))?;
     for (i, c) in s.chart.iter().enumerate() {
         let n = [c.rules.is_some(), c.quota.is_some(), c.calls.is_some()].iter().filter(|x| **x).count();
         if n != 1 {
@@ -619,6 +627,12 @@ pub fn parse(text: &str) -> Result<Scenario, String> {
         }
     }
     Ok(s)
+}
+
+/// `line:1` of a top-level key, for errors found after parsing (`1:1` when it is not found).
+fn key_line(text: &str, key: &str) -> String {
+    let line = text.lines().position(|l| l.strip_prefix(key).is_some_and(|r| r.trim_start().starts_with(':'))).map_or(1, |i| i + 1);
+    format!("{line}:1")
 }
 
 /// serde_yaml_ng appends " at line L column C" to its messages; the location is printed first.
@@ -673,6 +687,15 @@ mod tests {
         let e = parse("name: x\nsteps:\n  - advance: 5 parsecs\n").unwrap_err();
         assert!(e.starts_with("3:"), "{e}");
         assert!(parse("name: x\nsteps: []\n").is_err());
+    }
+
+    #[test]
+    fn unknown_settings_are_refused_at_load_with_the_known_ones() {
+        let e = parse("name: x\nregion_settings: {nlb_security_group: true}\nsteps:\n  - settle: {}\n").unwrap_err();
+        assert!(e.starts_with("2:1: region_settings: unknown field `nlb_security_group`"), "{e}");
+        assert!(e.contains("nlb_security_groups"), "{e}");
+        let e = parse("name: x\ncontroller:\n  flags: {enable_backend_sg: true}\nsteps:\n  - settle: {}\n").unwrap_err();
+        assert!(e.starts_with("2:1: controller: ") && e.contains("enable_backend_security_group"), "{e}");
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //! dirs>` reads YAML scenarios (scenarios/schema.json), replays each deterministically — seeded
 //! ids, the virtual clock — prints a timeline, and ends with a report and an exit code.
 //!
-//! Owns: the format (`format`), its JSON Schema check (`schema`), the world a scenario runs in
+//! Owns: the format (`format`), its JSON Schema check (`schema`), the files a scenario may read
+//! (`files`), the world a scenario runs in
 //! (`env`), step execution (`runner`), node changes (`nodes`), raw API calls (`raw`), checks
 //! (`checks`) and reports (`report`).
 //! May call: `world` (the one builder of lbsim + cluster + controller), `client` (SDK clients and
@@ -11,6 +12,7 @@
 
 pub mod checks;
 pub mod env;
+pub mod files;
 pub mod format;
 pub mod nodes;
 pub mod raw;

@@ -95,26 +95,21 @@ pub struct Runner<'a> {
     pub on_step: &'a mut dyn FnMut(&StepReport),
 }
 
-/// Resolves the scenario's cluster: a path (scenario dir first, then the working directory), the
-/// name of an embedded fixture (`default`, `worked-example`), or an inline fixture.
+/// Resolves the scenario's cluster: a path inside the scenario's tree (its folder first, then
+/// the working directory; `files`), the name of an embedded fixture (`default`,
+/// `worked-example`), or an inline fixture.
 pub fn resolve_fixture(cluster: Option<&serde_yaml_ng::Value>, dir: &Path) -> Result<Fixture, String> {
     match cluster {
         None => Ok(Fixture::default_cluster()),
         Some(serde_yaml_ng::Value::String(p)) => {
-            let candidates = [dir.join(p), PathBuf::from(p)];
-            let found = candidates.iter().find(|c| c.is_file());
             // A file next to the scenario wins over the embedded fixture of the same name.
-            if let (None, Some(f)) = (found, Fixture::embedded(p)) {
-                return Ok(f);
+            match super::files::read(dir, p, "cluster fixture") {
+                Ok((_, text)) => Fixture::parse(&text).map_err(|e| format!("cluster fixture '{p}': {}", super::files::redact(&e))),
+                Err(e) => Fixture::embedded(p).ok_or_else(|| {
+                    let names: Vec<&str> = crate::world::fixture::EMBEDDED.iter().map(|(n, _)| *n).collect();
+                    format!("{e} (embedded fixtures: {})", names.join(", "))
+                }),
             }
-            let path = found.ok_or_else(|| {
-                let looked: Vec<String> =
-                    candidates.iter().map(|c| std::path::absolute(c).unwrap_or_else(|_| c.clone()).display().to_string()).collect();
-                let names: Vec<&str> = crate::world::fixture::EMBEDDED.iter().map(|(n, _)| *n).collect();
-                format!("cluster fixture '{p}' not found: no file {} (embedded fixtures: {})", looked.join(" nor "), names.join(", "))
-            })?;
-            let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-            Fixture::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
         }
         Some(v @ serde_yaml_ng::Value::Mapping(_)) => {
             let text = serde_yaml_ng::to_string(v).map_err(|e| format!("cluster: {e}"))?;
@@ -292,8 +287,7 @@ impl Runner<'_> {
         match (&a.file, &a.manifest) {
             (Some(f), None) => {
                 let f = self.vars.expand(f)?;
-                let p = self.dir.join(&f);
-                let text = std::fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display()))?;
+                let (_, text) = super::files::read(&self.dir, &f, "manifest")?;
                 Ok((f, text))
             }
             (None, Some(m)) => Ok(("inline manifest".into(), m.clone())),
@@ -312,7 +306,9 @@ impl Runner<'_> {
             }
             let doc = v.expand(&text)?;
             names.extend(manifest_names(&doc));
-            crate::cluster::apply_manifests(&mut self.env.sim.cluster.lock(), &doc)?;
+            // A manifest from a file is not echoed (see `files`); an inline one is the scenario's own.
+            crate::cluster::apply_manifests(&mut self.env.sim.cluster.lock(), &doc)
+                .map_err(|e| if a.file.is_some() { format!("{what}: {}", super::files::redact(&e)) } else { e })?;
         }
         let shown = if names.len() > 3 {
             format!("{} … {} ({} objects)", names[0], names[names.len() - 1], names.len())

@@ -22,9 +22,10 @@ use super::quotas::{Quotas, RefBucket};
 use super::tags::TagStore;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 
-/// Region-level switches that are not quotas.
+/// Region-level switches that are not quotas. Unknown keys are refused (a typo must not leave a
+/// switch at its default).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct RegionSettings {
     /// NLBs accept security groups (false models a Region without that feature).
     pub nlb_security_groups: bool,

@@ -18,7 +18,8 @@ use super::{Quotas, Region, RegionSettings, Store};
 
 pub const FORMAT: &str = "lbsim-snapshot";
 /// Bumped whenever the format changes incompatibly; newer files are refused, never half-read.
-pub const VERSION: u32 = 1;
+/// Version 2: the file carries a checksum (`persist`), which version 1 files lack.
+pub const VERSION: u32 = 2;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Snapshot {

@@ -2,11 +2,14 @@
 //! rest-json part EKS needs (`restjson`).
 //!
 //! Owns: which service a request is for (SigV4 credential scope, then `Version`), the account and
-//! region, the request id, request decoding (`params`), and the success and error envelopes with
-//! their HTTP statuses. May call: `error` and `config` (access key → account). Never touches state.
+//! region, the request id, request decoding (`params`), the success and error envelopes with
+//! their HTTP statuses, the Regions that exist (`regions`) and SigV4 verification (`sigv4`).
+//! May call: `error`. Never touches state.
 
 pub mod params;
+pub mod regions;
 pub mod restjson;
+pub mod sigv4;
 pub mod xml;
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};

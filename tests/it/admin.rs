@@ -665,3 +665,63 @@ fn openapi_document_lists_exactly_the_routes() {
         assert!(schemas.contains_key(&name), "dangling $ref {name}");
     }
 }
+
+/// The document is checked against the handlers' own types, not only their paths: the quota
+/// names are the Quotas table's, the fault kinds and fields are FaultSpec's, and every guarded
+/// operation documents the access refusals (403; 415 for writes) the guard can give.
+#[test]
+fn openapi_document_agrees_with_the_handlers_types() {
+    use lbsim::admin::openapi::DOCUMENT;
+    use lbsim::app::faults::{FaultSpec, Kind};
+    use std::collections::BTreeSet;
+    let doc: serde_json::Value = serde_json::from_str(DOCUMENT).unwrap();
+    let schemas = &doc["components"]["schemas"];
+    let names = |v: &serde_json::Value| -> BTreeSet<String> { v.as_object().unwrap().keys().cloned().collect() };
+    let quotas: BTreeSet<String> = lbsim::state::Quotas::default().entries().into_iter().map(|(k, _)| k.to_string()).collect();
+    assert_eq!(names(&schemas["AccountQuotas"]["properties"]["quotas"]["properties"]), quotas);
+    let put = &doc["paths"]["/_lbsim/quotas"]["put"]["requestBody"]["content"]["application/json"]["schema"];
+    assert_eq!(names(&put["properties"]["quotas"]["properties"]), quotas);
+    // Every field FaultSpec has, with every kind: the union of the document's per-kind schemas.
+    let full = FaultSpec {
+        kind: Kind::Error,
+        service: Some("ec2".into()),
+        action: Some("*".into()),
+        account: Some("000000000000".into()),
+        region: Some("us-east-1".into()),
+        code: Some("X".into()),
+        message: Some("m".into()),
+        status: Some(400),
+        first: Some(1),
+        every: Some(1),
+        probability: Some(0.5),
+        seed: Some(1),
+        latency_ms: Some(1),
+        duration_ms: Some(1),
+        calls: Some(1),
+    };
+    let fields = names(&serde_json::to_value(&full).unwrap());
+    let branches = schemas["FaultSpec"]["oneOf"].as_array().unwrap();
+    let documented: BTreeSet<String> = branches.iter().flat_map(|b| names(&b["properties"])).collect();
+    assert_eq!(documented, fields);
+    let kinds: BTreeSet<String> = branches.iter().map(|b| b["properties"]["kind"]["enum"][0].as_str().unwrap().to_string()).collect();
+    let served: BTreeSet<String> = [Kind::Error, Kind::Throttle, Kind::InternalError, Kind::Latency, Kind::EventualConsistency]
+        .iter()
+        .map(|k| serde_json::to_value(k).unwrap().as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(kinds, served);
+    let mut output = fields.clone();
+    output.extend(["id", "matched", "fired", "hidden"].map(String::from));
+    assert_eq!(names(&schemas["Fault"]["properties"]), output);
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        if ["/_lbsim/health", "/_localstack/health", "/_lbsim/openapi.json"].contains(&path.as_str()) {
+            continue;
+        }
+        for (method, op) in item.as_object().unwrap().iter().filter(|(m, _)| *m != "parameters") {
+            let r = &op["responses"];
+            assert!(r["403"].is_object(), "{method} {path}: 403 not documented");
+            if method != "get" {
+                assert!(r["415"].is_object(), "{method} {path}: 415 not documented");
+            }
+        }
+    }
+}

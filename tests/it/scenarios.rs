@@ -116,7 +116,8 @@ async fn differential_mode_skips_lbsim_only_steps() {
 }
 
 /// The command line: a failing scenario exits 1 and its JUnit failure names the file, step,
-/// expected and actual; a bad file is reported with its line and column.
+/// expected and actual; a bad file is reported with its line and column, and makes the run a
+/// usage error (exit 2), its reports still written.
 #[test]
 fn lbsim_run_exit_code_junit_and_bad_files() {
     let tmp = std::env::temp_dir().join(format!("lbsim-scen-{}", std::process::id()));
@@ -144,7 +145,7 @@ fn lbsim_run_exit_code_junit_and_bad_files() {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert_eq!(out.status.code(), Some(2), "{stdout}");
     assert!(stdout.contains(&format!("{}:4:5: ", bad.display())), "line and column: {stdout}");
     assert!(stdout.contains("scenarios: 0 passed, 2 failed, 0 skipped"), "{stdout}");
     let xml = std::fs::read_to_string(&junit).unwrap();
@@ -156,6 +157,32 @@ fn lbsim_run_exit_code_junit_and_bad_files() {
     assert!(xml.contains("timestamp=\"") && xml.contains("time=\""), "suite timestamp and per-case time: {xml}");
     let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert_eq!((report["failed"].as_u64(), report["errors"].as_u64()), (Some(1), Some(1)));
+    // Only the failing scenario: exit 1.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_lbsim")).args(["run", failing.to_str().unwrap()]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    // A typo in a Region setting stops the file with the known keys; a path out of the
+    // scenario's tree is refused without its content being shown.
+    let typo = tmp.join("typo.yaml");
+    std::fs::write(&typo, "name: typo\nregion_settings: {nlb_security_group: false}\nsteps:\n  - settle: {}\n").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_lbsim")).args(["run", typo.to_str().unwrap()]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{stdout}");
+    assert!(stdout.contains("unknown field `nlb_security_group`, expected one of `nlb_security_groups`"), "{stdout}");
+    let secret = std::env::temp_dir().join(format!("lbsim-secret-{}.txt", std::process::id()));
+    std::fs::write(&secret, "aws_secret_access_key = wJalrXUtnFEMI\n").unwrap();
+    let escape = tmp.join("escape.yaml");
+    let rel = format!("../{}", secret.file_name().unwrap().to_string_lossy());
+    std::fs::write(&escape, format!("name: escape\ncluster: {rel}\nsteps:\n  - settle: {{}}\n")).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_lbsim")).args(["run", escape.to_str().unwrap()]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("is outside the scenario's tree") && !stdout.contains("wJalrXUtnFEMI"), "{stdout}");
+    // Inside the tree but not a fixture: the parse error does not quote the file.
+    std::fs::write(tmp.join("notes.yaml.txt"), "aws_secret_access_key = wJalrXUtnFEMI\n").unwrap();
+    std::fs::write(&escape, "name: escape\ncluster: notes.yaml.txt\nsteps:\n  - settle: {}\n").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_lbsim")).args(["run", escape.to_str().unwrap()]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("cluster fixture 'notes.yaml.txt'") && !stdout.contains("wJalrXUtnFEMI"), "{stdout}");
+    let _ = std::fs::remove_file(&secret);
     assert_eq!(report["lbsim_version"], env!("CARGO_PKG_VERSION"));
     assert!(report["wall_seconds"].as_f64().is_some_and(|w| w > 0.0) && report["started"].is_string(), "{report}");
     assert_eq!(report["scenarios"][0]["seed"], 1);
@@ -226,15 +253,18 @@ fn the_readme_walkthrough_parses_and_validates() {
 /// A step that never settles is reported as the failure, with what is still queued.
 #[tokio::test]
 async fn a_settle_that_never_settles_fails() {
-    let tmp = std::env::temp_dir().join(format!("lbsim-settle-{}.yaml", std::process::id()));
+    // A copy beside its manifest: a scenario reads files of its own tree only.
+    let root = std::env::temp_dir().join(format!("lbsim-settle-{}", std::process::id()));
+    std::fs::create_dir_all(root.join("manifests")).unwrap();
+    std::fs::copy(dir().join("manifests/echo.yaml"), root.join("manifests/echo.yaml")).unwrap();
+    let tmp = root.join("settle.yaml");
     // The gate-off conflict retries forever (FailedBuildModel on every attempt).
     let text = std::fs::read_to_string(dir().join("gate-off-conflict.yaml"))
         .unwrap()
-        .replace("file: manifests/echo.yaml", &format!("file: {}", dir().join("manifests/echo.yaml").display()))
         .replace("settle: {timeout: 1m, allow_pending: true}", "settle: {timeout: 2m}");
     std::fs::write(&tmp, text).unwrap();
     let r = scenario::run_files(std::slice::from_ref(&tmp), &Options::default(), &mut |_| {}).await;
-    let _ = std::fs::remove_file(&tmp);
+    let _ = std::fs::remove_dir_all(&root);
     let s = &r.scenarios[0];
     assert_eq!(s.status, Status::Failed);
     let f = s.failure.as_ref().unwrap();

@@ -100,6 +100,23 @@ run_script scenarios "$python" "$here/check_scenarios.py" "$root"
 run_script boto3 "$python" "$here/smoke.py"
 run_script cli bash "$here/cli.sh"
 
+# A second server that verifies signatures, with one key and its secret (sigv4.py uses them).
+cat >"$work/verify.yaml" <<'YAML'
+verify_signatures: true
+access_keys:
+  AKIALBSIMSMOKE000001: {account: "111122223333", secret: "smoke/secret+KEY"}
+YAML
+vport=$("$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+LBSIM_LOG=warn "$bin" serve --listen "127.0.0.1:$vport" --no-cluster --config "$work/verify.yaml" >"$work/verify.stdout" 2>"$work/verify.log" &
+vpid=$!
+for _ in $(seq 1 200); do
+  if grep -q '^Ready\.$' "$work/verify.stdout"; then break; fi
+  sleep 0.05
+done
+AWS_ENDPOINT_URL="http://127.0.0.1:$vport" run_script sigv4 "$python" "$here/sigv4.py"
+kill -TERM "$vpid" 2>/dev/null || true
+wait "$vpid" 2>/dev/null || true
+
 # The server survived everything and stops cleanly on SIGTERM.
 echo
 echo "== server"

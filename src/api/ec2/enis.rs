@@ -168,6 +168,8 @@ impl Action for CreateNetworkInterface {
             Some(t) if CREATE_TYPES.contains(&t) => t.to_string(),
             Some(t) => return Err(ApiError::invalid_value("InterfaceType", t)),
         };
+        // AWS: "up to 255 characters" (BC-EC2 Description docs).
+        crate::api::ec2_max_len("Description", p.str("Description").unwrap_or(""), 255)?;
         Ok(CreateNetworkInterface {
             subnet,
             description: p.str("Description").unwrap_or("").to_string(),
@@ -390,6 +392,7 @@ impl Action for ModifyNetworkInterfaceAttribute {
         let id = p.required("NetworkInterfaceId")?.to_string();
         let groups: Vec<String> = p.strings("SecurityGroupId")?.into_iter().map(String::from).collect();
         let description = p.child("Description").str("Value").map(String::from);
+        crate::api::ec2_max_len("Description", description.as_deref().unwrap_or(""), 255)?;
         let source_dest_check = p.child("SourceDestCheck").bool("Value")?;
         let attachment = if p.has_child("Attachment") {
             let a = p.child("Attachment");

@@ -281,6 +281,9 @@ impl Action for RunInstances {
     type Output = Launched;
     fn from_params(p: &P) -> ApiResult<Self> {
         let image = p.required("ImageId")?.to_string();
+        // Stored strings are bounded (issue 16): KeyName as AWS (255), instance types are short.
+        crate::api::ec2_max_len("KeyName", p.str("KeyName").unwrap_or(""), 255)?;
+        crate::api::ec2_max_len("InstanceType", p.str("InstanceType").unwrap_or(""), 64)?;
         if !well_formed(&image, "ami") {
             return Err(ApiError::malformed_id(ErrorCode::InvalidAmiIdMalformed, &image, "ami"));
         }
@@ -302,6 +305,7 @@ impl Action for RunInstances {
         let nic = match nics.as_slice() {
             [] => None,
             [n] => {
+                crate::api::ec2_max_len("NetworkInterface.1.Description", n.str("Description").unwrap_or(""), 255)?;
                 if n.int("DeviceIndex")?.unwrap_or(0) != 0 {
                     return Err(ApiError::invalid("lbsim models only the primary network interface (DeviceIndex 0) in RunInstances"));
                 }

@@ -68,7 +68,7 @@ pub fn parse_certificates(p: &P) -> ApiResult<Vec<String>> {
     let mut out = Vec::new();
     for c in p.list("Certificates")? {
         let arn = required(&c, "CertificateArn")?;
-        if !certificate_arn_ok(arn) {
+        if arn.len() > 2048 || !certificate_arn_ok(arn) {
             return Err(ApiError::new(ErrorCode::CertificateNotFound, format!("Certificate '{arn}' not found")));
         }
         out.push(arn.to_string());

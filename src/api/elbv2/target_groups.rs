@@ -81,6 +81,11 @@ pub struct HealthInput {
 impl HealthInput {
     fn parse(p: &P) -> ApiResult<HealthInput> {
         let matcher = p.child("Matcher");
+        // Stored strings are bounded (issue 16); AWS's model limits the path to 1024.
+        crate::api::elb_max_len("healthCheckPath", p.str("HealthCheckPath").unwrap_or(""), 1024)?;
+        crate::api::elb_max_len("matcher.httpCode", matcher.str("HttpCode").unwrap_or(""), 64)?;
+        crate::api::elb_max_len("matcher.grpcCode", matcher.str("GrpcCode").unwrap_or(""), 64)?;
+        crate::api::elb_max_len("healthCheckPort", p.str("HealthCheckPort").unwrap_or(""), 16)?;
         Ok(HealthInput {
             protocol: enum_member(p, "HealthCheckProtocol", PROTOCOLS)?.map(String::from),
             port: p.str("HealthCheckPort").map(String::from),
