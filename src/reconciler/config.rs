@@ -39,6 +39,9 @@ pub struct Gates {
     pub weighted_target_groups: bool,
     #[serde(rename = "EndpointsFailOpen")]
     pub endpoints_fail_open: bool,
+    /// HEAD (v2.11.0): the load balancer's post-synthesize read-back (provisioning requeue).
+    #[serde(rename = "LBCapacityReservation")]
+    pub lb_capacity_reservation: bool,
 }
 
 impl Default for Gates {
@@ -52,6 +55,7 @@ impl Default for Gates {
             listener_rules_tagging: true,
             weighted_target_groups: true,
             endpoints_fail_open: true,
+            lb_capacity_reservation: true,
         }
     }
 }
@@ -80,6 +84,14 @@ pub struct ControllerConfig {
     pub default_load_balancer_scheme: String,
     /// `--targetgroupbinding-max-exponential-backoff-delay`, seconds.
     pub tgb_max_backoff_seconds: u64,
+    /// `--ingress-class` (lbc-ingress.md §1.1): the legacy annotation's value that is ours; empty
+    /// also takes Ingresses with no class at all.
+    pub ingress_class: String,
+    /// `--tolerate-non-existent-backend-service` / `-action`: a 503 instead of an error.
+    pub tolerate_non_existent_backend_service: bool,
+    pub tolerate_non_existent_backend_action: bool,
+    /// HEAD `--lb-stabilization-monitor-interval`, seconds.
+    pub lb_stabilization_monitor_interval_seconds: u64,
     pub feature_gates: Gates,
 }
 
@@ -101,6 +113,10 @@ impl Default for ControllerConfig {
             enable_manage_backend_security_group_rules: false,
             default_load_balancer_scheme: "internal".into(),
             tgb_max_backoff_seconds: 1000,
+            ingress_class: "alb".into(),
+            tolerate_non_existent_backend_service: true,
+            tolerate_non_existent_backend_action: true,
+            lb_stabilization_monitor_interval_seconds: 120,
             feature_gates: Gates::default(),
         }
     }
@@ -120,6 +136,17 @@ impl ControllerConfig {
     /// Frontend SG delete retry window on DependencyViolation: 2 min, 10 s from v2.13.3 (§4.3).
     pub fn frontend_sg_delete_window(&self) -> Duration {
         if self.latest() { Duration::from_secs(10) } else { Duration::from_secs(120) }
+    }
+    /// HEAD: how long a reconcile waits for a provisioning LB; `None`: no read-back (2.6.0, or
+    /// gate `LBCapacityReservation` off).
+    pub fn lb_provisioning_check(&self) -> Option<Duration> {
+        (self.latest() && self.feature_gates.lb_capacity_reservation)
+            .then(|| Duration::from_secs(self.lb_stabilization_monitor_interval_seconds))
+    }
+    /// v2.12.0+: rules keep their settings and move with one SetRulePriorities; v2.14.1+ a
+    /// TooManyRules alternates deletes and creates (lbc-ingress.md §5.4). 2.6.0: by priority.
+    pub fn rules_by_settings(&self) -> bool {
+        self.latest()
     }
     pub fn service_backoff(&self, failures: u32) -> Duration {
         backoff(failures, Duration::from_secs(1000))
