@@ -110,7 +110,7 @@ mod tests {
         .unwrap();
         assert!(s.get::<IngressClass>("", "alb").is_some());
         let p: IngressClassParams = s.get("", "p").unwrap();
-        assert_eq!((p.spec.scheme.as_deref(), p.spec.inbound_cidrs.len()), (Some("internal"), 1));
+        assert_eq!((p.spec.scheme.as_deref(), p.spec.inbound_cidrs().len()), (Some("internal"), 1));
         assert!(s.get::<Ingress>("default", "web").is_some());
         // A bad document anywhere stores none of them.
         let e =

@@ -189,8 +189,8 @@ impl Backends<'_> {
             a::merged(&svc.metadata.annotations.clone().unwrap_or_default(), &m.ing.metadata.annotations.clone().unwrap_or_default());
         let ann = Alb(&merged);
         let mut target_type = ann.str(a::TARGET_TYPE).map(String::from).unwrap_or_else(|| self.cfg.default_target_type.clone());
-        if let Some(p) = m.params.as_ref().filter(|p| !p.target_type.is_empty() && self.cfg.latest()) {
-            target_type = p.target_type.clone();
+        if let Some(p) = m.params.as_ref().filter(|p| !p.target_type().is_empty() && self.cfg.latest()) {
+            target_type = p.target_type().to_string();
         }
         match target_type.as_str() {
             "instance" => {}
@@ -301,7 +301,7 @@ impl Backends<'_> {
         let mut t = ing;
         t.extend(svc_tags);
         if let Some(p) = &m.params {
-            t.extend(p.tags.iter().map(|x| (x.key.clone(), x.value.clone())));
+            t.extend(p.tags().iter().map(|x| (x.key.clone(), x.value.clone())));
         }
         for k in t.keys() {
             if self.cfg.external_managed_tags.contains(k) {

@@ -120,7 +120,7 @@ pub fn explicit_subnets(members: &[Member]) -> Result<Option<Vec<String>>, Strin
     let mut from_ann: Vec<Vec<String>> = Vec::new();
     for m in members {
         if let Some(s) = m.params.as_ref().and_then(|p| p.subnets.as_ref()) {
-            from_params.push(s.ids.clone());
+            from_params.push(s.ids.clone().unwrap_or_default());
         } else if let Some(l) = Alb(&ann(m)).list(a::SUBNETS) {
             from_ann.push(l);
         }
@@ -213,21 +213,23 @@ fn member_ports(m: &Member, cfg: &ControllerConfig) -> Result<BTreeMap<i32, Port
     let map = ann(m);
     let alb = Alb(&map);
     let params = m.params.as_ref();
-    let certs: Vec<String> = match params.filter(|p| !p.certificate_arn.is_empty() && cfg.latest()) {
-        Some(p) => p.certificate_arn.clone(),
+    let certs: Vec<String> = match params.filter(|p| !p.certificate_arn().is_empty() && cfg.latest()) {
+        Some(p) => p.certificate_arn().to_vec(),
         None => alb.list(a::CERTIFICATE_ARN).unwrap_or_default(),
     };
-    let ssl_policy =
-        params.filter(|p| !p.ssl_policy.is_empty()).map(|p| p.ssl_policy.clone()).or_else(|| alb.str(a::SSL_POLICY).map(String::from));
+    let ssl_policy = params
+        .filter(|p| !p.ssl_policy().is_empty())
+        .map(|p| p.ssl_policy().to_string())
+        .or_else(|| alb.str(a::SSL_POLICY).map(String::from));
     let prefix_lists: Vec<String> = if !cfg.latest() {
         Vec::new()
-    } else if let Some(p) = params.filter(|p| !p.prefix_lists_ids.is_empty() || !p.prefix_lists_ids_legacy.is_empty()) {
-        if p.prefix_lists_ids.is_empty() { p.prefix_lists_ids_legacy.clone() } else { p.prefix_lists_ids.clone() }
+    } else if let Some(p) = params.filter(|p| !p.prefix_lists().is_empty()) {
+        p.prefix_lists().to_vec()
     } else {
         alb.list(a::PREFIX_LISTS).unwrap_or_default()
     };
-    let (raw, from_params) = match params.filter(|p| !p.inbound_cidrs.is_empty()) {
-        Some(p) => (p.inbound_cidrs.clone(), true),
+    let (raw, from_params) = match params.filter(|p| !p.inbound_cidrs().is_empty()) {
+        Some(p) => (p.inbound_cidrs().to_vec(), true),
         None => (alb.list(a::INBOUND_CIDRS).unwrap_or_default(), false),
     };
     let (mut v4, mut v6) = (Vec::new(), Vec::new());
@@ -399,7 +401,7 @@ fn member_tags(m: &Member, cfg: &ControllerConfig) -> Result<BTreeMap<String, St
         }
     }
     if let Some(p) = &m.params {
-        t.extend(p.tags.iter().map(|x| (x.key.clone(), x.value.clone())));
+        t.extend(p.tags().iter().map(|x| (x.key.clone(), x.value.clone())));
     }
     Ok(t)
 }
@@ -440,7 +442,7 @@ fn lb_attributes(members: &[Member]) -> Result<BTreeMap<String, String>, String>
     }
     // IngressClassParams values settle any disagreement.
     for m in members {
-        for x in m.params.iter().flat_map(|p| p.load_balancer_attributes.iter()) {
+        for x in m.params.iter().flat_map(|p| p.load_balancer_attributes().iter()) {
             out.insert(x.key.clone(), x.value.clone());
         }
     }
@@ -450,7 +452,7 @@ fn lb_attributes(members: &[Member]) -> Result<BTreeMap<String, String>, String>
 fn lb_name(members: &[Member], cfg: &ControllerConfig, id: &GroupId, scheme: &str) -> Result<String, String> {
     let set = exclusive(
         members,
-        |m| m.params.as_ref().filter(|p| !p.load_balancer_name.is_empty() && cfg.latest()).map(|p| p.load_balancer_name.clone()),
+        |m| m.params.as_ref().filter(|p| !p.load_balancer_name().is_empty() && cfg.latest()).map(|p| p.load_balancer_name().to_string()),
         a::LOAD_BALANCER_NAME,
     );
     match set.len() {
@@ -470,8 +472,8 @@ fn lb_name(members: &[Member], cfg: &ControllerConfig, id: &GroupId, scheme: &st
 fn ssl_redirect(members: &[Member], ports: &BTreeMap<i32, PortCfg>) -> Result<Option<i32>, String> {
     let mut set: BTreeSet<i32> = BTreeSet::new();
     for m in members {
-        if let Some(p) = m.params.as_ref().filter(|p| !p.ssl_redirect_port.is_empty()) {
-            match p.ssl_redirect_port.parse::<i32>() {
+        if let Some(p) = m.params.as_ref().filter(|p| !p.ssl_redirect_port().is_empty()) {
+            match p.ssl_redirect_port().parse::<i32>() {
                 Ok(n) => set.insert(n),
                 // Not a number: no redirect for the whole group, and no error.
                 Err(_) => return Ok(None),
