@@ -1,6 +1,5 @@
 //! The kinds the store keeps and what it needs to know of each: its Rust type (k8s-openapi's own
-//! types, the TargetGroupBinding CRD type, or a schemaless [`DynamicObject`] for CRDs whose
-//! fields lbsim never reads), whether it is namespaced, which part is its spec (what bumps
+//! types, or the TargetGroupBinding and IngressClassParams CRD types), whether it is namespaced, which part is its spec (what bumps
 //! `generation`) and which its status (what a `/status` write may change).
 
 use std::collections::BTreeMap;
@@ -13,6 +12,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use super::icp::IngressClassParams;
 use super::store::ClusterStore;
 use super::tgb::TargetGroupBinding;
 
@@ -173,27 +173,7 @@ object!(Deployment, Deployment, deployments, |a, b| a.spec != b.spec, |s, f| s.s
 object!(ReplicaSet, ReplicaSet, replicasets, |a, b| a.spec != b.spec, |s, f| s.status = f.status.clone());
 object!(Ingress, Ingress, ingresses, |a, b| a.spec != b.spec, |s, f| s.status = f.status.clone());
 object!(IngressClass, IngressClass, ingress_classes, |a, b| a.spec != b.spec, |s, f| ());
-object!(DynamicObject, IngressClassParams, ingress_class_params, |a, b| a.fields.get("spec") != b.fields.get("spec"), |s, f| match f
-    .fields
-    .get("status")
-{
-    Some(v) => {
-        s.fields.insert("status".into(), v.clone());
-    }
-    None => {
-        s.fields.remove("status");
-    }
-});
-
-/// An object of a custom resource whose fields lbsim keeps but never reads (IngressClassParams):
-/// metadata typed, everything else as JSON.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct DynamicObject {
-    #[serde(default)]
-    pub metadata: ObjectMeta,
-    #[serde(flatten)]
-    pub fields: serde_json::Map<String, serde_json::Value>,
-}
+object!(IngressClassParams, IngressClassParams, ingress_class_params, |a, b| a.spec != b.spec, |s, f| ());
 
 /// Runs `$body` with `$T` as the Rust type of `$kind`.
 #[macro_export]
@@ -250,7 +230,7 @@ macro_rules! with_kind {
                 $body
             }
             K::IngressClassParams => {
-                type $T = $crate::cluster::DynamicObject;
+                type $T = $crate::cluster::IngressClassParams;
                 $body
             }
         }

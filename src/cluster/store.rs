@@ -18,12 +18,14 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-pub use super::kinds::{DynamicObject, Kind, Object};
+use super::icp::IngressClassParams;
+pub use super::kinds::{Kind, Object};
 use super::tgb::TargetGroupBinding;
 use crate::clock::Clock;
 
-/// One change, as a watch would deliver it. `relevant` is false for Service updates that left
-/// annotations, spec and the "being deleted" flag alone (the LBC's update filter, §1.1).
+/// One change, as a watch would deliver it. `relevant` is false for Service and Ingress updates
+/// that left annotations, spec and the "being deleted" flag alone (the LBC's update filters,
+/// lbc-reconciler.md §1.1, lbc-ingress.md §1.5).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Watch {
     pub kind: Kind,
@@ -107,7 +109,7 @@ pub struct ClusterStore {
     pub replicasets: BTreeMap<(String, String), ReplicaSet>,
     pub ingresses: BTreeMap<(String, String), Ingress>,
     pub ingress_classes: BTreeMap<(String, String), IngressClass>,
-    pub ingress_class_params: BTreeMap<(String, String), DynamicObject>,
+    pub ingress_class_params: BTreeMap<(String, String), IngressClassParams>,
     /// The mutating webhook's class (§1.1): set on create of a LoadBalancer Service without a
     /// class when `Some` (Helm `enableServiceMutatorWebhook`, default on).
     pub webhook_class: Option<String>,
@@ -562,10 +564,10 @@ fn next_cluster_ip(services: &BTreeMap<(String, String), Service>, uid: Option<&
         .unwrap_or_else(|| "None".to_string())
 }
 
-/// The LBC's Service update filter: annotations, spec, or the deletion flag changed (§1.1).
-/// Other kinds: any change counts.
+/// The LBC's Service and Ingress update filters: annotations, spec, or the deletion flag
+/// changed (lbc-reconciler.md §1.1, lbc-ingress.md §1.5). Other kinds: any change counts.
 fn relevant_change<T: Object>(old: &T, new: &T) -> bool {
-    if T::KIND != Kind::Service {
+    if T::KIND != Kind::Service && T::KIND != Kind::Ingress {
         return true;
     }
     let (o, n) = (old.meta(), new.meta());

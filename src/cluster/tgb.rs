@@ -33,9 +33,9 @@ pub struct TgbSpec {
 #[serde(rename_all = "camelCase")]
 pub struct ServiceRef {
     pub name: String,
-    /// The Service port number (a named port is allowed by the CRD; the Service reconciler
-    /// always writes the number).
-    pub port: i32,
+    /// The Service port: its number, or its name (the Service reconciler writes the number,
+    /// the Ingress reconciler the port as the Ingress writes it).
+    pub port: k8s_openapi::apimachinery::pkg::util::intstr::IntOrString,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

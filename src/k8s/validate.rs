@@ -291,4 +291,18 @@ mod tests {
         let svc = json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "a"}, "spec": {"tpye": "LoadBalancer", "ports": [{"port": 80, "nmae": "x"}]}});
         assert_eq!(unknown_fields(Kind::Service, &svc).unwrap(), ["unknown field \"spec.ports[0].nmae\"", "unknown field \"spec.tpye\""]);
     }
+
+    #[test]
+    fn ingress_class_params_keep_empty_values_and_refuse_bad_shapes() {
+        // Empty lists and strings are what the writer gave, not unknown fields, and stay stored.
+        let icp = json!({"apiVersion": "elbv2.k8s.aws/v1beta1", "kind": "IngressClassParams", "metadata": {"name": "p"},
+            "spec": {"scheme": "internal", "tags": [], "sslPolicy": "", "inboundCIDRs": [], "group": {"name": "g"}}});
+        assert_eq!(unknown_fields(Kind::IngressClassParams, &icp).unwrap(), Vec::<String>::new());
+        let kept = ClusterStore::normalize(Kind::IngressClassParams, &icp).unwrap();
+        assert_eq!(kept["spec"]["tags"], json!([]), "{kept}");
+        assert!(kept["spec"].get("certificateArn").is_none(), "nothing added: {kept}");
+        // The CRD's schema: a group is an object with a name.
+        let bad = json!({"metadata": {"name": "p"}, "spec": {"group": "g"}});
+        assert!(unknown_fields(Kind::IngressClassParams, &bad).is_err());
+    }
 }

@@ -9,6 +9,7 @@ use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 
 use super::ctx::Ctx;
+use super::model::TagKeys;
 
 /// An AWS error as the controller reports it: `<Code>: <Message>` plus the status code (SDK v1
 /// style; lbsim's request ids are random, so they are left out to keep events comparable).
@@ -21,6 +22,10 @@ pub struct AwsError {
 
 impl fmt::Display for AwsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.code.is_empty() {
+            // The controller's own error, no AWS call behind it.
+            return f.write_str(&self.message);
+        }
         write!(f, "{}: {}\n\tstatus code: {}", self.code, self.message, self.status)
     }
 }
@@ -45,15 +50,15 @@ pub fn matches_any(tags: &Tags, filters: &[TagFilter]) -> bool {
 }
 
 /// The stack's tag filters: current tags, then the legacy ALB-ingress cluster tag (§2.3).
-pub fn stack_filters(ctx: &Ctx, stack: &str, legacy: bool) -> Vec<TagFilter> {
+pub fn stack_filters(ctx: &Ctx, keys: TagKeys, stack: &str, legacy: bool) -> Vec<TagFilter> {
     let mut v = vec![TagFilter::from([
         (super::model::TAG_CLUSTER.to_string(), vec![ctx.cfg.cluster_name.clone()]),
-        (super::model::TAG_STACK.to_string(), vec![stack.to_string()]),
+        (keys.stack.to_string(), vec![stack.to_string()]),
     ])];
     if legacy {
         v.push(TagFilter::from([
             (super::model::LEGACY_TAG_CLUSTER.to_string(), vec![ctx.cfg.cluster_name.clone()]),
-            (super::model::TAG_STACK.to_string(), vec![stack.to_string()]),
+            (keys.stack.to_string(), vec![stack.to_string()]),
         ]));
     }
     v

@@ -1,16 +1,20 @@
-//! The shared backend security group's lifetime (lbc-reconciler.md §3.5, §4.8): `get` marks a
-//! Service as needing it and finds (by tags, never by name) or creates it; `release` marks it
-//! unneeded and deletes the group once nothing tracked needs it and every Service carrying the
-//! LBC finalizer is tracked. `--backend-security-group` groups are never created or deleted.
+//! The shared backend security group's lifetime (lbc-reconciler.md §3.5, §4.8; lbc-ingress.md
+//! §5.1, §5.7): `get` marks a Service or Ingress as needing it and finds (by tags, never by name)
+//! or creates it; `release` marks resources unneeded and deletes the group once nothing tracked
+//! needs it and every Service and Ingress carrying an LBC finalizer is tracked — then forgets the
+//! released ones (the controller's `CompareAndDelete`), so a released resource that keeps its
+//! finalizer counts as untracked to the next release. `--backend-security-group` groups are
+//! never created or deleted.
 
 use std::time::Duration;
 
 use aws_sdk_ec2::types::{ResourceType, Tag, TagSpecification};
 use k8s_openapi::api::core::v1::Service;
+use k8s_openapi::api::networking::v1::Ingress;
 
 use super::aws::{AwsError, aws_err, ec2_filter};
 use super::ctx::Ctx;
-use super::model::{FINALIZER, TAG_CLUSTER};
+use super::model::{FINALIZER, INGRESS_GROUP_FINALIZER_PREFIX, INGRESS_IMPLICIT_FINALIZER, TAG_CLUSTER};
 use super::naming;
 
 pub const DESCRIPTION: &str = "[k8s] Shared Backend SecurityGroup for LoadBalancer";
@@ -18,6 +22,10 @@ pub const TAG_RESOURCE: &str = "elbv2.k8s.aws/resource";
 
 pub fn key(ns: &str, name: &str) -> String {
     format!("service/{ns}/{name}")
+}
+
+pub fn ingress_key(ns: &str, name: &str) -> String {
+    format!("ingress/{ns}/{name}")
 }
 
 pub async fn get(ctx: &Ctx, resource: &str) -> Result<String, AwsError> {
@@ -69,20 +77,50 @@ pub async fn get(ctx: &Ctx, resource: &str) -> Result<String, AwsError> {
 }
 
 pub async fn release(ctx: &Ctx, resource: &str) -> Result<(), AwsError> {
+    release_all(ctx, &[resource.to_string()]).await
+}
+
+/// Releases several resources at once (an IngressGroup's inactive members, or all of them).
+pub async fn release_all(ctx: &Ctx, resources: &[String]) -> Result<(), AwsError> {
+    let r = release_inner(ctx, resources).await;
+    let mut st = ctx.backend.lock();
+    for k in resources {
+        if st.needs.get(k) == Some(&false) {
+            st.needs.remove(k);
+        }
+    }
+    r
+}
+
+async fn release_inner(ctx: &Ctx, resources: &[String]) -> Result<(), AwsError> {
     let sg = {
         let mut st = ctx.backend.lock();
-        st.needs.insert(resource.to_string(), false);
+        for k in resources {
+            st.needs.insert(k.clone(), false);
+        }
         if ctx.cfg.backend_security_group.is_some() || st.needs.values().any(|n| *n) {
             return Ok(());
         }
         let Some(sg) = st.sg_id.clone() else { return Ok(()) };
-        // An untracked Service with the finalizer may still need the group (after a restart).
-        let untracked = ctx.cluster.lock().list::<Service>().iter().any(|s| {
+        // An untracked Service or Ingress with the finalizer may still need the group (after a
+        // restart, or released earlier while it kept its finalizer).
+        let cluster = ctx.cluster.lock();
+        let untracked_service = cluster.list::<Service>().iter().any(|s| {
             let has = s.metadata.finalizers.as_ref().is_some_and(|f| f.iter().any(|x| x == FINALIZER));
             let k = key(s.metadata.namespace.as_deref().unwrap_or(""), s.metadata.name.as_deref().unwrap_or(""));
             has && !st.needs.contains_key(&k)
         });
-        if untracked {
+        let untracked_ingress = cluster.list::<Ingress>().iter().any(|i| {
+            let has = i
+                .metadata
+                .finalizers
+                .iter()
+                .flatten()
+                .any(|x| x == INGRESS_IMPLICIT_FINALIZER || x.starts_with(INGRESS_GROUP_FINALIZER_PREFIX));
+            let k = ingress_key(i.metadata.namespace.as_deref().unwrap_or(""), i.metadata.name.as_deref().unwrap_or(""));
+            has && !st.needs.contains_key(&k)
+        });
+        if untracked_service || untracked_ingress {
             return Ok(());
         }
         sg

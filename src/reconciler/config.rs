@@ -85,6 +85,9 @@ pub struct Gates {
     /// v2.13.0+ (on by default); the profile decides whether the gate exists.
     #[serde(rename = "SubnetDiscoveryByReachability")]
     pub subnet_discovery_by_reachability: bool,
+    /// HEAD (v2.11.0): the load balancer's post-synthesize read-back (provisioning requeue).
+    #[serde(rename = "LBCapacityReservation")]
+    pub lb_capacity_reservation: bool,
 }
 
 impl Default for Gates {
@@ -99,6 +102,7 @@ impl Default for Gates {
             weighted_target_groups: true,
             endpoints_fail_open: true,
             subnet_discovery_by_reachability: true,
+            lb_capacity_reservation: true,
         }
     }
 }
@@ -130,6 +134,14 @@ pub struct ControllerConfig {
     /// `--aws-api-throttle` (`Elastic Load Balancing v2:RegisterTargets|DeregisterTargets=4:20,…`);
     /// unset: the profile's defaults. Each service it names replaces that service's defaults.
     pub aws_api_throttle: Option<String>,
+    /// `--ingress-class` (lbc-ingress.md §1.1): the legacy annotation's value that is ours; empty
+    /// also takes Ingresses with no class at all.
+    pub ingress_class: String,
+    /// `--tolerate-non-existent-backend-service` / `-action`: a 503 instead of an error.
+    pub tolerate_non_existent_backend_service: bool,
+    pub tolerate_non_existent_backend_action: bool,
+    /// HEAD `--lb-stabilization-monitor-interval`, seconds.
+    pub lb_stabilization_monitor_interval_seconds: u64,
     pub feature_gates: Gates,
 }
 
@@ -152,6 +164,10 @@ impl Default for ControllerConfig {
             default_load_balancer_scheme: "internal".into(),
             tgb_max_backoff_seconds: 1000,
             aws_api_throttle: None,
+            ingress_class: "alb".into(),
+            tolerate_non_existent_backend_service: true,
+            tolerate_non_existent_backend_action: true,
+            lb_stabilization_monitor_interval_seconds: 120,
             feature_gates: Gates::default(),
         }
     }
@@ -211,6 +227,13 @@ impl ControllerConfig {
     pub fn endpoint_slices(&self) -> bool {
         self.enable_endpoint_slices.unwrap_or(self.since(2, 14, 0))
     }
+    /// The Ingress half models two states of the controller: v2.6.0's and today's
+    /// (lbc-ingress.md). Every release after v2.6.x gets today's Ingress behaviour: an
+    /// approximation for the releases in between, which have no per-release Ingress table yet
+    /// (docs/reconciler.md says so).
+    pub fn latest(&self) -> bool {
+        self.since(2, 7, 0)
+    }
     /// Frontend SG delete retry window on DependencyViolation: 2 min, 10 s from v2.13.3 (§4.3).
     pub fn frontend_sg_delete_window(&self) -> Duration {
         if self.since(2, 13, 3) { Duration::from_secs(10) } else { Duration::from_secs(120) }
@@ -231,6 +254,17 @@ impl ControllerConfig {
             Some(flag) => crate::client::throttle::parse_flag(flag, defaults),
             None => Ok(defaults),
         }
+    }
+    /// HEAD: how long a reconcile waits for a provisioning LB; `None`: no read-back (2.6.0, or
+    /// gate `LBCapacityReservation` off).
+    pub fn lb_provisioning_check(&self) -> Option<Duration> {
+        (self.latest() && self.feature_gates.lb_capacity_reservation)
+            .then(|| Duration::from_secs(self.lb_stabilization_monitor_interval_seconds))
+    }
+    /// v2.12.0+: rules keep their settings and move with one SetRulePriorities; v2.14.1+ a
+    /// TooManyRules alternates deletes and creates (lbc-ingress.md §5.4). 2.6.0: by priority.
+    pub fn rules_by_settings(&self) -> bool {
+        self.latest()
     }
     pub fn service_backoff(&self, failures: u32) -> Duration {
         backoff(failures, Duration::from_secs(1000))

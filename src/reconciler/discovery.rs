@@ -19,7 +19,7 @@ pub async fn gather(ctx: &Ctx, svc: &Service) -> Result<Facts, String> {
     let ns = svc.metadata.namespace.clone().unwrap_or_default();
     let name = svc.metadata.name.clone().unwrap_or_default();
     let stack = format!("{ns}/{name}");
-    let lbs = lbs_by_tags(ctx, &stack_filters(ctx, &stack, false)).await.map_err(|e| e.to_string())?;
+    let lbs = lbs_by_tags(ctx, &stack_filters(ctx, model::SERVICE_KEYS, &stack, false)).await.map_err(|e| e.to_string())?;
     facts.existing_lb = lbs.first().map(|(lb, _)| ExistingLb {
         arn: lb.load_balancer_arn().unwrap_or("").to_string(),
         name: lb.load_balancer_name().unwrap_or("").to_string(),
@@ -29,9 +29,9 @@ pub async fn gather(ctx: &Ctx, svc: &Service) -> Result<Facts, String> {
         dns_name: lb.dns_name().unwrap_or("").to_string(),
     });
     let scheme = model::scheme(svc, &ctx.cfg, facts.existing_lb.as_ref())?;
-    facts.subnets = subnets(ctx, svc, &scheme, facts.existing_lb.as_ref()).await?;
     let ann_map = svc.metadata.annotations.clone().unwrap_or_default();
     let ann = Annotations(&ann_map);
+    facts.subnets = subnets(ctx, ann.list(a::SUBNETS), &scheme, facts.existing_lb.as_ref(), "network").await?;
     // The annotation is resolved only past rows A–C of §3.3 (an SG-less LB, or groups off).
     let existing_without_groups = facts.existing_lb.as_ref().is_some_and(|l| l.security_groups.is_empty());
     let groups_off =
@@ -70,13 +70,19 @@ fn fact(s: &aws_sdk_ec2::types::Subnet) -> SubnetFact {
     }
 }
 
-/// §3.8: annotation, else the existing LB's subnets (same scheme), else tag discovery.
-async fn subnets(ctx: &Ctx, svc: &Service, scheme: &str, existing: Option<&ExistingLb>) -> Result<Vec<SubnetFact>, String> {
-    let ann_map = svc.metadata.annotations.clone().unwrap_or_default();
-    let ann = Annotations(&ann_map);
+/// §3.8: the explicit list (annotation), else the existing LB's subnets (same scheme), else tag
+/// discovery. An ALB (`lb_type` `application`) needs subnets in two zones (lbc-ingress.md §4.4).
+pub async fn subnets(
+    ctx: &Ctx,
+    explicit: Option<Vec<String>>,
+    scheme: &str,
+    existing: Option<&ExistingLb>,
+    lb_type: &str,
+) -> Result<Vec<SubnetFact>, String> {
     let ec2 = &ctx.aws.ec2;
     let mut out: Vec<SubnetFact>;
-    if let Some(entries) = ann.list(a::SUBNETS) {
+    let mut check_count = true;
+    if let Some(entries) = explicit {
         let (ids, names): (Vec<String>, Vec<String>) = entries.iter().cloned().partition(|e| e.starts_with("subnet-"));
         out = Vec::new();
         if !ids.is_empty() {
@@ -109,6 +115,7 @@ async fn subnets(ctx: &Ctx, svc: &Service, scheme: &str, existing: Option<&Exist
     } else if let Some(e) = existing.filter(|e| e.scheme == scheme && !e.subnets.is_empty()) {
         let r = ec2.describe_subnets().set_subnet_ids(Some(e.subnets.clone())).send().await.map_err(|e| aws_err(e).to_string())?;
         out = r.subnets().iter().map(fact).collect();
+        check_count = false;
     } else {
         let role = if scheme == "internet-facing" { "kubernetes.io/role/elb" } else { "kubernetes.io/role/internal-elb" };
         let r = ec2
@@ -141,8 +148,12 @@ async fn subnets(ctx: &Ctx, svc: &Service, scheme: &str, existing: Option<&Exist
         candidates.dedup_by(|x, y| x.availability_zone() == y.availability_zone());
         out = candidates.into_iter().map(fact).collect();
         if out.is_empty() {
-            return Err(format!("unable to resolve at least one subnet (0 match VPC and tags: [{role}])"));
+            let e = format!("unable to resolve at least one subnet (0 match VPC and tags: [{role}])");
+            return Err(if lb_type == "application" { format!("couldn't auto-discover subnets: {e}") } else { e });
         }
+    }
+    if check_count && lb_type == "application" && out.len() < 2 {
+        return Err(format!("subnets count less than minimal required count: {} < 2", out.len()));
     }
     out.sort_by(|x, y| x.id.cmp(&y.id));
     Ok(out)
@@ -172,8 +183,9 @@ async fn by_reachability(ctx: &Ctx, public: bool) -> Result<Vec<aws_sdk_ec2::typ
     Ok(out)
 }
 
-/// `aws-load-balancer-security-groups`: `sg-` entries by id, others by `tag:Name` in the VPC.
-async fn user_groups(ctx: &Ctx, entries: &[String]) -> Result<Vec<String>, String> {
+/// `aws-load-balancer-security-groups` (and the Ingress `security-groups`): `sg-` entries by
+/// id, others by `tag:Name` in the VPC.
+pub async fn user_groups(ctx: &Ctx, entries: &[String]) -> Result<Vec<String>, String> {
     let (ids, names): (Vec<String>, Vec<String>) = entries.iter().cloned().partition(|e| e.starts_with("sg-"));
     let mut found: Vec<(String, Option<String>)> = Vec::new();
     if !ids.is_empty() {

@@ -110,6 +110,9 @@ impl Queue {
 pub struct Queues {
     pub services: Queue,
     pub tgbs: Queue,
+    /// IngressGroups by their key: (namespace, name) of an implicit group, ("", name) of an
+    /// explicit one.
+    pub ingresses: Queue,
     seq: u64,
 }
 
@@ -125,5 +128,9 @@ impl Queues {
     pub fn add_tgb(&mut self, key: Key, at: DateTime<Utc>) {
         let s = self.seq();
         self.tgbs.add(key, at, s);
+    }
+    pub fn add_ingress(&mut self, key: Key, at: DateTime<Utc>) {
+        let s = self.seq();
+        self.ingresses.add(key, at, s);
     }
 }

@@ -26,6 +26,7 @@ pub mod model;
 pub mod naming;
 pub mod networking;
 pub mod queue;
+pub mod rule_diff;
 pub mod runtime;
 pub mod service;
 pub mod sg_decision;

@@ -1,21 +1,49 @@
 //! The work queues fed from the cluster store's watch feed through the controllers' event
-//! filters (§1.1, §4.9), and the TGB controller driven from its queue — by the run loop
-//! (`runtime`), and by the Service controller's deploy while it waits for a binding, standing in
-//! for the two controllers running side by side.
+//! filters (lbc-reconciler.md §1.1, §4.9; lbc-ingress.md §1.5: an Ingress enqueues the groups
+//! its finalizers name and its current group, a Service / IngressClass / IngressClassParams
+//! the groups of the Ingresses that use it), and the TGB controller driven from its queue — by
+//! the run loop (`runtime`), and by the Service and Ingress deploys while they wait for a
+//! binding, standing in for the controllers running side by side.
 
 use std::time::Duration;
 
 use k8s_openapi::api::core::v1::Service;
+use k8s_openapi::api::networking::v1::{Ingress, IngressClass};
 
 use super::ctx::Ctx;
+use super::error::Error;
+use super::ingress::discovery::service_refs;
+use super::ingress::group::{self, GroupError, GroupId, Member};
 use super::model::{self, FINALIZER};
 use super::tgb_controller;
+use crate::cluster::events::WARNING;
 use crate::cluster::{ClusterStore, Kind, TargetGroupBinding};
 
 type Key = (String, String);
 
 fn has_finalizer(s: &Service) -> bool {
     s.metadata.finalizers.as_ref().is_some_and(|f| f.iter().any(|x| x == FINALIZER))
+}
+
+/// The groups an Ingress event enqueues: those its finalizers name, and its current group (an
+/// invalid group name is the `FailedLoadGroupID` Event instead).
+fn ingress_groups(ctx: &Ctx, store: &mut ClusterStore, ing: &Ingress) -> Vec<GroupId> {
+    let mut out = group::pending_groups(ing);
+    match group::current_group(store, ing, &ctx.cfg.ingress_class) {
+        Ok(Some((g, _))) => out.push(g),
+        Err(GroupError::InvalidGroup(e)) => {
+            let e = Error::LoadGroupId(e);
+            store.record(ing, WARNING, e.reason(), &e.to_string());
+        }
+        _ => {}
+    }
+    out
+}
+
+/// Groups of the Ingresses that `uses` picks.
+fn groups_of(ctx: &Ctx, store: &mut ClusterStore, uses: impl Fn(&ClusterStore, &Ingress) -> bool) -> Vec<GroupId> {
+    let ings: Vec<Ingress> = store.list::<Ingress>().into_iter().filter(|i| uses(store, i)).collect();
+    ings.iter().flat_map(|i| ingress_groups(ctx, store, i)).collect()
 }
 
 /// Moves the store's watch feed into the queues through the event filters.
@@ -26,7 +54,47 @@ pub fn pump(ctx: &Ctx) {
         let w = s.drain_watch();
         (w, s.list::<TargetGroupBinding>())
     };
+    let mut groups: Vec<GroupId> = Vec::new();
+    {
+        let mut store = ctx.cluster.lock();
+        for w in &watch {
+            match w.kind {
+                Kind::Ingress if !w.deleted && w.relevant => {
+                    if let Some(ing) = store.get::<Ingress>(&w.namespace, &w.name) {
+                        groups.extend(ingress_groups(ctx, &mut store, &ing));
+                    }
+                }
+                Kind::Service if w.relevant || w.deleted => {
+                    let (ns, name) = (w.namespace.clone(), w.name.clone());
+                    groups.extend(groups_of(ctx, &mut store, |_, i| {
+                        i.metadata.namespace.as_deref() == Some(ns.as_str())
+                            && service_refs(&Member { ing: i.clone(), params: None }).contains(&name)
+                    }));
+                }
+                Kind::IngressClass => {
+                    let name = w.name.clone();
+                    groups.extend(groups_of(ctx, &mut store, |_, i| {
+                        let class = i.spec.as_ref().and_then(|s| s.ingress_class_name.clone());
+                        class.is_none_or(|c| c == name)
+                    }));
+                }
+                Kind::IngressClassParams => {
+                    let name = w.name.clone();
+                    groups.extend(groups_of(ctx, &mut store, |s, i| {
+                        let class = i.spec.as_ref().and_then(|s| s.ingress_class_name.clone()).unwrap_or_default();
+                        s.get::<IngressClass>("", &class)
+                            .and_then(|c| c.spec?.parameters)
+                            .is_some_and(|p| p.kind == "IngressClassParams" && p.name == name)
+                    }));
+                }
+                _ => {}
+            }
+        }
+    }
     let mut q = ctx.queues.lock();
+    for g in groups {
+        q.add_ingress(g.key(), now);
+    }
     for w in watch {
         let key = (w.namespace.clone(), w.name.clone());
         let tgbs_of = |svc: &str| -> Vec<Key> {

@@ -52,6 +52,9 @@ pub async fn reconcile(svc: Arc<Service>, ctx: &Ctx) -> Result<Action, Error> {
     }
     finalizer::add::<Service>(&mut ctx.cluster.lock(), &ns, &name, FINALIZER).map_err(|e| warn(ctx, &svc, Error::AddFinalizer(e)))?;
     let deployed = deploy::deploy(ctx, &stack).await.map_err(|e| deploy_err(e.to_string()))?;
+    if let Some(after) = deployed.requeue_after {
+        return Ok(Action::RequeueAfter(after));
+    }
     if !stack.backend_sg_allocated {
         backend_sg::release(ctx, &backend_key).await.map_err(|e| deploy_err(e.to_string()))?;
     }
@@ -70,7 +73,10 @@ async fn cleanup(svc: &Service, ctx: &Ctx, ns: &str, name: &str, backend_key: &s
     }
     let stack = model::build(svc, &ctx.cfg, &model::Facts::default()).map_err(|e| warn(ctx, svc, Error::BuildModel(e)))?;
     let deploy_err = |e: String| warn(ctx, svc, Error::DeployModel(e));
-    deploy::deploy(ctx, &stack).await.map_err(|e| deploy_err(e.to_string()))?;
+    let deployed = deploy::deploy(ctx, &stack).await.map_err(|e| deploy_err(e.to_string()))?;
+    if let Some(after) = deployed.requeue_after {
+        return Ok(Action::RequeueAfter(after));
+    }
     backend_sg::release(ctx, backend_key).await.map_err(|e| deploy_err(e.to_string()))?;
     ctx.cluster.lock().patch::<Service>(ns, name, |s| {
         if let Some(st) = s.status.as_mut() {

@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use aws_sdk_elasticloadbalancingv2::types::TargetDescription;
 use k8s_openapi::api::core::v1::{Endpoints, Node, Pod, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::aws::aws_err;
 use super::ctx::Ctx;
@@ -171,6 +172,27 @@ async fn deregister(ctx: &Ctx, arn: &str, ts: &[Target]) -> Result<(), crate::re
     Ok(())
 }
 
+fn port_text(p: &IntOrString) -> String {
+    match p {
+        IntOrString::Int(n) => n.to_string(),
+        IntOrString::String(s) => s.clone(),
+    }
+}
+
+/// The number of the Service port a binding names (`k8s.LookupServicePort`).
+fn service_port(svc: &Service, p: &IntOrString) -> Option<i32> {
+    svc.spec
+        .as_ref()?
+        .ports
+        .as_ref()?
+        .iter()
+        .find(|sp| match p {
+            IntOrString::Int(n) => sp.port == *n,
+            IntOrString::String(s) => sp.name.as_deref() == Some(s.as_str()),
+        })
+        .map(|sp| sp.port)
+}
+
 fn record(ctx: &Ctx, t: &TargetGroupBinding, type_: &str, reason: &str, msg: &str) {
     ctx.cluster.lock().record(t, type_, reason, msg);
 }
@@ -214,7 +236,12 @@ pub async fn reconcile(ctx: &Ctx, ns: &str, name: &str) -> Result<(), String> {
         record(ctx, &tgb, WARNING, "BackendNotFound", &format!("backend not found: Service \"{}\" not found", tgb.spec.service_ref.name));
         return Ok(());
     };
-    let port = tgb.spec.service_ref.port;
+    // The Service port the binding names, by number or by name.
+    let Some(port) = service_port(&svc, &tgb.spec.service_ref.port) else {
+        let msg = format!("unable to find port {} on service {ns}/{}", port_text(&tgb.spec.service_ref.port), tgb.spec.service_ref.name);
+        record(ctx, &tgb, WARNING, "FailedReconcile", &msg);
+        return Err(msg);
+    };
     let instance = tgb.spec.target_type == "instance";
     let (nodes, pods) = if instance {
         (eligible_nodes(ctx, tgb.spec.node_selector.as_ref()), Vec::new())
@@ -243,7 +270,7 @@ pub async fn reconcile(ctx: &Ctx, ns: &str, name: &str) -> Result<(), String> {
                 let groups = endpoint_groups(ctx, &nodes, &pods, ns).await?;
                 let mut named: BTreeMap<String, BTreeSet<i32>> = BTreeMap::new();
                 if let Some(sp) = svc.spec.as_ref().and_then(|s| s.ports.as_ref()).and_then(|ps| ps.iter().find(|p| p.port == port))
-                    && let Some(k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::String(n)) = &sp.target_port
+                    && let Some(IntOrString::String(n)) = &sp.target_port
                 {
                     named.insert(n.clone(), pods.iter().map(|(_, _, p)| *p).collect());
                 }

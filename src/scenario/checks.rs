@@ -5,15 +5,17 @@
 
 use aws_sdk_ec2::types::{Filter, IpPermission, SecurityGroup};
 use k8s_openapi::api::core::v1::Service;
+use k8s_openapi::api::networking::v1::Ingress;
 use wildmatch::WildMatch;
 
 use super::format::{
-    CallsCheck, Check, ConvergedCheck, EventsCheck, ExistsCheck, GroupSel, HostnameCheck, LbCheck, QuotaCheck, ResourcesCheck, RuleCheck,
-    RulesCheck,
+    AlbRuleCheck, CallsCheck, Check, ConvergedCheck, EventsCheck, ExistsCheck, GroupSel, HostnameCheck, LbCheck, QuotaCheck,
+    ResourcesCheck, RuleCheck, RulesCheck, SavedCheck,
 };
 use super::report::CheckResult;
 use super::runner::Runner;
 use crate::cluster::{Kind, TargetGroupBinding};
+use crate::reconciler::ingress::group::is_ingress_finalizer;
 use crate::reconciler::model::FINALIZER;
 
 /// `Code: message` of an SDK error.
@@ -45,6 +47,8 @@ pub async fn check(r: &Runner<'_>, c: &Check) -> CheckResult {
         Check::Resources(x) => resources(r, x).await,
         Check::LoadBalancer(x) => load_balancer(r, x).await,
         Check::ConvergedWithin(x) => converged(r, x),
+        Check::AlbRule(x) => alb_rule(r, x).await,
+        Check::Saved(x) => saved(r, x),
         Check::Quota(q) => {
             if r.env.sim.world.app.is_none() {
                 return skipped(name, "quota usage is lbsim only");
@@ -81,7 +85,10 @@ fn describe(c: &Check) -> String {
             }
             s
         }
-        Check::Hostname(h) => format!("hostname of Service {}/{}", h.namespace, h.service),
+        Check::Hostname(h) => match (&h.service, &h.ingress) {
+            (Some(s), _) => format!("hostname of Service {}/{s}", h.namespace),
+            (_, i) => format!("hostname of Ingress {}/{}", h.namespace, i.as_deref().unwrap_or("?")),
+        },
         Check::Exists(e) => format!("{} {}/{} exists", e.kind, e.namespace, e.name),
         Check::Rules(x) => format!("{} rules in group {}", x.direction.as_deref().unwrap_or("ingress"), sel_text(&x.group)),
         Check::Rule(x) => format!(
@@ -92,7 +99,12 @@ fn describe(c: &Check) -> String {
             sel_text(&x.group)
         ),
         Check::Resources(_) => "AWS resource counts".into(),
-        Check::LoadBalancer(x) => format!("load balancer of Service {}/{}", x.namespace, x.service),
+        Check::Saved(x) => format!("saved value {}", x.name),
+        Check::AlbRule(x) => format!("ALB rule at priority {}{}", x.priority, x.port.map(|p| format!(" on port {p}")).unwrap_or_default()),
+        Check::LoadBalancer(x) => match (&x.service, &x.ingress_group) {
+            (Some(s), _) => format!("load balancer of Service {}/{s}", x.namespace),
+            (_, g) => format!("load balancer of IngressGroup {}", g.as_deref().unwrap_or("?")),
+        },
         Check::ConvergedWithin(x) => format!(
             "Services {} converged within {:?}{}",
             x.services.as_deref().unwrap_or("*"),
@@ -161,7 +173,8 @@ fn events(r: &Runner<'_>, e: &EventsCheck) -> Outcome {
             if by_service.is_empty() { vec![(Kind::TargetGroupBinding, name.clone())] } else { by_service }
         }
         "Node" => vec![(Kind::Node, name.clone())],
-        k => return Err(format!("events: kind {k} is not supported (Service, TargetGroupBinding, Node)")),
+        "Ingress" => vec![(Kind::Ingress, name.clone())],
+        k => return Err(format!("events: kind {k} is not supported (Service, TargetGroupBinding, Node, Ingress)")),
     };
     // Nodes are cluster-scoped: their Events carry no namespace.
     let ns = if e.kind == "Node" { "" } else { e.namespace.as_str() };
@@ -181,13 +194,18 @@ fn events(r: &Runner<'_>, e: &EventsCheck) -> Outcome {
 }
 
 fn hostname(r: &Runner<'_>, h: &HostnameCheck) -> Outcome {
-    let name = r.vars.expand(&h.service)?;
-    let svc: Option<Service> = r.env.sim.cluster.lock().get(&h.namespace, &name);
-    let host = svc
-        .and_then(|s| s.status?.load_balancer?.ingress)
-        .and_then(|i| i.into_iter().next())
-        .and_then(|i| i.hostname)
-        .filter(|h| !h.is_empty());
+    let host = match (&h.service, &h.ingress) {
+        (Some(s), None) => {
+            let svc: Option<Service> = r.env.sim.cluster.lock().get(&h.namespace, &r.vars.expand(s)?);
+            svc.and_then(|s| s.status?.load_balancer?.ingress).and_then(|i| i.into_iter().next()).and_then(|i| i.hostname)
+        }
+        (None, Some(i)) => {
+            let ing: Option<Ingress> = r.env.sim.cluster.lock().get(&h.namespace, &r.vars.expand(i)?);
+            ing.and_then(|s| s.status?.load_balancer?.ingress).and_then(|i| i.into_iter().next()).and_then(|i| i.hostname)
+        }
+        _ => return Err("hostname: set exactly one of 'service' and 'ingress'".into()),
+    }
+    .filter(|h| !h.is_empty());
     let actual = host.clone().unwrap_or_else(|| "no hostname".into());
     if h.absent {
         return Ok(("no hostname".into(), actual, host.is_none()));
@@ -204,9 +222,12 @@ fn exists(r: &Runner<'_>, e: &ExistsCheck) -> Outcome {
         "Service" => store.get::<Service>(&e.namespace, &name).map(|s| s.metadata),
         "TargetGroupBinding" => store.get::<TargetGroupBinding>(&e.namespace, &name).map(|s| s.metadata),
         "Node" => store.get::<k8s_openapi::api::core::v1::Node>("", &name).map(|s| s.metadata),
-        k => return Err(format!("exists: kind {k} is not supported (Service, TargetGroupBinding, Node)")),
+        "Ingress" => store.get::<Ingress>(&e.namespace, &name).map(|s| s.metadata),
+        k => return Err(format!("exists: kind {k} is not supported (Service, TargetGroupBinding, Node, Ingress)")),
     };
-    let has_fin = meta.as_ref().map(|m| m.finalizers.as_ref().is_some_and(|f| f.iter().any(|x| x == FINALIZER)));
+    // An Ingress carries its group's finalizer (implicit or `group.ingress.k8s.aws/<name>`).
+    let ours = |x: &String| if e.kind == "Ingress" { is_ingress_finalizer(x) } else { x == FINALIZER };
+    let has_fin = meta.as_ref().map(|m| m.finalizers.as_ref().is_some_and(|f| f.iter().any(ours)));
     let actual = match (&meta, has_fin) {
         (None, _) => "absent".to_string(),
         (Some(m), Some(f)) => {
@@ -355,8 +376,8 @@ async fn resources(r: &Runner<'_>, x: &ResourcesCheck) -> Outcome {
     let tgs = elb.describe_target_groups().send().await.map_err(|e| format!("DescribeTargetGroups: {}", sdk_error(&e)))?;
     let tgs = tgs.target_groups.unwrap_or_default();
     cmp("target_groups", x.target_groups, tgs.len());
-    if x.listeners.is_some() {
-        let mut n = 0;
+    if x.listeners.is_some() || x.listener_rules.is_some() {
+        let (mut n, mut rules) = (0, 0);
         for lb in &lbs {
             let l = elb
                 .describe_listeners()
@@ -365,8 +386,15 @@ async fn resources(r: &Runner<'_>, x: &ResourcesCheck) -> Outcome {
                 .await
                 .map_err(|e| format!("DescribeListeners: {}", sdk_error(&e)))?;
             n += l.listeners().len();
+            for li in l.listeners() {
+                if li.protocol().is_some_and(|p| matches!(p.as_str(), "TCP" | "UDP" | "TCP_UDP" | "TLS")) {
+                    continue;
+                }
+                rules += listener_rules(elb, li.listener_arn().unwrap_or_default()).await?;
+            }
         }
         cmp("listeners", x.listeners, n);
+        cmp("listener_rules", x.listener_rules, rules);
     }
     if x.targets.is_some() {
         let mut n = 0;
@@ -396,20 +424,113 @@ async fn resources(r: &Runner<'_>, x: &ResourcesCheck) -> Outcome {
     Ok((expected.join(", "), actual.join(", "), ok))
 }
 
+/// Rules of an HTTP(S) listener other than its default rule (every page).
+async fn listener_rules(elb: &aws_sdk_elasticloadbalancingv2::Client, arn: &str) -> Result<usize, String> {
+    let (mut n, mut marker) = (0, None::<String>);
+    loop {
+        let o = elb
+            .describe_rules()
+            .listener_arn(arn)
+            .set_marker(marker.clone())
+            .send()
+            .await
+            .map_err(|e| format!("DescribeRules: {}", sdk_error(&e)))?;
+        n += o.rules().iter().filter(|r| r.is_default() != Some(true)).count();
+        match o.next_marker() {
+            Some(m) if !m.is_empty() => marker = Some(m.to_string()),
+            _ => return Ok(n),
+        }
+    }
+}
+
+fn saved(r: &Runner<'_>, x: &SavedCheck) -> Outcome {
+    let got = r.vars.expand(&format!("{{{{{}}}}}", x.name))?;
+    let want = r.vars.expand(&x.value)?;
+    Ok((format!("{want:?}"), format!("{got:?}"), WildMatch::new(&want).matches(&got)))
+}
+
+async fn alb_rule(r: &Runner<'_>, x: &AlbRuleCheck) -> Outcome {
+    let elb = &r.env.inspect.elbv2;
+    let lbs = elb.describe_load_balancers().send().await.map_err(|e| format!("DescribeLoadBalancers: {}", sdk_error(&e)))?;
+    let mut found: Vec<(Vec<String>, Vec<String>)> = Vec::new();
+    for lb in lbs.load_balancers() {
+        let l = elb
+            .describe_listeners()
+            .load_balancer_arn(lb.load_balancer_arn().unwrap_or_default())
+            .send()
+            .await
+            .map_err(|e| format!("DescribeListeners: {}", sdk_error(&e)))?;
+        for li in l.listeners() {
+            if x.port.is_some_and(|p| li.port() != Some(p)) || !li.protocol().is_some_and(|p| matches!(p.as_str(), "HTTP" | "HTTPS")) {
+                continue;
+            }
+            let (mut marker, want) = (None::<String>, x.priority.to_string());
+            loop {
+                let o = elb
+                    .describe_rules()
+                    .listener_arn(li.listener_arn().unwrap_or_default())
+                    .set_marker(marker.clone())
+                    .send()
+                    .await
+                    .map_err(|e| format!("DescribeRules: {}", sdk_error(&e)))?;
+                for rule in o.rules().iter().filter(|r| r.priority() == Some(want.as_str())) {
+                    let values = |field: &str| -> Vec<String> {
+                        rule.conditions()
+                            .iter()
+                            .filter(|c| c.field() == Some(field))
+                            .flat_map(|c| {
+                                let cfg = match field {
+                                    "path-pattern" => c.path_pattern_config().map(|p| p.values().to_vec()),
+                                    _ => c.host_header_config().map(|h| h.values().to_vec()),
+                                };
+                                cfg.filter(|v| !v.is_empty()).unwrap_or_else(|| c.values().to_vec())
+                            })
+                            .collect()
+                    };
+                    found.push((values("path-pattern"), values("host-header")));
+                }
+                match o.next_marker() {
+                    Some(m) if !m.is_empty() => marker = Some(m.to_string()),
+                    _ => break,
+                }
+            }
+        }
+    }
+    let actual = match found.as_slice() {
+        [] => "no rule".to_string(),
+        [(p, h)] => format!("paths={p:?} hosts={h:?}"),
+        _ => return Err(format!("{} rules at priority {}; narrow with 'port'", found.len(), x.priority)),
+    };
+    if !x.present {
+        return Ok(("no rule".into(), actual, found.is_empty()));
+    }
+    let mut expected = Vec::new();
+    let mut ok = found.len() == 1;
+    if let Some(p) = &x.paths {
+        expected.push(format!("paths={p:?}"));
+        ok &= found.first().is_some_and(|f| &f.0 == p);
+    }
+    if let Some(h) = &x.hosts {
+        expected.push(format!("hosts={h:?}"));
+        ok &= found.first().is_some_and(|f| &f.1 == h);
+    }
+    Ok((if expected.is_empty() { "a rule".into() } else { expected.join(" ") }, actual, ok))
+}
+
 async fn load_balancer(r: &Runner<'_>, x: &LbCheck) -> Outcome {
-    let name = r.vars.expand(&x.service)?;
-    let stack = format!("{}/{name}", x.namespace);
+    let (tag_key, stack) = match (&x.service, &x.ingress_group) {
+        (Some(s), None) => ("service.k8s.aws/stack", format!("{}/{}", x.namespace, r.vars.expand(s)?)),
+        (None, Some(g)) => ("ingress.k8s.aws/stack", r.vars.expand(g)?),
+        _ => return Err("load_balancer: set exactly one of 'service' and 'ingress_group'".into()),
+    };
     let elb = &r.env.inspect.elbv2;
     let lbs = elb.describe_load_balancers().send().await.map_err(|e| format!("DescribeLoadBalancers: {}", sdk_error(&e)))?;
     let mut found = None;
     for lb in lbs.load_balancers() {
         let arn = lb.load_balancer_arn().unwrap_or_default();
         let t = elb.describe_tags().resource_arns(arn).send().await.map_err(|e| format!("DescribeTags: {}", sdk_error(&e)))?;
-        let tagged = t
-            .tag_descriptions()
-            .iter()
-            .flat_map(|d| d.tags())
-            .any(|t| t.key() == Some("service.k8s.aws/stack") && t.value() == Some(stack.as_str()));
+        let tagged =
+            t.tag_descriptions().iter().flat_map(|d| d.tags()).any(|t| t.key() == Some(tag_key) && t.value() == Some(stack.as_str()));
         if tagged {
             found = Some(lb.clone());
             break;

@@ -264,13 +264,43 @@ pub enum Check {
     Calls(CallsCheck),
     LoadBalancer(LbCheck),
     ConvergedWithin(ConvergedCheck),
+    AlbRule(AlbRuleCheck),
+    Saved(SavedCheck),
+}
+
+/// A value an `aws` step saved (`save: {name: Element}`), matched against a glob.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SavedCheck {
+    pub name: String,
+    /// Glob (`*` and `?`) the value must match.
+    pub value: String,
+}
+
+/// The listener rule of an ALB at one priority (over every ALB and HTTP(S) listener; at most
+/// one may match), with the path-pattern and host-header values it must carry.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AlbRuleCheck {
+    pub priority: u32,
+    /// Only a listener on this port.
+    #[serde(default)]
+    pub port: Option<i32>,
+    /// The rule's path-pattern values, in order.
+    #[serde(default)]
+    pub paths: Option<Vec<String>>,
+    /// The rule's host-header values, in order.
+    #[serde(default)]
+    pub hosts: Option<Vec<String>>,
+    #[serde(default = "yes")]
+    pub present: bool,
 }
 
 /// Events of an object (or of every TargetGroupBinding of a Service).
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EventsCheck {
-    /// `Service` (default) or `TargetGroupBinding`.
+    /// `Service` (default), `TargetGroupBinding`, `Node` or `Ingress`.
     #[serde(default = "service_kind")]
     pub kind: String,
     /// The object's name; for `TargetGroupBinding`, the Service whose bindings to read.
@@ -296,7 +326,12 @@ pub struct EventsCheck {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HostnameCheck {
-    pub service: String,
+    /// The Service whose status to read …
+    #[serde(default)]
+    pub service: Option<String>,
+    /// … or the Ingress.
+    #[serde(default)]
+    pub ingress: Option<String>,
     #[serde(default = "default_ns")]
     pub namespace: String,
     /// Glob the hostname must match; absent: any hostname.
@@ -396,6 +431,9 @@ pub struct ResourcesCheck {
     pub security_groups: Option<usize>,
     #[serde(default)]
     pub listeners: Option<usize>,
+    /// Rules of the HTTP(S) listeners, their default rules not counted.
+    #[serde(default)]
+    pub listener_rules: Option<usize>,
     /// Registered targets over every target group.
     #[serde(default)]
     pub targets: Option<usize>,
@@ -406,7 +444,13 @@ pub struct ResourcesCheck {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LbCheck {
-    pub service: String,
+    /// The Service whose NLB to check …
+    #[serde(default)]
+    pub service: Option<String>,
+    /// … or the ALB of an IngressGroup: its stack, `<namespace>/<name>` of an implicit group or
+    /// the `group.name` of an explicit one.
+    #[serde(default)]
+    pub ingress_group: Option<String>,
     #[serde(default = "default_ns")]
     pub namespace: String,
     #[serde(default)]

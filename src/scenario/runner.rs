@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use k8s_openapi::api::core::v1::{Node, Pod, Service};
+use k8s_openapi::api::networking::v1::Ingress;
 
 use super::checks;
 use super::env::Env;
@@ -257,9 +258,10 @@ impl Runner<'_> {
                 let st = self.env.sim.controller.run(d.0).await;
                 self.env.ctx().clock.advance_to(end);
                 Ok(Outcome::ok(format!(
-                    "advance {} ({} Service, {} binding reconciles; {} queued)",
+                    "advance {} ({} Service, {} IngressGroup, {} binding reconciles; {} queued)",
                     fmt_duration(d.0),
                     st.service_reconciles,
+                    st.ingress_reconciles,
                     st.tgb_reconciles,
                     st.pending
                 )))
@@ -353,7 +355,8 @@ impl Runner<'_> {
             "Service" => go::<Service>(&mut store, &p.namespace, &name, &patch)?,
             "Node" => go::<Node>(&mut store, "", &name, &patch)?,
             "Pod" => go::<Pod>(&mut store, &p.namespace, &name, &patch)?,
-            k => return Err(format!("patch: kind {k} is not supported (Service, Node, Pod)")),
+            "Ingress" => go::<Ingress>(&mut store, &p.namespace, &name, &patch)?,
+            k => return Err(format!("patch: kind {k} is not supported (Service, Node, Pod, Ingress)")),
         }
         Ok(Outcome::ok(format!("patch {} {}/{name}", p.kind, p.namespace)))
     }
@@ -366,7 +369,8 @@ impl Runner<'_> {
             "Pod" => store.delete::<Pod>(&d.namespace, &name),
             "Node" => store.delete::<Node>("", &name),
             "TargetGroupBinding" => store.delete::<TargetGroupBinding>(&d.namespace, &name),
-            k => return Err(format!("delete: kind {k} is not supported (Service, Pod, Node, TargetGroupBinding)")),
+            "Ingress" => store.delete::<Ingress>(&d.namespace, &name),
+            k => return Err(format!("delete: kind {k} is not supported (Service, Pod, Node, TargetGroupBinding, Ingress)")),
         };
         if !found {
             return Err(format!("delete: {} {}/{name} not found", d.kind, d.namespace));
@@ -382,7 +386,10 @@ impl Runner<'_> {
     async fn settle(&mut self, s: &Settle) -> Outcome {
         let timeout = s.timeout.map(|d| d.0).unwrap_or(SETTLE_TIMEOUT);
         let st = self.env.sim.controller.run(timeout).await;
-        let summary = format!("settle ({} Service, {} binding reconciles)", st.service_reconciles, st.tgb_reconciles);
+        let summary = format!(
+            "settle ({} Service, {} IngressGroup, {} binding reconciles)",
+            st.service_reconciles, st.ingress_reconciles, st.tgb_reconciles
+        );
         if st.pending == 0 {
             return Outcome::ok(summary);
         }
@@ -499,6 +506,9 @@ fn queued(env: &Env) -> String {
     let mut parts = Vec::new();
     if !q.services.is_empty() {
         parts.push(format!("{} Service(s)", q.services.len()));
+    }
+    if !q.ingresses.is_empty() {
+        parts.push(format!("{} IngressGroup(s)", q.ingresses.len()));
     }
     if !q.tgbs.is_empty() {
         parts.push(format!("{} TargetGroupBinding(s)", q.tgbs.len()));

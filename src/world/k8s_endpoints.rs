@@ -13,6 +13,7 @@ use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, on};
 use k8s_openapi::api::core::v1::Service;
+use k8s_openapi::api::networking::v1::Ingress;
 use serde_json::{Value, json};
 
 use super::live::{LiveCluster, Registry};
@@ -35,6 +36,8 @@ routes! {
     POST "/_lbsim/k8s/apply" => apply;
     GET "/_lbsim/k8s/services" => services;
     DELETE "/_lbsim/k8s/services/{namespace}/{name}" => delete_service;
+    GET "/_lbsim/k8s/ingresses" => ingresses;
+    DELETE "/_lbsim/k8s/ingresses/{namespace}/{name}" => delete_ingress;
     GET "/_lbsim/k8s/events" => events;
 }
 
@@ -180,6 +183,54 @@ async fn delete_service(State(live): State<Arc<Registry>>, uri: Uri, Path((names
     Ok(reply(StatusCode::OK, json!({ "deleted": format!("{namespace}/{name}"), "finalizing": pending })))
 }
 
+/// One Ingress as `lbsim get ingresses` shows it: its class (`ingressClassName`, else the legacy
+/// annotation), its explicit group, the hosts of its rules, and its status.
+pub fn ingress_row(i: &Ingress) -> Value {
+    let spec = i.spec.clone().unwrap_or_default();
+    let ann = i.metadata.annotations.clone().unwrap_or_default();
+    let class = spec.ingress_class_name.clone().or_else(|| ann.get("kubernetes.io/ingress.class").cloned());
+    let hosts: Vec<String> = spec.rules.iter().flatten().filter_map(|r| r.host.clone()).collect();
+    let lb = i.status.as_ref().and_then(|s| s.load_balancer.as_ref()?.ingress.as_ref()?.first().cloned());
+    let ports: Vec<i32> = lb.as_ref().and_then(|l| l.ports.as_ref()).into_iter().flatten().map(|p| p.port).collect();
+    json!({
+        "namespace": i.metadata.namespace,
+        "name": i.metadata.name,
+        "class": class,
+        "group": ann.get("alb.ingress.kubernetes.io/group.name"),
+        "hosts": hosts,
+        "hostname": lb.and_then(|l| l.hostname),
+        "ports": ports,
+        "finalizers": i.metadata.finalizers.clone().unwrap_or_default(),
+        "deleting": i.metadata.deletion_timestamp.is_some(),
+    })
+}
+
+async fn ingresses(State(live): State<Arc<Registry>>, uri: Uri) -> Reply {
+    let q = params(&uri, &["cluster", "namespace"])?;
+    let c = cluster(&live, &q)?;
+    let rows: Vec<Value> = c
+        .store
+        .lock()
+        .list::<Ingress>()
+        .iter()
+        .filter(|i| q.get("namespace").is_none_or(|ns| i.metadata.namespace.as_deref() == Some(ns.as_str())))
+        .map(ingress_row)
+        .collect();
+    Ok(reply(StatusCode::OK, json!({ "cluster": c.loaded.name, "ingresses": rows })))
+}
+
+async fn delete_ingress(State(live): State<Arc<Registry>>, uri: Uri, Path((namespace, name)): Path<(String, String)>) -> Reply {
+    let q = params(&uri, &["cluster"])?;
+    let c = cluster(&live, &q)?;
+    if !c.store.lock().delete::<Ingress>(&namespace, &name) {
+        return Err(err(StatusCode::NOT_FOUND, "NotFound", format!("ingress {namespace}/{name} not found")));
+    }
+    c.wake.notify_one();
+    // With its group's finalizer the Ingress lingers until the group's ALB no longer serves it.
+    let pending = c.store.lock().get::<Ingress>(&namespace, &name).is_some();
+    Ok(reply(StatusCode::OK, json!({ "deleted": format!("{namespace}/{name}"), "finalizing": pending })))
+}
+
 /// Events, oldest first; `name` (and `kind`, default Service) narrow them to one object.
 async fn events(State(live): State<Arc<Registry>>, uri: Uri) -> Reply {
     let q = params(&uri, &["cluster", "namespace", "name", "kind"])?;
@@ -188,7 +239,10 @@ async fn events(State(live): State<Arc<Registry>>, uri: Uri) -> Reply {
         None => None,
         Some("Service") => Some(Kind::Service),
         Some("TargetGroupBinding") => Some(Kind::TargetGroupBinding),
-        Some(k) => return Err(err(StatusCode::BAD_REQUEST, "BadRequest", format!("kind '{k}' is not Service or TargetGroupBinding"))),
+        Some("Ingress") => Some(Kind::Ingress),
+        Some(k) => {
+            return Err(err(StatusCode::BAD_REQUEST, "BadRequest", format!("kind '{k}' is not Service, TargetGroupBinding or Ingress")));
+        }
     };
     let store = c.store.lock();
     let list: Vec<crate::cluster::Event> = store

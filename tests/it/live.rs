@@ -212,3 +212,33 @@ async fn restore_brings_back_the_kubernetes_side_and_restarts_the_controllers_an
     drop(p);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+const ING: &str = "apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec:\n  type: NodePort\n  ports: [{port: 80}]\n---\napiVersion: networking.k8s.io/v1\nkind: IngressClass\nmetadata: {name: alb}\nspec: {controller: ingress.k8s.aws/alb}\n---\napiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: shop\n  annotations: {alb.ingress.kubernetes.io/group.name: store}\nspec:\n  ingressClassName: alb\n  rules: [{host: shop.example.com, http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}]}}]\n";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ingresses_apply_get_delete() {
+    let aws = App::new(Config::default()).unwrap();
+    let live = std::sync::Arc::new(Registry::default());
+    let app = lbsim::admin::router(aws.clone()).merge(lbsim::world::k8s_endpoints::router(aws.clone(), live.clone()));
+    live.start(&World::in_process(aws.clone()), &Fixture::default_cluster(), ControllerConfig::default()).await.unwrap();
+    let (status, v) = call(&app, "POST", "/_lbsim/k8s/apply", ING).await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["applied"][2]["line"], "ingress.networking.k8s.io/shop created", "{v}");
+    let v = until(&app, "/_lbsim/k8s/ingresses", |v| v["ingresses"][0]["hostname"].is_string()).await;
+    let row = &v["ingresses"][0];
+    let host = row["hostname"].as_str().unwrap_or_default();
+    assert!(host.starts_with("internal-k8s-store-") && host.ends_with(".us-east-1.elb.amazonaws.com"), "{v}");
+    assert_eq!((row["class"].as_str(), row["group"].as_str()), (Some("alb"), Some("store")), "{v}");
+    assert_eq!(row["hosts"][0], "shop.example.com");
+    assert_eq!(row["finalizers"][0], "group.ingress.k8s.aws/store");
+    let (_, ev) = call(&app, "GET", "/_lbsim/k8s/events?kind=Ingress&name=shop", "").await;
+    assert_eq!(ev["events"][0]["reason"], "SuccessfullyReconciled", "{ev}");
+
+    let (status, v) = call(&app, "DELETE", "/_lbsim/k8s/ingresses/default/shop", "").await;
+    assert_eq!((status, v["finalizing"].as_bool()), (200, Some(true)), "{v}");
+    let v = until(&app, "/_lbsim/k8s/ingresses", |v| v["ingresses"].as_array().is_some_and(|a| a.is_empty())).await;
+    assert_eq!(v["ingresses"], serde_json::json!([]), "the finalizer was removed after cleanup");
+    let state = aws.store.with_region("000000000000", "us-east-1", |r| r.elb().dump());
+    assert!(!state.to_string().contains("k8s-store-"), "the ALB and its target group are gone: {state}");
+    assert_eq!(call(&app, "DELETE", "/_lbsim/k8s/ingresses/default/nope", "").await.0, 404);
+}

@@ -56,6 +56,18 @@ scenarios! {
     gate_off_conflict => "gate-off-conflict.yaml",
     node_changes => "node-changes.yaml",
     throttling_aws_20 => "throttling-aws-20.yaml",
+    ingress_two_paths => "ingress-two-paths.yaml",
+    ingress_group => "ingress-group.yaml",
+    ingress_implicit_groups_backend => "ingress-implicit-groups-backend.yaml",
+    ingress_implicit_groups_legacy => "ingress-implicit-groups-legacy.yaml",
+    ingress_rule_quota => "ingress-rule-quota.yaml",
+    ingress_user_security_groups => "ingress-user-security-groups.yaml",
+    ingress_service_backend_group => "ingress-service-backend-group.yaml",
+    ingress_deletion_cleanup => "ingress-deletion-cleanup.yaml",
+    ingress_provisioning_blocks_cleanup => "ingress-provisioning-blocks-cleanup.yaml",
+    ingress_rule_diff => "ingress-rule-diff.yaml",
+    ingress_class_params => "ingress-class-params.yaml",
+    ingress_annotations => "ingress-annotations.yaml",
 }
 
 #[test]

@@ -1,7 +1,9 @@
 //! Load balancer synthesizer (§4.3 row 3): delete unmatched or replacement-needing LBs first
 //! (type or scheme changed), then create, or update a matched one — tags, SetSecurityGroups
 //! only when the group *set* differs (so an NLB created without groups is never sent one, §6.3),
-//! SetSubnets when the subnet set differs, SetIpAddressType, attributes.
+//! SetSubnets when the subnet set differs, SetIpAddressType, attributes. The post-synthesize
+//! half (HEAD, gate `LBCapacityReservation`, v2.11.0) reads every *matched* LB back and asks for a
+//! requeue while it is still `provisioning` (lbc-ingress.md §5.2).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -12,26 +14,28 @@ use aws_sdk_elasticloadbalancingv2::types::{
 
 use crate::reconciler::aws::{AwsError, aws_err, elb_tag_list, lbs_by_tags, reconcile_elb_tags, stack_filters};
 use crate::reconciler::ctx::Ctx;
-use crate::reconciler::model::{FRONTEND_TOKEN, LB_RESOURCE, LoadBalancer, Stack, TAG_RESOURCE};
+use crate::reconciler::model::{FRONTEND_TOKEN, LB_RESOURCE, LoadBalancer, Stack};
 
 pub struct LbState {
     pub arn: String,
     pub dns_name: String,
+    /// Matched an existing LB (not created in this pass): the post-synthesize check reads it.
+    pub matched: bool,
 }
 
 pub async fn synthesize(ctx: &Ctx, stack: &Stack, frontend: Option<&str>) -> Result<Option<LbState>, String> {
     let e = |e: AwsError| e.to_string();
-    let existing = lbs_by_tags(ctx, &stack_filters(ctx, &stack.id, true)).await.map_err(e)?;
+    let existing = lbs_by_tags(ctx, &stack_filters(ctx, stack.keys, &stack.id, true)).await.map_err(e)?;
     let want = stack.lb.as_ref().map(|lb| resolve(lb, frontend));
     let mut keep = None;
     for (lb, tags) in &existing {
-        let Some(res) = tags.get(TAG_RESOURCE) else {
+        let Some(res) = tags.get(stack.keys.resource) else {
             return Err(format!("unexpected loadBalancer with no resourceID: {}", lb.load_balancer_arn().unwrap_or("")));
         };
         let matched = keep.is_none()
             && res == LB_RESOURCE
             && want.as_ref().is_some_and(|w| {
-                lb.r#type().map(|t| t.as_str()) == Some("network") && lb.scheme().map(|s| s.as_str()) == Some(w.scheme.as_str())
+                lb.r#type().map(|t| t.as_str()) == Some(w.lb_type.as_str()) && lb.scheme().map(|s| s.as_str()) == Some(w.scheme.as_str())
             });
         if matched {
             keep = Some((lb.clone(), tags.clone()));
@@ -79,7 +83,7 @@ pub async fn synthesize(ctx: &Ctx, stack: &Stack, frontend: Option<&str>) -> Res
                     .map_err(|x| e(aws_err(x)))?;
             }
             reconcile_attributes(ctx, &arn, &want.attributes).await.map_err(e)?;
-            Ok(Some(LbState { arn, dns_name: have.dns_name().unwrap_or("").to_string() }))
+            Ok(Some(LbState { arn, dns_name: have.dns_name().unwrap_or("").to_string(), matched: true }))
         }
         None => {
             let mut req = ctx
@@ -87,7 +91,7 @@ pub async fn synthesize(ctx: &Ctx, stack: &Stack, frontend: Option<&str>) -> Res
                 .elbv2
                 .create_load_balancer()
                 .name(&want.name)
-                .r#type(LoadBalancerTypeEnum::Network)
+                .r#type(LoadBalancerTypeEnum::from(want.lb_type.as_str()))
                 .scheme(LoadBalancerSchemeEnum::from(want.scheme.as_str()))
                 .ip_address_type(IpAddressType::from(want.ip_address_type.as_str()))
                 .set_subnet_mappings(Some(mappings(&want)))
@@ -103,9 +107,19 @@ pub async fn synthesize(ctx: &Ctx, stack: &Stack, frontend: Option<&str>) -> Res
                 .unwrap_or_else(|| aws_sdk_elasticloadbalancingv2::types::LoadBalancer::builder().build());
             let arn = lb.load_balancer_arn().unwrap_or("").to_string();
             reconcile_attributes(ctx, &arn, &want.attributes).await.map_err(e)?;
-            Ok(Some(LbState { arn, dns_name: lb.dns_name().unwrap_or("").to_string() }))
+            Ok(Some(LbState { arn, dns_name: lb.dns_name().unwrap_or("").to_string(), matched: false }))
         }
     }
+}
+
+/// Post-synthesize: whether a matched LB is still `provisioning` (then the deploy stops and
+/// the reconcile is requeued; HEAD only).
+pub async fn still_provisioning(ctx: &Ctx, lb: &LbState) -> Result<bool, AwsError> {
+    if ctx.cfg.lb_provisioning_check().is_none() || !lb.matched {
+        return Ok(false);
+    }
+    let r = ctx.aws.elbv2.describe_load_balancers().load_balancer_arns(&lb.arn).send().await.map_err(aws_err)?;
+    Ok(r.load_balancers().first().and_then(|l| l.state()).and_then(|s| s.code()).map(|c| c.as_str()) == Some("provisioning"))
 }
 
 fn resolve(lb: &LoadBalancer, frontend: Option<&str>) -> LoadBalancer {

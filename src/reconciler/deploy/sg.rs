@@ -7,7 +7,7 @@ use aws_sdk_ec2::types::{ResourceType, Tag, TagSpecification};
 use crate::reconciler::aws::{AwsError, Tags, aws_err, ec2_filter, ec2_tags, tag_diff};
 use crate::reconciler::backend_sg::delete_with_retry;
 use crate::reconciler::ctx::Ctx;
-use crate::reconciler::model::{FRONTEND_DESCRIPTION, FRONTEND_RESOURCE, LEGACY_TAG_CLUSTER, Stack, TAG_CLUSTER, TAG_RESOURCE, TAG_STACK};
+use crate::reconciler::model::{FRONTEND_DESCRIPTION, FRONTEND_RESOURCE, LEGACY_TAG_CLUSTER, Stack, TAG_CLUSTER};
 use crate::reconciler::sg_rules::{self, Selector, SgInfo, expand};
 
 pub struct SgSynth {
@@ -25,7 +25,7 @@ pub async fn synthesize(ctx: &Ctx, stack: &Stack) -> Result<SgSynth, String> {
             .describe_security_groups()
             .filters(ec2_filter("vpc-id", &[&ctx.cfg.vpc_id]))
             .filters(ec2_filter(&format!("tag:{cluster_tag}"), &[&ctx.cfg.cluster_name]))
-            .filters(ec2_filter(&format!("tag:{TAG_STACK}"), &[&stack.id]))
+            .filters(ec2_filter(&format!("tag:{}", stack.keys.stack), &[&stack.id]))
             .send()
             .await
             .map_err(|x| e(aws_err(x)))?;
@@ -39,7 +39,7 @@ pub async fn synthesize(ctx: &Ctx, stack: &Stack) -> Result<SgSynth, String> {
     }
     let mut out = SgSynth { frontend_id: None, unmatched: Vec::new() };
     for g in &found {
-        match g.tags.get(TAG_RESOURCE).map(String::as_str) {
+        match g.tags.get(stack.keys.resource).map(String::as_str) {
             None => return Err(format!("unexpected securityGroup with no resourceID: {}", g.id)),
             Some(FRONTEND_RESOURCE) if stack.frontend_sg.is_some() && out.frontend_id.is_none() => out.frontend_id = Some(g.id.clone()),
             Some(_) => out.unmatched.push(g.id.clone()),

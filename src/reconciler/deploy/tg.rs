@@ -10,7 +10,7 @@ use aws_sdk_elasticloadbalancingv2::types::{Matcher, ProtocolEnum, TargetGroupAt
 
 use crate::reconciler::aws::{AwsError, Tg, aws_err, elb_tag_list, reconcile_elb_tags, stack_filters, tgs_by_tags};
 use crate::reconciler::ctx::Ctx;
-use crate::reconciler::model::{Stack, TAG_RESOURCE, TargetGroup};
+use crate::reconciler::model::{HealthCheck, Stack, TargetGroup};
 
 pub struct TgSynth {
     /// Resource id → ARN.
@@ -23,6 +23,10 @@ fn needs_replacement(ctx: &Ctx, have: &Tg, want: &TargetGroup) -> bool {
     let proto = have.protocol().map(|p| p.as_str()).unwrap_or("");
     if tt != want.target_type || proto != want.protocol {
         return true;
+    }
+    // ALB target groups: the protocol version is part of the identity (lbc-ingress.md §4.10).
+    if let Some(v) = &want.protocol_version {
+        return have.protocol_version() != Some(v.as_str());
     }
     if !ctx.cfg.feature_gates.nlb_hc_advanced {
         let hc = &want.health_check;
@@ -41,20 +45,31 @@ fn hc_drift(have: &Tg, want: &TargetGroup) -> bool {
     have.health_check_protocol().map(|p| p.as_str()) != Some(hc.protocol.as_str())
         || have.health_check_port() != Some(hc.port.as_str())
         || (hc.path.is_some() && have.health_check_path() != hc.path.as_deref())
-        || (hc.matcher.is_some() && have.matcher().and_then(|m| m.http_code()) != hc.matcher.as_deref())
+        || (hc.matcher.is_some() && matcher_of(have, hc) != hc.matcher.as_deref())
         || have.health_check_interval_seconds() != Some(hc.interval)
         || have.health_check_timeout_seconds() != Some(hc.timeout)
         || have.healthy_threshold_count() != Some(hc.healthy)
         || have.unhealthy_threshold_count() != Some(hc.unhealthy)
 }
 
+fn matcher_of<'a>(have: &'a Tg, hc: &HealthCheck) -> Option<&'a str> {
+    let m = have.matcher()?;
+    if hc.matcher_grpc { m.grpc_code() } else { m.http_code() }
+}
+
+fn matcher(hc: &HealthCheck) -> Option<Matcher> {
+    hc.matcher
+        .as_ref()
+        .map(|m| if hc.matcher_grpc { Matcher::builder().grpc_code(m).build() } else { Matcher::builder().http_code(m).build() })
+}
+
 pub async fn synthesize(ctx: &Ctx, stack: &Stack) -> Result<TgSynth, AwsError> {
-    let existing = tgs_by_tags(ctx, &stack_filters(ctx, &stack.id, true)).await?;
+    let existing = tgs_by_tags(ctx, &stack_filters(ctx, stack.keys, &stack.id, true)).await?;
     let mut out = TgSynth { arns: BTreeMap::new(), unmatched: Vec::new() };
     let mut used: Vec<String> = Vec::new();
     for want in &stack.target_groups {
         let found = existing.iter().find(|(tg, tags)| {
-            tags.get(TAG_RESOURCE) == Some(&want.resource_id) && !used.iter().any(|u| Some(u.as_str()) == tg.target_group_arn())
+            tags.get(stack.keys.resource) == Some(&want.resource_id) && !used.iter().any(|u| Some(u.as_str()) == tg.target_group_arn())
         });
         let arn = match found {
             Some((have, tags)) if !needs_replacement(ctx, have, want) => {
@@ -99,10 +114,9 @@ async fn create(ctx: &Ctx, want: &TargetGroup) -> Result<String, AwsError> {
         .health_check_timeout_seconds(hc.timeout)
         .healthy_threshold_count(hc.healthy)
         .unhealthy_threshold_count(hc.unhealthy)
+        .set_protocol_version(want.protocol_version.clone())
+        .set_matcher(matcher(hc))
         .set_tags(Some(elb_tag_list(&want.tags)));
-    if let Some(m) = &hc.matcher {
-        req = req.matcher(Matcher::builder().http_code(m).build());
-    }
     if want.ip_address_type != "ipv4" {
         req = req.ip_address_type(TargetGroupIpAddressTypeEnum::from(want.ip_address_type.as_str()));
     }
@@ -114,7 +128,7 @@ async fn create(ctx: &Ctx, want: &TargetGroup) -> Result<String, AwsError> {
 
 async fn modify_health_check(ctx: &Ctx, arn: &str, want: &TargetGroup) -> Result<(), AwsError> {
     let hc = &want.health_check;
-    let mut req = ctx
+    let req = ctx
         .aws
         .elbv2
         .modify_target_group()
@@ -126,10 +140,8 @@ async fn modify_health_check(ctx: &Ctx, arn: &str, want: &TargetGroup) -> Result
         .health_check_interval_seconds(hc.interval)
         .health_check_timeout_seconds(hc.timeout)
         .healthy_threshold_count(hc.healthy)
-        .unhealthy_threshold_count(hc.unhealthy);
-    if let Some(m) = &hc.matcher {
-        req = req.matcher(Matcher::builder().http_code(m).build());
-    }
+        .unhealthy_threshold_count(hc.unhealthy)
+        .set_matcher(matcher(hc));
     req.send().await.map_err(aws_err)?;
     Ok(())
 }

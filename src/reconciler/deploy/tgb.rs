@@ -1,5 +1,6 @@
-//! TargetGroupBinding synthesizer (§4.3 row 6, §2.2): list the stack's TGBs by labels, match by
-//! TG ARN, create missing ones, merge-patch changed specs and wait (poll 200 ms, ≤60 s) for
+//! TargetGroupBinding synthesizer (§4.3 row 6, §2.2): list the stack's TGBs by its labels (in
+//! any namespace: an IngressGroup's bindings live beside their Services), match by TG ARN,
+//! create missing ones, merge-patch changed specs and wait (poll 200 ms, ≤60 s) for
 //! `observedGeneration`; in the reverse pass delete unmatched ones and wait until they are gone
 //! (the TGB controller's finalizer deregisters targets and recomputes node rules).
 
@@ -13,7 +14,7 @@ use crate::cluster::tgb::{
     IpBlock, NetworkingIngressRule, NetworkingPeer, NetworkingPort, SecurityGroupPeer, ServiceRef, TgbNetworking, TgbSpec,
 };
 use crate::reconciler::ctx::Ctx;
-use crate::reconciler::model::{FRONTEND_TOKEN, LABEL_STACK_NAME, LABEL_STACK_NS, Stack, Tgb};
+use crate::reconciler::model::{FRONTEND_TOKEN, Stack, Tgb};
 use crate::reconciler::networking::Source;
 use crate::reconciler::queue;
 
@@ -24,7 +25,7 @@ fn spec(t: &Tgb, arn: &str, frontend: Option<&str>) -> TgbSpec {
     TgbSpec {
         target_group_arn: arn.to_string(),
         target_type: t.target_type.clone(),
-        service_ref: ServiceRef { name: String::new(), port: t.service_port },
+        service_ref: ServiceRef { name: t.service_name.clone(), port: t.service_port.clone() },
         networking: t.networking.as_ref().map(|rules| TgbNetworking {
             ingress: rules
                 .iter()
@@ -53,22 +54,28 @@ fn spec(t: &Tgb, arn: &str, frontend: Option<&str>) -> TgbSpec {
     }
 }
 
-/// Creates / patches the model's TGBs; returns the names of unmatched ones (deleted later).
-pub async fn synthesize(ctx: &Ctx, stack: &Stack, tgs: &BTreeMap<String, String>, frontend: Option<&str>) -> Result<Vec<String>, String> {
+/// (namespace, name) of a binding.
+pub type TgbKey = (String, String);
+
+fn key_of(t: &TargetGroupBinding) -> TgbKey {
+    (t.metadata.namespace.clone().unwrap_or_default(), t.metadata.name.clone().unwrap_or_default())
+}
+
+/// Creates / patches the model's TGBs; returns the unmatched ones (deleted later).
+pub async fn synthesize(ctx: &Ctx, stack: &Stack, tgs: &BTreeMap<String, String>, frontend: Option<&str>) -> Result<Vec<TgbKey>, String> {
     let existing: Vec<TargetGroupBinding> = list(ctx, stack);
-    let mut matched: Vec<String> = Vec::new();
+    let mut matched: Vec<TgbKey> = Vec::new();
     for t in &stack.tgbs {
         let arn = tgs.get(&t.tg_resource_id).cloned().unwrap_or_default();
-        let mut want = spec(t, &arn, frontend);
-        want.service_ref.name = stack.name.clone();
+        let want = spec(t, &arn, frontend);
         match existing.iter().find(|e| e.spec.target_group_arn == arn) {
             Some(have) => {
-                let name = have.metadata.name.clone().unwrap_or_default();
-                matched.push(name.clone());
+                let (ns, name) = key_of(have);
+                matched.push((ns.clone(), name.clone()));
                 if have.spec != want {
-                    let patched = ctx.cluster.lock().patch::<TargetGroupBinding>(&stack.namespace, &name, |o| o.spec = want.clone());
+                    let patched = ctx.cluster.lock().patch::<TargetGroupBinding>(&ns, &name, |o| o.spec = want.clone());
                     let generation = patched.and_then(|p| p.metadata.generation).unwrap_or(0);
-                    let (ns, n) = (stack.namespace.clone(), name.clone());
+                    let n = name.clone();
                     let done = queue::wait_until(ctx, WAIT, move |s| {
                         s.get::<TargetGroupBinding>(&ns, &n).is_none_or(|t| t.status.observed_generation.unwrap_or(0) >= generation)
                     })
@@ -82,22 +89,19 @@ pub async fn synthesize(ctx: &Ctx, stack: &Stack, tgs: &BTreeMap<String, String>
                 let obj = TargetGroupBinding {
                     metadata: ObjectMeta {
                         name: Some(t.name.clone()),
-                        namespace: Some(stack.namespace.clone()),
-                        labels: Some(BTreeMap::from([
-                            (LABEL_STACK_NS.to_string(), stack.namespace.clone()),
-                            (LABEL_STACK_NAME.to_string(), stack.name.clone()),
-                        ])),
+                        namespace: Some(t.namespace.clone()),
+                        labels: Some(stack.tgb_labels.clone()),
                         ..Default::default()
                     },
                     spec: want,
                     status: Default::default(),
                 };
                 ctx.cluster.lock().apply(obj);
-                matched.push(t.name.clone());
+                matched.push((t.namespace.clone(), t.name.clone()));
             }
         }
     }
-    Ok(existing.iter().filter_map(|e| e.metadata.name.clone()).filter(|n| !matched.contains(n)).collect())
+    Ok(existing.iter().map(key_of).filter(|k| !matched.contains(k)).collect())
 }
 
 fn list(ctx: &Ctx, stack: &Stack) -> Vec<TargetGroupBinding> {
@@ -107,17 +111,15 @@ fn list(ctx: &Ctx, stack: &Stack) -> Vec<TargetGroupBinding> {
         .into_iter()
         .filter(|t| {
             let l = t.metadata.labels.clone().unwrap_or_default();
-            t.metadata.namespace.as_deref() == Some(stack.namespace.as_str())
-                && l.get(LABEL_STACK_NS) == Some(&stack.namespace)
-                && l.get(LABEL_STACK_NAME) == Some(&stack.name)
+            !stack.tgb_labels.is_empty() && stack.tgb_labels.iter().all(|(k, v)| l.get(k) == Some(v))
         })
         .collect()
 }
 
-pub async fn delete(ctx: &Ctx, namespace: &str, names: &[String]) -> Result<(), String> {
-    for name in names {
-        ctx.cluster.lock().delete::<TargetGroupBinding>(namespace, name);
-        let (ns, n) = (namespace.to_string(), name.clone());
+pub async fn delete(ctx: &Ctx, keys: &[TgbKey]) -> Result<(), String> {
+    for (ns, name) in keys {
+        ctx.cluster.lock().delete::<TargetGroupBinding>(ns, name);
+        let (ns, n) = (ns.clone(), name.clone());
         if !queue::wait_until(ctx, WAIT, move |s| s.get::<TargetGroupBinding>(&ns, &n).is_none()).await {
             return Err(TIMEOUT.to_string());
         }

@@ -1,10 +1,21 @@
-//! The pure half of the controller's Ingress → ALB model (lbc-ingress.md §1.3, §3.1, §4.8),
-//! written ahead of the reconciler: IngressGroup identity and member order (`group`), names and
-//! hashes (`naming`), and rules from Ingress paths with their priorities (`paths`). Nothing here
-//! talks to AWS or to the cluster; the reconciler that deploys these is not built yet
-//! (docs/reconciler.md, "Ingress → ALB").
-//! May call: `reconciler::naming` (the shared hash and sanitiser) and k8s-openapi types.
+//! The controller's Ingress → ALB half (lbc-ingress.md). Pure parts: which Ingresses are handled
+//! (`class`), IngressGroups and their members (`group`), annotations and the JSON of
+//! `actions.*` / `conditions.*` (`annotations`, `config_types`), names (`naming`), paths
+//! (`paths`), backends with their target groups and bindings (`backend`), the rule optimizer
+//! (`optimizer`), the group's model (`build`). Runtime parts: the AWS and cluster reads before a
+//! build (`discovery`) and the group reconciler with its finalizers, status and Events
+//! (`reconcile`); deployment is `reconciler::deploy`, shared with the Service reconciler.
+//! May call: `cluster` (objects), `client` through the reconciler's helpers, and the reconciler's
+//! shared modules (model, deploy, backend_sg, sg_decision, networking, finalizer).
 
+pub mod annotations;
+pub mod backend;
+pub mod build;
+pub mod class;
+pub mod config_types;
+pub mod discovery;
 pub mod group;
 pub mod naming;
+pub mod optimizer;
 pub mod paths;
+pub mod reconcile;

@@ -74,7 +74,7 @@ fn empty(svc: &Service) -> Result<Stack, String> {
     if attrs.get("deletion_protection.enabled").map(String::as_str) == Some("true") {
         return Err(format!("deletion_protection is enabled, cannot delete the service: {name}"));
     }
-    Ok(Stack { id: format!("{ns}/{name}"), namespace: ns, name, ..Stack::default() })
+    Ok(Stack { id: format!("{ns}/{name}"), tgb_labels: service_tgb_labels(&ns, &name), namespace: ns, name, ..Stack::default() })
 }
 
 pub fn build(svc: &Service, cfg: &ControllerConfig, facts: &Facts) -> Result<Stack, String> {
@@ -191,6 +191,7 @@ pub fn build(svc: &Service, cfg: &ControllerConfig, facts: &Facts) -> Result<Sta
         }
     }
     let lb = LoadBalancer {
+        lb_type: "network".into(),
         name: lb_name,
         scheme: scheme.clone(),
         ip_address_type: ip_address_type.clone(),
@@ -236,10 +237,13 @@ pub fn build(svc: &Service, cfg: &ControllerConfig, facts: &Facts) -> Result<Sta
         id: stack_id.clone(),
         namespace: ns.clone(),
         name: name.clone(),
+        keys: SERVICE_KEYS,
+        tgb_labels: service_tgb_labels(&ns, &name),
         lb: None,
         frontend_sg,
         target_groups: Vec::new(),
         listeners: Vec::new(),
+        alb_listeners: Vec::new(),
         tgbs: Vec::new(),
         backend_sg_allocated: decision.backend_allocated,
         sg_row: Some(decision.row),
@@ -317,6 +321,7 @@ pub fn build(svc: &Service, cfg: &ControllerConfig, facts: &Facts) -> Result<Sta
             target_type: target_type.clone(),
             port: tg_port,
             protocol: tg_proto,
+            protocol_version: None,
             ip_address_type: tg_ip_type.clone(),
             health_check: hc,
             attributes: tg_attrs.clone(),
@@ -337,9 +342,11 @@ pub fn build(svc: &Service, cfg: &ControllerConfig, facts: &Facts) -> Result<Sta
         });
         stack.tgbs.push(Tgb {
             name: tg_name,
+            namespace: ns.clone(),
+            service_name: name.clone(),
             tg_resource_id: resource_id,
             target_type: target_type.clone(),
-            service_port: p.port,
+            service_port: IntOrString::Int(p.port),
             networking: perms.map(|v| net_rules(&v, named.as_deref())),
             node_selector: node_selector.clone(),
             ip_address_type: tg_ip_type.clone(),
@@ -347,6 +354,11 @@ pub fn build(svc: &Service, cfg: &ControllerConfig, facts: &Facts) -> Result<Sta
     }
     stack.lb = Some(lb);
     Ok(stack)
+}
+
+/// The labels of a Service's TargetGroupBindings (§2.2).
+fn service_tgb_labels(ns: &str, name: &str) -> std::collections::BTreeMap<String, String> {
+    std::collections::BTreeMap::from([(LABEL_STACK_NS.to_string(), ns.to_string()), (LABEL_STACK_NAME.to_string(), name.to_string())])
 }
 
 /// Groups single-source permissions into TGB ingress rules: one rule per port set.

@@ -2,10 +2,14 @@
 //! read from AWS → the desired stack. Pure: every AWS read happened before (discovery.rs);
 //! nothing here calls anything.
 //!
-//! Owns: the stack's types and the controller's tag names (here), `build` (the stack, with the
-//! §3.3 security-group decision from sg_decision and the rule sets from networking),
-//! `health_check` (§2.6 defaults and annotations), `tags` (tracking and user tags).
+//! Owns: the stack's types and the controller's tag names (here; the ALB listener and rule
+//! types in `alb`, shared with the Ingress model), `build` (the stack, with the §3.3
+//! security-group decision from sg_decision and the rule sets from networking), `health_check`
+//! (§2.6 defaults and annotations), `tags` (tracking and user tags). A stack says which
+//! tracking-tag keys and TargetGroupBinding labels it uses, so the deploy steps serve both
+//! controllers (lbc-ingress.md §3.2).
 
+pub mod alb;
 mod build;
 mod health_check;
 mod tags;
@@ -15,7 +19,7 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::core::v1::Service;
 
 pub use build::{build, scheme, sg_inputs};
-pub use tags::tracking_tags;
+pub use tags::{tracking_tags, tracking_tags_with};
 
 use super::annotations::{self as a, Annotations};
 use super::config::ControllerConfig;
@@ -33,6 +37,30 @@ pub const FRONTEND_RESOURCE: &str = "ManagedLBSecurityGroup";
 pub const FRONTEND_DESCRIPTION: &str = "[k8s] Managed SecurityGroup for LoadBalancer";
 pub const LABEL_STACK_NS: &str = "service.k8s.aws/stack-namespace";
 pub const LABEL_STACK_NAME: &str = "service.k8s.aws/stack-name";
+/// The Ingress reconciler's tracking keys (prefix `ingress.k8s.aws`, lbc-ingress.md §3.2).
+pub const INGRESS_TAG_STACK: &str = "ingress.k8s.aws/stack";
+pub const INGRESS_TAG_RESOURCE: &str = "ingress.k8s.aws/resource";
+pub const INGRESS_LABEL_STACK_NS: &str = "ingress.k8s.aws/stack-namespace";
+pub const INGRESS_LABEL_STACK_NAME: &str = "ingress.k8s.aws/stack-name";
+/// The Ingress finalizers: an implicit group's, and the prefix of an explicit group's.
+pub const INGRESS_IMPLICIT_FINALIZER: &str = "ingress.k8s.aws/resources";
+pub const INGRESS_GROUP_FINALIZER_PREFIX: &str = "group.ingress.k8s.aws/";
+
+/// Which tracking-tag keys a stack's resources carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TagKeys {
+    pub stack: &'static str,
+    pub resource: &'static str,
+}
+
+pub const SERVICE_KEYS: TagKeys = TagKeys { stack: TAG_STACK, resource: TAG_RESOURCE };
+pub const INGRESS_KEYS: TagKeys = TagKeys { stack: INGRESS_TAG_STACK, resource: INGRESS_TAG_RESOURCE };
+
+impl Default for TagKeys {
+    fn default() -> Self {
+        SERVICE_KEYS
+    }
+}
 /// Token for the frontend group's id inside TGB networking, replaced once the group exists.
 pub const FRONTEND_TOKEN: &str = "$frontend-sg";
 /// Placeholder port for a named target port in rule computations (resolved per pod).
@@ -72,6 +100,8 @@ pub struct Facts {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct LoadBalancer {
+    /// `network` or `application`.
+    pub lb_type: String,
     pub name: String,
     pub scheme: String,
     pub ip_address_type: String,
@@ -105,6 +135,8 @@ pub struct HealthCheck {
     pub port: String,
     pub path: Option<String>,
     pub matcher: Option<String>,
+    /// The matcher is a gRPC code (`GrpcCode`), not an HTTP code (protocol version GRPC).
+    pub matcher_grpc: bool,
     pub interval: i32,
     pub timeout: i32,
     pub healthy: i32,
@@ -119,6 +151,8 @@ pub struct TargetGroup {
     pub target_type: String,
     pub port: i32,
     pub protocol: String,
+    /// ALB target groups: `HTTP1`, `HTTP2` or `GRPC` (part of the identity: a change replaces).
+    pub protocol_version: Option<String>,
     pub ip_address_type: String,
     pub health_check: HealthCheck,
     pub attributes: BTreeMap<String, String>,
@@ -149,9 +183,13 @@ pub type NetPort = (String, Option<IntOrString>);
 #[derive(Debug, Clone, PartialEq)]
 pub struct Tgb {
     pub name: String,
+    /// The Service's namespace (where the binding lives) and name.
+    pub namespace: String,
+    pub service_name: String,
     pub tg_resource_id: String,
     pub target_type: String,
-    pub service_port: i32,
+    /// As the Service reconciler (the number) or the Ingress (number or name) writes it.
+    pub service_port: IntOrString,
     pub networking: Option<Vec<NetRule>>,
     pub node_selector: Option<BTreeMap<String, String>>,
     pub ip_address_type: String,
@@ -159,15 +197,21 @@ pub struct Tgb {
 
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Stack {
-    /// `<ns>/<name>`.
+    /// `<ns>/<name>` (a Service, an implicit IngressGroup) or `<group>` (an explicit group).
     pub id: String,
     pub namespace: String,
     pub name: String,
+    /// The tracking-tag keys of the stack's resources.
+    pub keys: TagKeys,
+    /// The labels its TargetGroupBindings carry and are found by (any namespace).
+    pub tgb_labels: BTreeMap<String, String>,
     /// `None`: the Service is not (or no longer) handled — delete everything (§4.7).
     pub lb: Option<LoadBalancer>,
     pub frontend_sg: Option<FrontendSg>,
     pub target_groups: Vec<TargetGroup>,
     pub listeners: Vec<Listener>,
+    /// ALB listeners with their default actions and rules (empty for an NLB).
+    pub alb_listeners: Vec<alb::AlbListener>,
     pub tgbs: Vec<Tgb>,
     pub backend_sg_allocated: bool,
     /// The §3.3 row that applied (for tests and events).

@@ -3,16 +3,21 @@
 
 use std::collections::BTreeMap;
 
-use super::{TAG_CLUSTER, TAG_RESOURCE, TAG_STACK};
+use super::{SERVICE_KEYS, TAG_CLUSTER, TagKeys};
 use crate::reconciler::annotations::{self as a, Annotations};
 use crate::reconciler::config::ControllerConfig;
 
-/// Tracking tags (§2.3).
+/// Tracking tags of a Service's resources (§2.3).
 pub fn tracking_tags(cfg: &ControllerConfig, stack: &str, resource: &str) -> BTreeMap<String, String> {
+    tracking_tags_with(cfg, SERVICE_KEYS, stack, resource)
+}
+
+/// Tracking tags under the given keys (the Ingress reconciler's are `ingress.k8s.aws/*`).
+pub fn tracking_tags_with(cfg: &ControllerConfig, keys: TagKeys, stack: &str, resource: &str) -> BTreeMap<String, String> {
     BTreeMap::from([
         (TAG_CLUSTER.to_string(), cfg.cluster_name.clone()),
-        (TAG_STACK.to_string(), stack.to_string()),
-        (TAG_RESOURCE.to_string(), resource.to_string()),
+        (keys.stack.to_string(), stack.to_string()),
+        (keys.resource.to_string(), resource.to_string()),
     ])
 }
 
