@@ -56,6 +56,7 @@ scenarios! {
     gate_off_conflict => "gate-off-conflict.yaml",
     node_changes => "node-changes.yaml",
     throttling_aws_20 => "throttling-aws-20.yaml",
+    throttling_aws_200 => "throttling-aws-200.yaml",
     elb_sg_quota_check => "elb-sg-quota-check.yaml",
     elb_sg_quota_check_off => "elb-sg-quota-check-off.yaml",
 }
