@@ -68,6 +68,9 @@ scenarios! {
     ingress_rule_diff => "ingress-rule-diff.yaml",
     ingress_class_params => "ingress-class-params.yaml",
     ingress_annotations => "ingress-annotations.yaml",
+    throttling_aws_200 => "throttling-aws-200.yaml",
+    elb_sg_quota_check => "elb-sg-quota-check.yaml",
+    elb_sg_quota_check_off => "elb-sg-quota-check-off.yaml",
 }
 
 #[test]
