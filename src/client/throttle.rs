@@ -19,6 +19,7 @@ use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextRef;
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 use chrono::{DateTime, Utc};
 use parking_lot::Mutex;
@@ -161,8 +162,10 @@ impl Limiter {
     }
 }
 
-/// The limiter as an SDK interceptor: `read_before_execution` runs once per operation, before
-/// the retry loop.
+/// The limiter as an SDK interceptor: `read_before_serialization` runs once per operation,
+/// before the retry loop. (Not `read_before_execution`: a client interceptor's runs before the
+/// operation's configuration is applied, so the operation's `Metadata` is not in the bag yet and
+/// the limiter would never match a rule.)
 #[derive(Debug, Clone)]
 pub struct ThrottleInterceptor(pub std::sync::Arc<Limiter>);
 
@@ -170,7 +173,12 @@ impl Intercept for ThrottleInterceptor {
     fn name(&self) -> &'static str {
         "LbcApiThrottle"
     }
-    fn read_before_execution(&self, _: &BeforeSerializationInterceptorContextRef<'_>, cfg: &mut ConfigBag) -> Result<(), BoxError> {
+    fn read_before_serialization(
+        &self,
+        _: &BeforeSerializationInterceptorContextRef<'_>,
+        _: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
         if let Some(m) = cfg.load::<Metadata>() {
             let d = self.0.reserve(m.service(), m.name());
             self.0.wait(d);

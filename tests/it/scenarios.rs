@@ -69,6 +69,7 @@ scenarios! {
     ingress_class_params => "ingress-class-params.yaml",
     ingress_annotations => "ingress-annotations.yaml",
     throttling_aws_200 => "throttling-aws-200.yaml",
+    throttling_aws_200_strict_limiter => "throttling-aws-200-strict-limiter.yaml",
     elb_sg_quota_check => "elb-sg-quota-check.yaml",
     elb_sg_quota_check_off => "elb-sg-quota-check-off.yaml",
 }
