@@ -17,3 +17,15 @@ pub mod throttle;
 
 pub use clients::{AwsClients, Target};
 pub use connector::{Call, CallLog, InProcess};
+
+/// An SDK error as `what: Code: message` (the service's own words), or its debug form when the
+/// call never reached the service.
+pub fn sdk_err<E: aws_sdk_ec2::error::ProvideErrorMetadata + std::fmt::Debug>(
+    what: &str,
+    e: aws_sdk_ec2::error::SdkError<E, impl std::fmt::Debug>,
+) -> String {
+    match e.as_service_error() {
+        Some(s) => format!("{what}: {}: {}", s.code().unwrap_or("?"), s.message().unwrap_or("")),
+        None => format!("{what}: {e:?}"),
+    }
+}

@@ -4,6 +4,8 @@
 //! in the node's subnet stands in (the controller's address lookup finds it the same way), and
 //! is deleted on release. Used by fixture loading and by the live cluster's kubelet.
 
+use super::sdk_err;
+
 type Result<T> = std::result::Result<T, String>;
 
 /// Where an address came from, to give it back.
@@ -20,16 +22,6 @@ impl Lease {
         match self {
             Lease::Secondary { ip, .. } | Lease::Interface { ip, .. } => ip,
         }
-    }
-}
-
-fn sdk_err<E: aws_sdk_ec2::error::ProvideErrorMetadata + std::fmt::Debug>(
-    what: &str,
-    e: aws_sdk_ec2::error::SdkError<E, impl std::fmt::Debug>,
-) -> String {
-    match e.as_service_error() {
-        Some(s) => format!("{what}: {}: {}", s.code().unwrap_or("?"), s.message().unwrap_or("")),
-        None => format!("{what}: {e:?}"),
     }
 }
 

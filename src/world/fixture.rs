@@ -235,15 +235,7 @@ fn tags(rt: ResourceType, kv: impl IntoIterator<Item = (String, String)>) -> Tag
     b.build()
 }
 
-fn sdk_err<E: std::fmt::Debug + aws_sdk_ec2::error::ProvideErrorMetadata>(
-    what: &str,
-    e: aws_sdk_ec2::error::SdkError<E, impl std::fmt::Debug>,
-) -> String {
-    match e.as_service_error() {
-        Some(s) => format!("{what}: {}: {}", s.code().unwrap_or("?"), s.message().unwrap_or("")),
-        None => format!("{what}: {e:?}"),
-    }
-}
+use crate::client::sdk_err;
 
 /// Creates the AWS side through `aws` and the Kubernetes side in `store`.
 /// Public subnets are public as AWS defines it: an internet gateway attached to the VPC and a
