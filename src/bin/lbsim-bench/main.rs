@@ -10,7 +10,7 @@
 //!
 //! - [`loadgen`]: connections, the closed-loop runner.
 //! - [`targets`]: lbsim in process, moto as a child, the axum ceiling.
-//! - [`workloads`], [`elbmix`]: what each workload sends. [`process`]: start-up and memory.
+//! - [`workloads`], [`elbmix`], [`wide`]: what each workload sends. [`process`]: start-up and memory.
 //! - [`report`]: percentiles, ratios, targets, table and JSON.
 //!
 //! Workloads a target does not serve yet (it answers `InvalidAction`) are reported as
@@ -22,6 +22,7 @@ mod process;
 mod reconciler;
 mod report;
 mod targets;
+mod wide;
 mod workloads;
 
 use std::path::PathBuf;
@@ -46,7 +47,8 @@ pub struct BenchArgs {
     /// fakecloud binary (default: `fakecloud` on the PATH; not available when neither exists).
     #[arg(long)]
     pub fakecloud_bin: Option<PathBuf>,
-    /// Workload groups to run (default all): vpc, sg, scaling, elbv2, startup, memory, reconciler.
+    /// Workload groups to run (default all): vpc, sg, scaling, elbv2, describes, startup, memory,
+    /// reconciler.
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
     /// Group counts for every target, up to --moto-max for moto (default: 100,1000 short;
@@ -87,6 +89,10 @@ pub struct BenchArgs {
     /// the issue's target is for 100).
     #[arg(long, value_delimiter = ',')]
     pub reconciler_services: Vec<u64>,
+    /// Instances, load balancers and target groups in the `describes` worlds (default: 200
+    /// short, 1,000 full; moto takes part when --moto-max allows this many).
+    #[arg(long)]
+    pub wide_n: Option<u64>,
     /// lbsim binary for start-up and memory (default: the `lbsim` beside this executable).
     #[arg(long)]
     pub lbsim_bin: Option<PathBuf>,
@@ -118,6 +124,8 @@ const SIZE_REGIONS: &[&str] =
 const VPC_REGION: &str = "ap-south-1";
 const SCALING_REGION: &str = "sa-east-1";
 const ELB_REGION: &str = "ca-central-1";
+const WIDE_EC2_REGION: &str = "ap-southeast-1";
+const WIDE_ELB_REGION: &str = "ap-southeast-2";
 
 /// The resolved plan.
 struct Plan {
@@ -135,6 +143,7 @@ struct Plan {
     memory_groups: u64,
     scaling_groups: u64,
     reconciler_services: Vec<u64>,
+    wide_n: u64,
     bin: Option<PathBuf>,
     fakecloud_bin: Option<PathBuf>,
 }
@@ -153,7 +162,7 @@ impl Plan {
             Kind::Moto => 3,
         });
         targets.dedup();
-        const GROUPS: &[&str] = &["vpc", "sg", "scaling", "elbv2", "startup", "memory", "reconciler"];
+        const GROUPS: &[&str] = &["vpc", "sg", "scaling", "elbv2", "describes", "startup", "memory", "reconciler"];
         for g in &a.only {
             if !GROUPS.contains(&g.as_str()) {
                 return Err(format!("unknown workload group '{g}' ({})", GROUPS.join(", ")));
@@ -196,6 +205,7 @@ impl Plan {
             } else {
                 vec![100, 1000]
             },
+            wide_n: a.wide_n.unwrap_or(if short { 200 } else { 1000 }).max(20),
             bin,
             fakecloud_bin: a.fakecloud_bin.clone(),
         })
@@ -417,6 +427,48 @@ async fn elb_mix(t: &Target, p: &Plan) -> Row {
     }
 }
 
+/// The other describes of issue 14 (see `wide`), each over its own world of `wide_n`.
+async fn describes(t: &Target, p: &Plan) -> Vec<Row> {
+    let (name, n) = (t.kind.name(), p.wide_n);
+    if matches!(t.kind, Kind::Moto | Kind::Fakecloud) && n > p.moto_max {
+        return vec![Row::new("ec2-instances-by-tag", name, Some(n), Status::Skipped, format!("--moto-max {} is below {n}", p.moto_max))];
+    }
+    let mut rows = Vec::new();
+    let ep = t.endpoint(WIDE_EC2_REGION);
+    progress(format!("{name}: {n} instances in 100 groups × 10 rules"));
+    let ec2 = match Conn::open(&ep).await {
+        Ok(mut c) => wide::Ec2World::setup(&mut c, n).await,
+        Err(e) => Err(SetupError::Failed(e)),
+    };
+    match ec2 {
+        Ok(w) => {
+            for row in wide::ec2_rows(Arc::new(w)) {
+                progress(format!("{name}: {} for {:?}", row.0, p.duration));
+                rows.push(wide::measure(&ep, name, n, row, p.duration).await);
+            }
+        }
+        Err(SetupError::Unavailable(why)) => rows.push(Row::new("ec2-instances-by-tag", name, Some(n), Status::NotAvailable, why)),
+        Err(SetupError::Failed(why)) => rows.push(Row::new("ec2-instances-by-tag", name, Some(n), Status::Failed, why)),
+    }
+    let ep = t.endpoint(WIDE_ELB_REGION);
+    progress(format!("{name}: {n} load balancers and {n} target groups"));
+    let elb = match Conn::open(&ep).await {
+        Ok(mut c) => wide::ElbWorld::setup(&ep, &mut c, n, p.conns, p.budget).await,
+        Err(e) => Err(SetupError::Failed(e)),
+    };
+    match elb {
+        Ok(w) => {
+            for row in wide::elb_rows(w) {
+                progress(format!("{name}: {} for {:?}", row.0, p.duration));
+                rows.push(wide::measure(&ep, name, n, row, p.duration).await);
+            }
+        }
+        Err(SetupError::Unavailable(why)) => rows.push(Row::new("elbv2-lbs-by-20-names", name, Some(n), Status::NotAvailable, why)),
+        Err(SetupError::Failed(why)) => rows.push(Row::new("elbv2-lbs-by-20-names", name, Some(n), Status::Failed, why)),
+    }
+    rows
+}
+
 fn build_note(bin: &std::path::Path) -> String {
     let debug = bin.components().any(|c| c.as_os_str() == "debug");
     format!("{}{}", bin.display(), if debug { " (debug build: not representative)" } else { "" })
@@ -499,7 +551,7 @@ pub async fn run(args: &BenchArgs) -> Result<Report, String> {
     let mut rows = Vec::new();
     let mut about = Vec::new();
     for &kind in &p.targets {
-        if !(p.wants("vpc") || p.wants("sg") || p.wants("scaling") || p.wants("elbv2")) {
+        if !(p.wants("vpc") || p.wants("sg") || p.wants("scaling") || p.wants("elbv2") || p.wants("describes")) {
             break;
         }
         progress(format!("starting {}", kind.name()));
@@ -524,6 +576,9 @@ pub async fn run(args: &BenchArgs) -> Result<Report, String> {
         }
         if p.wants("elbv2") {
             rows.push(elb_mix(&t, &p).await);
+        }
+        if p.wants("describes") {
+            rows.extend(describes(&t, &p).await);
         }
     }
     if p.wants("startup") {

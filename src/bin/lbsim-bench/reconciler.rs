@@ -36,10 +36,15 @@ pub async fn row(n: u64) -> Row {
     }
     let stats = sim.settle().await;
     let secs = started.elapsed().as_secs_f64();
-    let lbs = match sim.aws().elbv2.describe_load_balancers().send().await {
-        Ok(o) => o.load_balancers().len() as u64,
-        Err(e) => return Row::new("reconciler", "lbsim", Some(n), Status::Failed, format!("DescribeLoadBalancers: {e}")),
-    };
+    // Every page: one answer holds at most 400 load balancers.
+    let mut pages = sim.aws().elbv2.describe_load_balancers().into_paginator().send();
+    let mut lbs = 0u64;
+    while let Some(page) = pages.next().await {
+        match page {
+            Ok(o) => lbs += o.load_balancers().len() as u64,
+            Err(e) => return Row::new("reconciler", "lbsim", Some(n), Status::Failed, format!("DescribeLoadBalancers: {e}")),
+        }
+    }
     if lbs < n {
         return Row::new("reconciler", "lbsim", Some(n), Status::Failed, format!("{lbs} NLBs after settling, expected {n}"));
     }
