@@ -70,6 +70,15 @@ pub fn alias_of(action: &str, name: &str) -> Option<&'static str> {
 pub struct Filter {
     pub name: String,
     pub values: Vec<String>,
+    /// Whether any value (or the key of `tag:<k>`) holds `*` or `?`, found once at parse so
+    /// matching a candidate is a plain comparison (`matches` runs for every candidate).
+    wild: bool,
+}
+
+impl Filter {
+    fn any_value(&self, v: &str) -> bool {
+        if self.wild { self.values.iter().any(|p| value_matches(p, v)) } else { self.values.iter().any(|p| p == v) }
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -97,8 +106,9 @@ impl Filters {
                     None => return Err(ApiError::bad_filter(&name)),
                 }
             }
-            let values = f.strings("Value")?.into_iter().map(str::to_string).collect();
-            out.push(Filter { name, values });
+            let values: Vec<String> = f.strings("Value")?.into_iter().map(str::to_string).collect();
+            let wild = values.iter().any(|v| has_wildcard(v)) || name.strip_prefix("tag:").is_some_and(has_wildcard);
+            out.push(Filter { name, values, wild });
         }
         Ok(Filters(out))
     }
@@ -151,14 +161,14 @@ impl Filters {
     pub fn matches(&self, tags: &[(String, String)], field: impl Fn(&str) -> Vec<String>) -> bool {
         self.0.iter().all(|f| {
             if let Some(k) = f.name.strip_prefix("tag:") {
-                tags.iter().any(|(tk, tv)| value_matches(k, tk) && f.values.iter().any(|p| value_matches(p, tv)))
+                let key = |tk: &str| if f.wild { value_matches(k, tk) } else { k == tk };
+                tags.iter().any(|(tk, tv)| key(tk) && f.any_value(tv))
             } else if f.name == "tag-key" {
-                tags.iter().any(|(tk, _)| f.values.iter().any(|p| value_matches(p, tk)))
+                tags.iter().any(|(tk, _)| f.any_value(tk))
             } else if f.name == "tag-value" {
-                tags.iter().any(|(_, tv)| f.values.iter().any(|p| value_matches(p, tv)))
+                tags.iter().any(|(_, tv)| f.any_value(tv))
             } else {
-                let vals = field(&f.name);
-                vals.iter().any(|v| f.values.iter().any(|p| value_matches(p, v)))
+                field(&f.name).iter().any(|v| f.any_value(v))
             }
         })
     }

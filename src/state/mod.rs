@@ -4,7 +4,8 @@
 //! per-account quota tables and Region settings; `Region` (region.rs, with its ELBv2 half in
 //! elbv2.rs), whose collections and indexes are private to this module: callers read them
 //! through accessors and change them only through methods that keep every index true; the
-//! resources as plain data (ec2.rs, elbv2.rs, eks.rs), the tag store, seeded ids, and snapshots.
+//! resources as plain data (ec2.rs, elbv2.rs, eks.rs), the tag store, seeded ids, snapshots, and
+//! the cache of rendered describe fragments the mutators keep fresh (render_cache.rs).
 //! May call: `error` (for `ApiError`s returned by checks), `clock`. Must never: import `wire`,
 //! `api` or `axum`, or hold a region lock across an `.await` — `with_region` takes a synchronous
 //! closure so the compiler enforces it.
@@ -16,6 +17,7 @@ pub mod ids;
 pub mod netser;
 pub mod quotas;
 pub mod region;
+pub mod render_cache;
 pub mod routing;
 pub mod snapshot;
 pub mod tags;

@@ -19,6 +19,7 @@ use super::ec2::*;
 use super::elbv2::Elbv2;
 use super::ids::IdGen;
 use super::quotas::{Quotas, RefBucket};
+use super::render_cache::RenderCache;
 use super::tags::TagStore;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 
@@ -123,6 +124,9 @@ pub struct Region {
     /// Timed removals (an NLB's released interfaces, terminated instances), soonest first, so
     /// `expire` costs nothing when nothing is due.
     pub(super) due: BTreeSet<(DateTime<Utc>, String)>,
+    /// Rendered describe fragments; every mutator of a group, its rules or its tags forgets
+    /// the group's (render_cache.rs).
+    pub(super) rendered: RenderCache,
 }
 
 /// What an index lookup answers when nothing is indexed under the key.
@@ -241,6 +245,7 @@ impl Region {
             sg_refs: HashMap::new(),
             enis_by_sg: HashMap::new(),
             due: BTreeSet::new(),
+            rendered: RenderCache::default(),
         }
     }
 
@@ -289,6 +294,11 @@ impl Region {
         &self.tags
     }
 
+    /// Rendered fragments of describe answers, kept fresh by the mutators below.
+    pub fn rendered(&self) -> &RenderCache {
+        &self.rendered
+    }
+
     pub fn elb(&self) -> &Elbv2 {
         &self.elb
     }
@@ -319,11 +329,13 @@ impl Region {
 
     /// Adds or overwrites EC2 tags on a resource the caller has found.
     pub fn set_tags(&mut self, id: &str, tags: &[(String, String)]) {
+        self.rendered.forget(id);
         self.tags.set(id, tags);
     }
 
     /// Removes one tag key (only when it has `value`, if one is given).
     pub fn remove_tag(&mut self, id: &str, key: &str, value: Option<&str>) {
+        self.rendered.forget(id);
         self.tags.remove(id, key, value);
     }
 
@@ -468,6 +480,7 @@ impl Region {
     // ---- security groups -----------------------------------------------------------------------
 
     pub fn insert_sg(&mut self, sg: SecurityGroup) {
+        self.rendered.forget(&sg.id);
         self.sg_by_name.insert((sg.vpc_id.clone(), sg.name.to_lowercase()), sg.id.clone());
         self.sgs_by_vpc.entry(sg.vpc_id.clone()).or_default().insert(sg.id.clone());
         let (id, rules) = (sg.id.clone(), sg.rules.clone());
@@ -477,6 +490,7 @@ impl Region {
 
     /// Removes a group, its rules and its tags. Callers have checked dependencies.
     pub fn remove_sg(&mut self, id: &str) -> Option<SecurityGroup> {
+        self.rendered.forget(id);
         let ids: Vec<String> = self.sgs.get(id)?.rules.iter().map(|r| r.id.clone()).collect();
         self.remove_rules(id, &ids);
         let sg = self.sgs.shift_remove(id)?;
@@ -516,6 +530,7 @@ impl Region {
 
     /// Appends validated rules to a group and indexes them.
     pub fn add_rules(&mut self, sg_id: &str, rules: Vec<Rule>) {
+        self.rendered.forget(sg_id);
         for r in &rules {
             self.rule_owner.insert(r.id.clone(), sg_id.to_string());
             if let Peer::Group { group_id, .. } = &r.peer {
@@ -529,6 +544,7 @@ impl Region {
 
     /// Removes rules by id from a group, with their tags and index entries.
     pub fn remove_rules(&mut self, sg_id: &str, rule_ids: &[String]) -> Vec<Rule> {
+        self.rendered.forget(sg_id);
         let Some(sg) = self.sgs.get_mut(sg_id) else { return Vec::new() };
         let wanted: BTreeSet<&str> = rule_ids.iter().map(String::as_str).collect();
         let (gone, kept): (Vec<Rule>, Vec<Rule>) = std::mem::take(&mut sg.rules).into_iter().partition(|r| wanted.contains(r.id.as_str()));
@@ -556,6 +572,7 @@ impl Region {
     /// Replaces a rule's body in place (same id, position and tags), keeping `sg_refs` right
     /// when the peer changes. Used by ModifySecurityGroupRules and the description updates.
     pub fn replace_rule(&mut self, sg_id: &str, new: Rule) {
+        self.rendered.forget(sg_id);
         let Some(sg) = self.sgs.get_mut(sg_id) else { return };
         let Some(slot) = sg.rules.iter_mut().find(|r| r.id == new.id) else { return };
         let old = std::mem::replace(slot, new.clone());

@@ -50,8 +50,17 @@ impl Xml {
     /// `<name>text</name>`, escaped.
     pub fn leaf(&mut self, name: &str, value: impl AsRef<str>) -> &mut Self {
         self.open(name);
-        self.buf.push_str(&text(value.as_ref()));
+        self.text(value.as_ref());
         self.close(name)
+    }
+
+    /// Escaped text, pushed straight into the buffer when it needs no escaping (nearly always).
+    fn text(&mut self, s: &str) {
+        if plain(s.as_bytes()) {
+            self.buf.push_str(s);
+        } else {
+            self.buf.push_str(&text(s));
+        }
     }
 
     pub fn opt(&mut self, name: &str, value: Option<impl AsRef<str>>) -> &mut Self {
@@ -61,8 +70,24 @@ impl Xml {
         self
     }
 
-    /// `<name>value</name>` for a value whose `Display` needs no escaping (numbers, CIDRs,
-    /// addresses): formatted straight into the buffer, no `String` in between.
+    /// An IPv4 CIDR (`10.0.0.0/16`), octets through `itoa`: a describe writes one per rule, and
+    /// `Display` for addresses goes through the padding-aware fmt machinery, several times slower.
+    pub fn cidr4(&mut self, name: &str, net: &ipnet::Ipv4Net) -> &mut Self {
+        self.open(name);
+        let mut b = itoa::Buffer::new();
+        for (i, o) in net.addr().octets().iter().enumerate() {
+            if i > 0 {
+                self.buf.push('.');
+            }
+            self.buf.push_str(b.format(*o));
+        }
+        self.buf.push('/');
+        self.buf.push_str(b.format(net.prefix_len()));
+        self.close(name)
+    }
+
+    /// `<name>value</name>` for a value whose `Display` needs no escaping (IPv6 CIDRs, floats):
+    /// formatted straight into the buffer, no `String` in between. Integers go through [`Xml::int`].
     pub fn num(&mut self, name: &str, value: impl std::fmt::Display) -> &mut Self {
         self.open(name);
         let _ = write!(self.buf, "{value}");
@@ -87,14 +112,61 @@ impl Xml {
     pub fn leaf_parts(&mut self, name: &str, parts: &[&str]) -> &mut Self {
         self.open(name);
         for p in parts {
-            self.buf.push_str(&text(p));
+            self.text(p);
         }
         self.close(name)
     }
 
     /// ISO-8601 with milliseconds and `Z`, as AWS sends timestamps.
     pub fn time(&mut self, name: &str, t: DateTime<Utc>) -> &mut Self {
-        self.num(name, t.format("%Y-%m-%dT%H:%M:%S%.3fZ"))
+        use chrono::{Datelike, Timelike};
+        if !(1000..=9999).contains(&t.year()) {
+            return self.num(name, t.format("%Y-%m-%dT%H:%M:%S%.3fZ"));
+        }
+        // By hand: chrono's formatter interprets the pattern on every call, and instances,
+        // interfaces and load balancers each carry one or two timestamps.
+        self.open(name);
+        let ms = t.timestamp_subsec_millis().min(999);
+        let fields = [
+            (t.year() as u32, 4, '-'),
+            (t.month(), 2, '-'),
+            (t.day(), 2, 'T'),
+            (t.hour(), 2, ':'),
+            (t.minute(), 2, ':'),
+            (t.second(), 2, '.'),
+            (ms, 3, 'Z'),
+        ];
+        for (v, width, sep) in fields {
+            let mut digits = [b'0'; 4];
+            let mut v = v;
+            for d in digits[..width].iter_mut().rev() {
+                *d = b'0' + (v % 10) as u8;
+                v /= 10;
+            }
+            self.buf.push_str(std::str::from_utf8(&digits[..width]).unwrap_or("0"));
+            self.buf.push(sep);
+        }
+        self.close(name)
+    }
+
+    /// A fragment from a cache of rendered ones: `hit` appends the cached text and says whether
+    /// it had one; otherwise `render` writes it and `keep` is offered what it wrote. Debug builds
+    /// render every hit again and panic on a difference, so every test run checks that the
+    /// cache's owner forgot each fragment whose resource changed.
+    pub fn memo(&mut self, hit: impl FnOnce(&mut String) -> bool, render: impl FnOnce(&mut Xml), keep: impl FnOnce(&str)) -> &mut Self {
+        let start = self.buf.len();
+        if hit(&mut self.buf) {
+            #[cfg(debug_assertions)]
+            {
+                let mut fresh = Xml { buf: String::new(), item: self.item };
+                render(&mut fresh);
+                assert_eq!(&self.buf[start..], fresh.buf, "a cached fragment is stale");
+            }
+            return self;
+        }
+        render(self);
+        keep(&self.buf[start..]);
+        self
     }
 
     /// A list of structures: `<name><item>…</item></name>`, or `<name/>` when empty.
@@ -107,22 +179,26 @@ impl Xml {
             return self;
         }
         self.open(name);
-        for x in it {
-            let item = self.item;
+        let item = self.item;
+        let (start, mut first) = (self.buf.len(), true);
+        while let Some(x) = it.next() {
             self.open(item);
             f(self, x);
             self.close(item);
+            if first {
+                // Room for the rest at the first item's size: a large answer then grows its
+                // buffer about once instead of doubling (and copying) a dozen times.
+                first = false;
+                let rest = it.size_hint().1.unwrap_or(0).min(1 << 16);
+                self.buf.reserve((self.buf.len() - start) * rest);
+            }
         }
         self.close(name)
     }
 
     /// A list of strings: `<name><item>v</item></name>`.
     pub fn strings<S: AsRef<str>>(&mut self, name: &str, items: impl IntoIterator<Item = S>) -> &mut Self {
-        let item = self.item;
-        self.list(name, items, |w, s| {
-            w.buf.push_str(&text(s.as_ref()));
-            let _ = item;
-        })
+        self.list(name, items, |w, s| w.text(s.as_ref()))
     }
 }
 
@@ -130,9 +206,7 @@ impl Xml {
 /// other than tab, LF and CR; U+FFFE, U+FFFF) become U+FFFD: echoing such input (an action
 /// name, a tag value) verbatim would make the whole response unparseable for every SDK.
 pub fn text(s: &str) -> Cow<'_, str> {
-    // Fast path, one pass over bytes: printable ASCII with nothing to escape (ids, names, ARNs,
-    // numbers — nearly every value) is written as it is.
-    if s.bytes().all(|b| (0x20..0x7f).contains(&b) && !matches!(b, b'<' | b'>' | b'&' | b'\'' | b'"')) {
+    if plain(s.as_bytes()) {
         return Cow::Borrowed(s);
     }
     if s.chars().all(xml_char) {
@@ -140,6 +214,21 @@ pub fn text(s: &str) -> Cow<'_, str> {
     }
     let clean: String = s.chars().map(|c| if xml_char(c) { c } else { '\u{FFFD}' }).collect();
     Cow::Owned(escape(&clean).into_owned())
+}
+
+/// Printable ASCII with nothing to escape (ids, names, ARNs, numbers — nearly every value),
+/// written as it is. Sixteen bytes at a time without an early exit inside a chunk, so the
+/// compares compile to vector instructions: this check runs over every byte of every answer.
+#[inline]
+fn plain(s: &[u8]) -> bool {
+    let bad = |b: u8| !(0x20..0x7f).contains(&b) | (b == b'<') | (b == b'>') | (b == b'&') | (b == b'\'') | (b == b'"');
+    let mut chunks = s.chunks_exact(16);
+    for c in &mut chunks {
+        if c.iter().fold(false, |acc, &b| acc | bad(b)) {
+            return false;
+        }
+    }
+    !chunks.remainder().iter().any(|&b| bad(b))
 }
 
 /// The XML 1.0 `Char` production (surrogates cannot occur in a Rust `char`).
@@ -163,6 +252,29 @@ mod tests {
         let mut w = Xml::new(ListStyle::Member);
         w.strings("SecurityGroups", ["sg-1"]);
         assert_eq!(w.into_string(), "<SecurityGroups><member>sg-1</member></SecurityGroups>");
+    }
+
+    #[test]
+    fn fast_paths_agree_with_the_formatters() {
+        let t: DateTime<Utc> = "2026-03-04T05:06:07.089Z".parse().unwrap();
+        let mut w = Xml::new(ListStyle::Flat);
+        w.time("t", t).cidr4("c", &"10.200.3.0/24".parse().unwrap()).cidr4("z", &"0.0.0.0/0".parse().unwrap());
+        assert_eq!(w.into_string(), format!("<t>{}</t><c>10.200.3.0/24</c><z>0.0.0.0/0</z>", t.format("%Y-%m-%dT%H:%M:%S%.3fZ")));
+        // Long values cross the 16-byte chunks; a bad byte in either part is found.
+        let long = "arn:aws:ec2:us-east-1:123456789012:security-group/sg-0123456789abcdef0";
+        assert!(plain(long.as_bytes()));
+        for at in [0, 15, 16, 40, long.len() - 1] {
+            let mut b = long.as_bytes().to_vec();
+            b[at] = b'&';
+            assert!(!plain(&b), "& at {at}");
+            b[at] = 0x7f;
+            assert!(!plain(&b));
+        }
+        let mut w = Xml::new(ListStyle::Flat);
+        w.list("l", 0..3, |w, i| {
+            w.int("i", i);
+        });
+        assert_eq!(w.into_string(), "<l><item><i>0</i></item><item><i>1</i></item><item><i>2</i></item></l>");
     }
 
     #[test]

@@ -400,3 +400,50 @@ async fn delete_refuses_default_groups_and_dependents() {
     assert_eq!(status, 400);
     assert!(body.contains("<Code>MissingParameter</Code>"), "{body}");
 }
+
+/// DescribeSecurityGroups answers from a cache of rendered groups (state/render_cache.rs): after
+/// each kind of change the next describe shows it. Debug builds also re-render every cached
+/// group and panic on a difference, so this walks every mutator the cache depends on.
+#[tokio::test]
+async fn describes_follow_every_change_to_a_group() {
+    use aws_sdk_ec2::types::{SecurityGroupRuleRequest, SecurityGroupRuleUpdate};
+    let s = common::start().await;
+    let ec2 = s.ec2().await;
+    let vpc = new_vpc(&ec2, "10.9.0.0/16").await;
+    let g = new_group(&ec2, &vpc, "cached").await;
+    let describe = || async {
+        let out = ec2.describe_security_groups().group_ids(&g).send().await.unwrap();
+        out.security_groups()[0].clone()
+    };
+    assert!(describe().await.ip_permissions().is_empty());
+    ec2.authorize_security_group_ingress().group_id(&g).ip_permissions(tcp(443, "10.1.0.0/16")).send().await.unwrap();
+    let sg = describe().await;
+    assert_eq!(sg.ip_permissions()[0].from_port(), Some(443));
+    ec2.create_tags().resources(&g).tags(Tag::builder().key("team").value("a").build()).send().await.unwrap();
+    assert_eq!(describe().await.tags()[0].value(), Some("a"));
+    ec2.create_tags().resources(&g).tags(Tag::builder().key("team").value("b").build()).send().await.unwrap();
+    assert_eq!(describe().await.tags()[0].value(), Some("b"));
+    ec2.delete_tags().resources(&g).tags(Tag::builder().key("team").build()).send().await.unwrap();
+    assert!(describe().await.tags().is_empty());
+    let perm = IpPermission::builder()
+        .ip_protocol("tcp")
+        .from_port(443)
+        .to_port(443)
+        .ip_ranges(IpRange::builder().cidr_ip("10.1.0.0/16").description("edited").build())
+        .build();
+    ec2.update_security_group_rule_descriptions_ingress().group_id(&g).ip_permissions(perm).send().await.unwrap();
+    assert_eq!(describe().await.ip_permissions()[0].ip_ranges()[0].description(), Some("edited"));
+    let rules = ec2.describe_security_group_rules().filters(filter("group-id", &[&g])).send().await.unwrap();
+    let rule =
+        rules.security_group_rules().iter().find(|r| r.is_egress() == Some(false)).unwrap().security_group_rule_id().unwrap().to_string();
+    let body = SecurityGroupRuleRequest::builder().ip_protocol("tcp").from_port(8443).to_port(8443).cidr_ipv4("10.2.0.0/16").build();
+    let update = SecurityGroupRuleUpdate::builder().security_group_rule_id(&rule).security_group_rule(body).build();
+    ec2.modify_security_group_rules().group_id(&g).security_group_rules(update).send().await.unwrap();
+    assert_eq!(describe().await.ip_permissions()[0].from_port(), Some(8443));
+    ec2.revoke_security_group_ingress().group_id(&g).security_group_rule_ids(&rule).send().await.unwrap();
+    assert!(describe().await.ip_permissions().is_empty());
+    ec2.delete_security_group().group_id(&g).send().await.unwrap();
+    let again = new_group(&ec2, &vpc, "cached").await;
+    let out = ec2.describe_security_groups().group_ids(&again).send().await.unwrap();
+    assert!(out.security_groups()[0].ip_permissions().is_empty() && out.security_groups()[0].tags().is_empty());
+}

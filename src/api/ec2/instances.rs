@@ -62,7 +62,7 @@ pub fn instance_groups<'r>(r: &'r Region, i: &Instance) -> &'r [String] {
 }
 
 fn write_state(w: &mut Xml, name: &str, s: InstanceState) {
-    w.open(name).num("code", s.code()).leaf("name", s.name()).close(name);
+    w.open(name).int("code", s.code()).leaf("name", s.name()).close(name);
 }
 
 /// One `instancesSet` item. `pending` renders the RunInstances view (state `pending`,
@@ -81,7 +81,7 @@ pub fn write_instance(w: &mut Xml, r: &Region, i: &Instance, launch_index: usize
         None => w.leaf("reason", ""),
     };
     w.opt("keyName", i.key_name.as_deref())
-        .num("amiLaunchIndex", launch_index)
+        .int("amiLaunchIndex", launch_index)
         .list("productCodes", std::iter::empty::<()>(), |_, _| {})
         .leaf("instanceType", &i.instance_type)
         .time("launchTime", i.launch_time);
@@ -114,13 +114,13 @@ pub fn write_instance(w: &mut Xml, r: &Region, i: &Instance, launch_index: usize
     write_tag_set(w, r.tags().get(&i.id));
     w.list("networkInterfaceSet", eni, |w, e| write_instance_eni(w, r, e, pending));
     w.bool("ebsOptimized", false).bool("enaSupport", true);
-    w.open("cpuOptions").num("coreCount", 1).num("threadsPerCore", 2).close("cpuOptions");
+    w.open("cpuOptions").int("coreCount", 1).int("threadsPerCore", 2).close("cpuOptions");
     w.open("capacityReservationSpecification").leaf("capacityReservationPreference", "open").close("capacityReservationSpecification");
     w.open("hibernationOptions").bool("configured", false).close("hibernationOptions");
     w.open("metadataOptions")
         .leaf("state", if pending { "pending" } else { "applied" })
         .leaf("httpTokens", "optional")
-        .num("httpPutResponseHopLimit", 1)
+        .int("httpPutResponseHopLimit", 1)
         .leaf("httpEndpoint", "enabled")
         .leaf("httpProtocolIpv6", "disabled")
         .leaf("instanceMetadataTags", "disabled")
@@ -143,9 +143,9 @@ fn write_instance_eni(w: &mut Xml, r: &Region, e: &Eni, pending: bool) {
             .time("attachTime", a.attach_time)
             .leaf("attachmentId", &a.attachment_id)
             .bool("deleteOnTermination", a.delete_on_termination)
-            .num("deviceIndex", a.device_index)
+            .int("deviceIndex", a.device_index)
             .leaf("status", if pending { "attaching" } else { "attached" })
-            .num("networkCardIndex", 0)
+            .int("networkCardIndex", 0)
             .close("attachment");
     }
     let dns = private_dns(r, &e.private_ip);

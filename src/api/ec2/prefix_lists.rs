@@ -31,7 +31,7 @@ fn write_pl(w: &mut Xml, r: &Region, pl: &PrefixList, state: &str) {
         .leaf("prefixListName", &pl.name);
     // AWS-managed lists show no MaxEntries or Version [unverified].
     if !pl.aws_managed {
-        w.num("maxEntries", pl.max_entries).num("version", pl.version);
+        w.int("maxEntries", pl.max_entries).int("version", pl.version);
     }
     write_tag_set(w, r.tags().get(&pl.id));
     w.leaf("ownerId", &pl.owner_id);

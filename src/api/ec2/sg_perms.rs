@@ -325,14 +325,14 @@ pub fn write_rule(w: &mut Xml, r: &Region, sg: &SecurityGroup, rule: &Rule) {
         .leaf("groupOwnerId", &sg.owner_id)
         .bool("isEgress", rule.egress)
         .leaf("ipProtocol", &rule.protocol)
-        .num("fromPort", rule.from_port.unwrap_or(-1))
-        .num("toPort", rule.to_port.unwrap_or(-1));
+        .int("fromPort", rule.from_port.unwrap_or(-1))
+        .int("toPort", rule.to_port.unwrap_or(-1));
     match &rule.peer {
         Peer::Cidr4(n) => {
-            w.leaf("cidrIpv4", n.to_string());
+            w.cidr4("cidrIpv4", n);
         }
         Peer::Cidr6(n) => {
-            w.leaf("cidrIpv6", n.to_string());
+            w.num("cidrIpv6", n);
         }
         Peer::PrefixList(id) => {
             w.leaf("prefixListId", id);
@@ -343,7 +343,8 @@ pub fn write_rule(w: &mut Xml, r: &Region, sg: &SecurityGroup, rule: &Rule) {
     }
     w.opt("description", rule.description.as_ref());
     write_tag_set(w, r.tags().get(&rule.id));
-    w.leaf("securityGroupRuleArn", rule_arn(r, &rule.id));
+    // `rule_arn`'s text, written in place (a describe writes one per rule).
+    w.leaf_parts("securityGroupRuleArn", &["arn:", r.partition, ":ec2:", &r.name, ":", &r.account, ":security-group-rule/", &rule.id]);
 }
 
 /// The members of one `RevokedSecurityGroupRule`.
@@ -352,11 +353,11 @@ pub fn write_revoked(w: &mut Xml, group_id: &str, rule: &Rule) {
         .leaf("groupId", group_id)
         .bool("isEgress", rule.egress)
         .leaf("ipProtocol", &rule.protocol)
-        .num("fromPort", rule.from_port.unwrap_or(-1))
-        .num("toPort", rule.to_port.unwrap_or(-1));
+        .int("fromPort", rule.from_port.unwrap_or(-1))
+        .int("toPort", rule.to_port.unwrap_or(-1));
     match &rule.peer {
-        Peer::Cidr4(n) => w.leaf("cidrIpv4", n.to_string()),
-        Peer::Cidr6(n) => w.leaf("cidrIpv6", n.to_string()),
+        Peer::Cidr4(n) => w.cidr4("cidrIpv4", n),
+        Peer::Cidr6(n) => w.num("cidrIpv6", n),
         Peer::PrefixList(id) => w.leaf("prefixListId", id),
         Peer::Group { group_id, .. } => w.leaf("referencedGroupId", group_id),
     };
@@ -389,19 +390,32 @@ impl<'a> From<&'a Body> for Perm<'a> {
 /// A list of `IpPermission`s: rules regrouped by (protocol, from, to) in first-seen order, each
 /// with all four source lists (empty ones as empty elements, as AWS sends them).
 pub fn write_permissions<'a, T: Into<Perm<'a>>>(w: &mut Xml, name: &str, rules: impl IntoIterator<Item = T>) {
-    type Key<'k> = (&'k str, Option<i32>, Option<i32>);
-    let key = |p: &Perm<'a>| -> Key<'a> { (p.protocol, p.from, p.to) };
     let all: Vec<Perm<'a>> = rules.into_iter().map(Into::into).collect();
-    // Distinct keys in first-seen order; a linear scan, as a group has few distinct ones.
-    let mut keys: Vec<Key<'a>> = Vec::new();
-    for p in &all {
-        if !keys.contains(&key(p)) {
-            keys.push(key(p));
+    // Ports first: they tell most keys apart without comparing protocol strings, and protocols
+    // are a few bytes, compared inline rather than through memcmp.
+    let same = |a: &Perm<'a>, b: &Perm<'a>| {
+        a.from == b.from
+            && a.to == b.to
+            && a.protocol.len() == b.protocol.len()
+            && a.protocol.bytes().zip(b.protocol.bytes()).all(|(x, y)| x == y)
+    };
+    // Each rule's permission (the first rule with its key), in first-seen order; a linear scan,
+    // as a group has few distinct keys.
+    let mut firsts: Vec<usize> = Vec::new();
+    let mut of: Vec<usize> = Vec::with_capacity(all.len());
+    for (i, p) in all.iter().enumerate() {
+        match firsts.iter().position(|&f| same(&all[f], p)) {
+            Some(k) => of.push(k),
+            None => {
+                of.push(firsts.len());
+                firsts.push(i);
+            }
         }
     }
-    w.list(name, keys, |w, k| {
-        let (proto, from, to) = k;
-        let items = || all.iter().filter(move |&p| key(p) == k);
+    w.list(name, firsts.iter().enumerate(), |w, (k, &first)| {
+        let (proto, from, to) = (all[first].protocol, all[first].from, all[first].to);
+        let (all, of) = (&all, &of);
+        let items = move || all.iter().zip(of.iter()).filter(move |(_, o)| **o == k).map(|(p, _)| p);
         w.leaf("ipProtocol", proto);
         if let Some(f) = from {
             w.int("fromPort", f);
@@ -417,7 +431,7 @@ pub fn write_permissions<'a, T: Into<Perm<'a>>>(w: &mut Xml, name: &str, rules: 
         });
         w.list("ipRanges", items().filter(|p| matches!(p.peer, Peer::Cidr4(_))), |w, p| {
             if let Peer::Cidr4(n) = p.peer {
-                w.num("cidrIp", n);
+                w.cidr4("cidrIp", n);
             }
             w.opt("description", p.description);
         });

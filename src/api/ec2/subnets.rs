@@ -28,7 +28,7 @@ pub fn write_subnet(w: &mut Xml, r: &Region, s: &Subnet) {
         .leaf("vpcId", &s.vpc_id)
         .leaf("cidrBlock", s.cidr.to_string())
         .list("ipv6CidrBlockAssociationSet", std::iter::empty::<()>(), |_, _| {})
-        .num("availableIpAddressCount", s.available())
+        .int("availableIpAddressCount", s.available())
         .leaf("availabilityZone", &s.az)
         .leaf("availabilityZoneId", &s.az_id)
         .bool("defaultForAz", s.default_for_az)

@@ -42,11 +42,11 @@ impl CapacityView {
 impl Render for CapacityView {
     fn write_xml(&self, _: &Region, w: &mut Xml) {
         let Some(c) = &self.reservation else {
-            w.num("DecreaseRequestsRemaining", self.decreases_left);
+            w.int("DecreaseRequestsRemaining", self.decreases_left);
             return;
         };
-        w.time("LastModifiedTime", c.modified).num("DecreaseRequestsRemaining", self.decreases_left);
-        w.open("MinimumLoadBalancerCapacity").num("CapacityUnits", c.units).close("MinimumLoadBalancerCapacity");
+        w.time("LastModifiedTime", c.modified).int("DecreaseRequestsRemaining", self.decreases_left);
+        w.open("MinimumLoadBalancerCapacity").int("CapacityUnits", c.units).close("MinimumLoadBalancerCapacity");
         let share = c.units as f64 / self.zones.len().max(1) as f64;
         w.list("CapacityReservationState", &self.zones, |w, az| {
             w.open("State").leaf("Code", if self.pending { "pending" } else { "provisioned" }).close("State");

@@ -151,7 +151,7 @@ fn check_spec(r: &Region, lb: &LoadBalancer, s: &mut Spec, listener: Option<&str
 }
 
 pub fn write_listener(w: &mut Xml, l: &Listener) {
-    w.leaf("ListenerArn", &l.arn).leaf("LoadBalancerArn", &l.lb_arn).num("Port", l.port).leaf("Protocol", &l.protocol);
+    w.leaf("ListenerArn", &l.arn).leaf("LoadBalancerArn", &l.lb_arn).int("Port", l.port).leaf("Protocol", &l.protocol);
     if let Some(c) = &l.certificate {
         // IsDefault is not reported when describing a listener (BC-ELB Certificate doc).
         w.list("Certificates", [c], |w, c| {

@@ -109,7 +109,7 @@ impl Render for Policies {
             w.strings("SslProtocols", protocols.iter());
             let ciphers = groups.iter().flat_map(|g| g.iter()).enumerate();
             w.list("Ciphers", ciphers, |w, (i, c)| {
-                w.leaf("Name", c).num("Priority", i + 1);
+                w.leaf("Name", c).int("Priority", i + 1);
             });
             w.leaf("Name", name);
             w.strings("SupportedLoadBalancerTypes", TYPES.iter());

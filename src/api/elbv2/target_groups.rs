@@ -24,15 +24,15 @@ pub fn write_tg(w: &mut Xml, r: &Region, tg: &TargetGroup) {
     w.leaf("TargetGroupArn", &tg.arn)
         .leaf("TargetGroupName", &tg.name)
         .leaf("Protocol", &tg.protocol)
-        .num("Port", tg.port)
+        .int("Port", tg.port)
         .leaf("VpcId", &tg.vpc_id)
         .leaf("HealthCheckProtocol", &h.protocol)
         .leaf("HealthCheckPort", &h.port)
         .bool("HealthCheckEnabled", h.enabled)
-        .num("HealthCheckIntervalSeconds", h.interval)
-        .num("HealthCheckTimeoutSeconds", h.timeout)
-        .num("HealthyThresholdCount", h.healthy)
-        .num("UnhealthyThresholdCount", h.unhealthy)
+        .int("HealthCheckIntervalSeconds", h.interval)
+        .int("HealthCheckTimeoutSeconds", h.timeout)
+        .int("HealthyThresholdCount", h.healthy)
+        .int("UnhealthyThresholdCount", h.unhealthy)
         .opt("HealthCheckPath", h.path.as_ref());
     if h.matcher_http.is_some() || h.matcher_grpc.is_some() {
         w.open("Matcher").opt("HttpCode", h.matcher_http.as_ref()).opt("GrpcCode", h.matcher_grpc.as_ref()).close("Matcher");

@@ -281,7 +281,7 @@ impl Render for TargetHealth {
         let hc_port = &tg.health.port;
         let ip = tg.target_type == "ip";
         w.list("TargetHealthDescriptions", rows, |w, (t, h)| {
-            w.open("Target").leaf("Id", &t.id).num("Port", t.port);
+            w.open("Target").leaf("Id", &t.id).int("Port", t.port);
             // ip targets report their zone (or `all`); instance targets have none.
             let zone = t.az.as_ref().or((ip && !t.zone.is_empty()).then_some(&t.zone));
             w.opt("AvailabilityZone", zone).close("Target");
