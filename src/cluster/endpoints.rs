@@ -1,5 +1,5 @@
 //! The endpoints controller's job, done synchronously after every Service or Pod change: for
-//! each Service with a selector, the Endpoints object and EndpointSlices of its matching pods
+//! the Services the change can affect, each with a selector, the Endpoints object and EndpointSlices of its matching pods
 //! (ready ones as `addresses`, the rest as `notReadyAddresses` / `ready: false`). Named target
 //! ports are resolved per pod from its container ports; pods are grouped by resolved port set.
 
@@ -34,18 +34,33 @@ pub fn resolve_target_port(target: Option<&IntOrString>, port: i32, pod: &Pod) -
 }
 
 fn matches(selector: &BTreeMap<String, String>, pod: &Pod) -> bool {
-    let labels = pod.metadata.labels.clone().unwrap_or_default();
-    selector.iter().all(|(k, v)| labels.get(k) == Some(v))
+    let labels = pod.metadata.labels.as_ref();
+    selector.iter().all(|(k, v)| labels.and_then(|l| l.get(k)) == Some(v))
 }
 
 /// A resolved port: name, number, protocol.
 type PortKey = (Option<String>, i32, String);
 
-pub fn sync(s: &mut ClusterStore) {
-    let services: Vec<Service> = s.services.values().cloned().collect();
-    for svc in services {
-        let Some(spec) = svc.spec.as_ref() else { continue };
-        let Some(selector) = spec.selector.clone().filter(|m| !m.is_empty()) else { continue };
+/// After a change to the Service `ns/name`, re-derives its own Endpoints and slices; after a
+/// change to a Pod of `ns`, those of every Service in `ns`. Re-deriving every Service on every
+/// change made an N-Service replay quadratic (each status write re-matched all Services' pods).
+pub fn sync_after(s: &mut ClusterStore, service_changed: bool, ns: &str, name: &str) {
+    let keys: Vec<(String, String)> = if service_changed {
+        vec![(ns.to_string(), name.to_string())]
+    } else {
+        s.services.keys().filter(|(n, _)| n == ns).cloned().collect()
+    };
+    for k in keys {
+        if let Some(svc) = s.services.get(&k).cloned() {
+            sync_one(s, &svc);
+        }
+    }
+}
+
+fn sync_one(s: &mut ClusterStore, svc: &Service) {
+    {
+        let Some(spec) = svc.spec.as_ref() else { return };
+        let Some(selector) = spec.selector.clone().filter(|m| !m.is_empty()) else { return };
         let ns = svc.metadata.namespace.clone().unwrap_or_default();
         let name = svc.metadata.name.clone().unwrap_or_default();
         let pods: Vec<Pod> = s

@@ -375,9 +375,9 @@ impl ClusterStore {
                 h.pop_front();
             }
         }
-        self.feed.push(Watch { kind, namespace: k.0, name: k.1, deleted, relevant });
+        self.feed.push(Watch { kind, namespace: k.0.clone(), name: k.1.clone(), deleted, relevant });
         self.changed.send_replace(rv);
-        self.after_change(kind);
+        self.after_change(kind, &k);
     }
 
     /// Replaces the stored object by `f(obj)` without touching generation unless the spec
@@ -542,9 +542,9 @@ impl ClusterStore {
         }
     }
 
-    fn after_change(&mut self, kind: Kind) {
+    fn after_change(&mut self, kind: Kind, k: &(String, String)) {
         if matches!(kind, Kind::Service | Kind::Pod) {
-            super::endpoints::sync(self);
+            super::endpoints::sync_after(self, kind == Kind::Service, &k.0, &k.1);
         }
     }
 }
