@@ -12,6 +12,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::net::Ipv4Addr;
 
 use chrono::{DateTime, Utc};
+use compact_str::CompactString;
 use indexmap::IndexMap;
 use ipnet::Ipv4Net;
 
@@ -115,8 +116,9 @@ pub struct Region {
     /// (vpc id, lower-cased name) → group id; names are unique per VPC, case-insensitively.
     pub(super) sg_by_name: HashMap<(String, String), String>,
     pub(super) sgs_by_vpc: HashMap<String, BTreeSet<String>>,
-    /// Rule id → group id.
-    pub(super) rule_owner: HashMap<String, String>,
+    /// Rule id → group id, both inline (`CompactString`: an EC2 id fits its 24 bytes), so the
+    /// index costs no allocation per rule.
+    pub(super) rule_owner: HashMap<CompactString, CompactString>,
     /// Referenced group → referencing group → number of rules (for DependencyViolation).
     pub(super) sg_refs: HashMap<String, HashMap<String, u32>>,
     /// Group → interfaces carrying it.
@@ -322,7 +324,7 @@ impl Region {
 
     /// The group a rule belongs to.
     pub fn rule_group(&self, rule_id: &str) -> Option<&str> {
-        self.rule_owner.get(rule_id).map(String::as_str)
+        self.rule_owner.get(rule_id).map(CompactString::as_str)
     }
 
     // ---- tags ----------------------------------------------------------------------------------
@@ -532,7 +534,7 @@ impl Region {
     pub fn add_rules(&mut self, sg_id: &str, rules: Vec<Rule>) {
         self.rendered.forget(sg_id);
         for r in &rules {
-            self.rule_owner.insert(r.id.clone(), sg_id.to_string());
+            self.rule_owner.insert(r.id.as_str().into(), sg_id.into());
             if let Peer::Group { group_id, .. } = &r.peer {
                 *self.sg_refs.entry(group_id.clone()).or_default().entry(sg_id.to_string()).or_default() += 1;
             }
@@ -550,7 +552,7 @@ impl Region {
         let (gone, kept): (Vec<Rule>, Vec<Rule>) = std::mem::take(&mut sg.rules).into_iter().partition(|r| wanted.contains(r.id.as_str()));
         sg.rules = kept;
         for r in &gone {
-            self.rule_owner.remove(&r.id);
+            self.rule_owner.remove(r.id.as_str());
             self.tags.clear(&r.id);
             if let Peer::Group { group_id, .. } = &r.peer
                 && let Some(m) = self.sg_refs.get_mut(group_id)

@@ -82,7 +82,7 @@ impl Region {
             instances: self.instances.values().cloned().collect(),
             route_tables: self.route_tables.values().cloned().collect(),
             internet_gateways: self.igws.values().cloned().collect(),
-            tags: self.tags.resources().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            tags: self.tags.resources().map(|(k, v)| (k.to_string(), v.clone())).collect(),
             due: self.due.iter().cloned().collect(),
             elb: self.elb.to_snapshot(),
         }

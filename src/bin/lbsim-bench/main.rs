@@ -522,10 +522,12 @@ async fn memory_row(p: &Plan) -> Row {
                 return Row::new("memory", "lbsim", Some(n), Status::NotAvailable, format!("{why}; idle {:.1} MiB", mib(m.idle_kib)));
             }
             let note = format!(
-                "VmRSS after {} groups, {} rule calls ({:.1} s); idle {:.1} MiB, peak {:.1} MiB{}",
+                "VmRSS after {} groups, {} rule calls ({:.1} s): {:.1} MiB anonymous (heap, stacks), {:.1} MiB of the binary; idle {:.1} MiB, peak {:.1} MiB{}",
                 m.groups,
                 m.rule_calls,
                 m.seconds,
+                mib(m.anon_kib),
+                mib(m.file_kib),
                 mib(m.idle_kib),
                 mib(m.hwm_kib),
                 if m.errors > 0 { format!("; {} errors", m.errors) } else { String::new() }

@@ -82,13 +82,15 @@ pub fn startup(bin: &Path, runs: usize) -> Result<Vec<Duration>, String> {
     Ok(times)
 }
 
+/// A `/proc/<pid>/status` field in KiB (`VmRSS:`, `RssAnon:`, …).
+fn status_kib(pid: u32, name: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status.lines().find(|l| l.starts_with(name)).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse::<u64>().ok())
+}
+
 /// VmRSS and VmHWM of a process, in KiB.
 pub fn rss_kib(pid: u32) -> Option<(u64, u64)> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let field = |name: &str| {
-        status.lines().find(|l| l.starts_with(name)).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse::<u64>().ok())
-    };
-    Some((field("VmRSS:")?, field("VmHWM:")?))
+    Some((status_kib(pid, "VmRSS:")?, status_kib(pid, "VmHWM:")?))
 }
 
 #[derive(Debug, Default)]
@@ -96,6 +98,10 @@ pub struct Memory {
     pub idle_kib: u64,
     pub rss_kib: u64,
     pub hwm_kib: u64,
+    /// Of the resident set: anonymous pages (heap, stacks) and file pages (the binary's code
+    /// and data as far as it was touched).
+    pub anon_kib: u64,
+    pub file_kib: u64,
     pub groups: u64,
     pub rule_calls: u64,
     pub errors: u64,
@@ -138,6 +144,8 @@ pub async fn memory(bin: PathBuf, groups: u64, conns: usize) -> Result<Memory, S
     if let Some((rss, hwm)) = rss_kib(pid) {
         m.rss_kib = rss;
         m.hwm_kib = hwm;
+        m.anon_kib = status_kib(pid, "RssAnon:").unwrap_or(0);
+        m.file_kib = status_kib(pid, "RssFile:").unwrap_or(0);
     }
     drop(s);
     Ok(m)
