@@ -1,4 +1,5 @@
-//! Workload (f): replay time of an N-Service controller scenario (100 and 1,000) — the demo cluster, N
+//! Workload (f): replay time of an N-Service controller scenario (100 and 1,000) — the demo cluster
+//! (its public subnets widened to /20 so 1,000 NLBs fit), N
 //! internet-facing instance-target Services applied at once, the controller run until idle on
 //! the virtual clock (waits cost nothing; what is measured is the work). Checks the outcome
 //! (one NLB per Service) so a fast wrong answer never counts.
@@ -25,7 +26,14 @@ pub async fn row(n: u64) -> Row {
     let mut config = Config::default();
     // Room for N NLBs; every other quota stays AWS's.
     config.quotas.insert("network-load-balancers".into(), n.max(50) * 2);
-    let sim = match Sim::start(config, &Fixture::default_cluster(), ControllerConfig::default()).await {
+    // The demo cluster with /20 public subnets: its /24s hold 251 addresses each, and every
+    // internet-facing NLB takes one per subnet, so 1,000 Services stopped at 244 NLBs with
+    // the subnets full, a limit of the world, not of the controller or of lbsim.
+    let mut fixture = Fixture::default_cluster();
+    for (i, s) in fixture.subnets.iter_mut().filter(|s| s.public).enumerate() {
+        s.cidr = format!("10.0.{}.0/20", 64 + 16 * i);
+    }
+    let sim = match Sim::start(config, &fixture, ControllerConfig::default()).await {
         Ok(s) => s,
         Err(e) => return Row::new("reconciler", "lbsim", Some(n), Status::Failed, e),
     };
