@@ -75,6 +75,22 @@ fn short_run_against_lbsim() {
     }
     let kb = |r: &Value| r["note"].as_str().unwrap().split(", ").nth(1).unwrap().trim_end_matches(" KB per answer").parse::<f64>().unwrap();
     assert!(kb(scaling[1]) > 5.0 * kb(scaling[0]), "100 matches carry far more XML than 10: {scaling:?}");
+    // The other describes: each runs clean and its first answer carried the resources the
+    // filter names (a broken filter or index shows as a wrong count in the note).
+    let matches = |w: &str| -> u64 {
+        let r = row(&v, w);
+        assert_eq!((r["status"].as_str(), r["errors"].as_u64()), (Some("ok"), Some(0)), "{w}: {r}");
+        r["note"].as_str().unwrap().split(' ').next().unwrap().parse().unwrap()
+    };
+    for w in ["ec2-instances-by-tag", "ec2-enis-by-tag", "ec2-sg-rules-by-group"] {
+        assert_eq!(matches(w), 100, "{w}");
+    }
+    // 200 instances, launched 10 at a time into the first 20 groups: ten consecutive groups
+    // hold 10 per launched group among them, and the two describes agree.
+    let (i, e) = (matches("ec2-instances-by-group"), matches("ec2-enis-by-group"));
+    assert!(i > 0 && i <= 100 && i % 10 == 0 && i == e, "{i} instances, {e} interfaces");
+    assert_eq!((matches("elbv2-lbs-by-20-names"), matches("elbv2-tags-20")), (20, 20));
+    assert_eq!((matches("elbv2-lbs-page-400"), matches("elbv2-tgs-page-400")), (200, 200));
     let rec = row(&v, "reconciler");
     assert_eq!(rec["status"], "ok", "{rec}");
     assert!(rec["note"].as_str().unwrap().starts_with("3 Services → 3 NLBs"), "{rec}");
