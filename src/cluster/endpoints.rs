@@ -58,110 +58,108 @@ pub fn sync_after(s: &mut ClusterStore, service_changed: bool, ns: &str, name: &
 }
 
 fn sync_one(s: &mut ClusterStore, svc: &Service) {
-    {
-        let Some(spec) = svc.spec.as_ref() else { return };
-        let Some(selector) = spec.selector.clone().filter(|m| !m.is_empty()) else { return };
-        let ns = svc.metadata.namespace.clone().unwrap_or_default();
-        let name = svc.metadata.name.clone().unwrap_or_default();
-        let pods: Vec<Pod> = s
-            .pods
-            .values()
-            .filter(|p| p.metadata.namespace.as_deref() == Some(&ns) && matches(&selector, p))
-            .filter(|p| p.status.as_ref().and_then(|st| st.pod_ip.as_ref()).is_some())
-            .cloned()
-            .collect();
-        // Group pods by their resolved ports.
-        let mut groups: BTreeMap<Vec<PortKey>, Vec<&Pod>> = BTreeMap::new();
-        for p in &pods {
-            let ports: Option<Vec<_>> = spec
-                .ports
-                .iter()
-                .flatten()
-                .map(|sp| {
-                    let port = resolve_target_port(sp.target_port.as_ref(), sp.port, p)?;
-                    Some((sp.name.clone(), port, sp.protocol.clone().unwrap_or_else(|| "TCP".into())))
-                })
-                .collect();
-            if let Some(ports) = ports {
-                groups.entry(ports).or_default().push(p);
-            }
-        }
-        let address = |p: &Pod| EndpointAddress {
-            ip: p.status.as_ref().and_then(|s| s.pod_ip.clone()).unwrap_or_default(),
-            node_name: p.spec.as_ref().and_then(|s| s.node_name.clone()),
-            target_ref: Some(pod_ref(p)),
-            ..Default::default()
-        };
-        let subsets: Vec<EndpointSubset> = groups
+    let Some(spec) = svc.spec.as_ref() else { return };
+    let Some(selector) = spec.selector.clone().filter(|m| !m.is_empty()) else { return };
+    let ns = svc.metadata.namespace.clone().unwrap_or_default();
+    let name = svc.metadata.name.clone().unwrap_or_default();
+    let pods: Vec<Pod> = s
+        .pods
+        .values()
+        .filter(|p| p.metadata.namespace.as_deref() == Some(&ns) && matches(&selector, p))
+        .filter(|p| p.status.as_ref().and_then(|st| st.pod_ip.as_ref()).is_some())
+        .cloned()
+        .collect();
+    // Group pods by their resolved ports.
+    let mut groups: BTreeMap<Vec<PortKey>, Vec<&Pod>> = BTreeMap::new();
+    for p in &pods {
+        let ports: Option<Vec<_>> = spec
+            .ports
             .iter()
-            .map(|(ports, pods)| {
-                let (ready, not): (Vec<&&Pod>, Vec<&&Pod>) = pods.iter().partition(|p| pod_ready(p));
-                EndpointSubset {
-                    addresses: Some(ready.iter().map(|p| address(p)).collect()).filter(|v: &Vec<_>| !v.is_empty()),
-                    not_ready_addresses: Some(not.iter().map(|p| address(p)).collect()).filter(|v: &Vec<_>| !v.is_empty()),
-                    ports: Some(
-                        ports
-                            .iter()
-                            .map(|(n, port, proto)| EndpointPort {
-                                name: n.clone(),
-                                port: *port,
-                                protocol: Some(proto.clone()),
-                                ..Default::default()
-                            })
-                            .collect(),
-                    ),
-                }
+            .flatten()
+            .map(|sp| {
+                let port = resolve_target_port(sp.target_port.as_ref(), sp.port, p)?;
+                Some((sp.name.clone(), port, sp.protocol.clone().unwrap_or_else(|| "TCP".into())))
             })
             .collect();
-        let ep = Endpoints {
-            metadata: ObjectMeta { name: Some(name.clone()), namespace: Some(ns.clone()), ..Default::default() },
-            subsets: Some(subsets).filter(|v| !v.is_empty()),
-        };
-        if s.endpoints.get(&(ns.clone(), name.clone())).map(|e| &e.subsets) != Some(&ep.subsets) {
-            s.apply(ep);
+        if let Some(ports) = ports {
+            groups.entry(ports).or_default().push(p);
         }
-        for (i, (ports, pods)) in groups.iter().enumerate() {
-            let slice = discovery::EndpointSlice {
-                metadata: ObjectMeta {
-                    name: Some(format!("{name}-{i}")),
-                    namespace: Some(ns.clone()),
-                    labels: Some([("kubernetes.io/service-name".to_string(), name.clone())].into()),
-                    ..Default::default()
-                },
-                address_type: "IPv4".into(),
-                endpoints: Some(
-                    pods.iter()
-                        .map(|p| discovery::Endpoint {
-                            addresses: vec![p.status.as_ref().and_then(|s| s.pod_ip.clone()).unwrap_or_default()],
-                            conditions: Some(discovery::EndpointConditions {
-                                ready: Some(pod_ready(p)),
-                                serving: Some(pod_ready(p)),
-                                terminating: Some(p.metadata.deletion_timestamp.is_some()),
-                            }),
-                            node_name: p.spec.as_ref().and_then(|s| s.node_name.clone()),
-                            target_ref: Some(pod_ref(p)),
-                            ..Default::default()
-                        })
-                        .collect(),
-                ),
+    }
+    let address = |p: &Pod| EndpointAddress {
+        ip: p.status.as_ref().and_then(|s| s.pod_ip.clone()).unwrap_or_default(),
+        node_name: p.spec.as_ref().and_then(|s| s.node_name.clone()),
+        target_ref: Some(pod_ref(p)),
+        ..Default::default()
+    };
+    let subsets: Vec<EndpointSubset> = groups
+        .iter()
+        .map(|(ports, pods)| {
+            let (ready, not): (Vec<&&Pod>, Vec<&&Pod>) = pods.iter().partition(|p| pod_ready(p));
+            EndpointSubset {
+                addresses: Some(ready.iter().map(|p| address(p)).collect()).filter(|v: &Vec<_>| !v.is_empty()),
+                not_ready_addresses: Some(not.iter().map(|p| address(p)).collect()).filter(|v: &Vec<_>| !v.is_empty()),
                 ports: Some(
                     ports
                         .iter()
-                        .map(|(n, port, proto)| discovery::EndpointPort {
-                            // The EndpointSlice controller always writes a name ("" when unnamed);
-                            // kubectl's describe reads it without a check.
-                            name: Some(n.clone().unwrap_or_default()),
-                            port: Some(*port),
+                        .map(|(n, port, proto)| EndpointPort {
+                            name: n.clone(),
+                            port: *port,
                             protocol: Some(proto.clone()),
                             ..Default::default()
                         })
                         .collect(),
                 ),
-            };
-            let k = (ns.clone(), format!("{name}-{i}"));
-            if s.slices.get(&k).map(|e| (&e.endpoints, &e.ports)) != Some((&slice.endpoints, &slice.ports)) {
-                s.apply(slice);
             }
+        })
+        .collect();
+    let ep = Endpoints {
+        metadata: ObjectMeta { name: Some(name.clone()), namespace: Some(ns.clone()), ..Default::default() },
+        subsets: Some(subsets).filter(|v| !v.is_empty()),
+    };
+    if s.endpoints.get(&(ns.clone(), name.clone())).map(|e| &e.subsets) != Some(&ep.subsets) {
+        s.apply(ep);
+    }
+    for (i, (ports, pods)) in groups.iter().enumerate() {
+        let slice = discovery::EndpointSlice {
+            metadata: ObjectMeta {
+                name: Some(format!("{name}-{i}")),
+                namespace: Some(ns.clone()),
+                labels: Some([("kubernetes.io/service-name".to_string(), name.clone())].into()),
+                ..Default::default()
+            },
+            address_type: "IPv4".into(),
+            endpoints: Some(
+                pods.iter()
+                    .map(|p| discovery::Endpoint {
+                        addresses: vec![p.status.as_ref().and_then(|s| s.pod_ip.clone()).unwrap_or_default()],
+                        conditions: Some(discovery::EndpointConditions {
+                            ready: Some(pod_ready(p)),
+                            serving: Some(pod_ready(p)),
+                            terminating: Some(p.metadata.deletion_timestamp.is_some()),
+                        }),
+                        node_name: p.spec.as_ref().and_then(|s| s.node_name.clone()),
+                        target_ref: Some(pod_ref(p)),
+                        ..Default::default()
+                    })
+                    .collect(),
+            ),
+            ports: Some(
+                ports
+                    .iter()
+                    .map(|(n, port, proto)| discovery::EndpointPort {
+                        // The EndpointSlice controller always writes a name ("" when unnamed);
+                        // kubectl's describe reads it without a check.
+                        name: Some(n.clone().unwrap_or_default()),
+                        port: Some(*port),
+                        protocol: Some(proto.clone()),
+                        ..Default::default()
+                    })
+                    .collect(),
+            ),
+        };
+        let k = (ns.clone(), format!("{name}-{i}"));
+        if s.slices.get(&k).map(|e| (&e.endpoints, &e.ports)) != Some((&slice.endpoints, &slice.ports)) {
+            s.apply(slice);
         }
     }
 }

@@ -62,7 +62,7 @@ impl RenderCache {
         }
     }
 
-    /// Bytes held, for the memory breakdown.
+    /// Bytes held (what the bound counts).
     pub fn bytes(&self) -> usize {
         self.inner.borrow().bytes
     }

@@ -87,8 +87,6 @@ pub struct Groups(Page);
 
 impl Render for Groups {
     fn write_xml(&self, r: &Region, w: &mut Xml) {
-        // About 1.5 KB per group of a few rules and tags: one allocation for the whole answer.
-        w.reserve(self.0.at.len() * 1536);
         // Each group's body from the Region's cache of rendered fragments (render_cache.rs).
         w.list("securityGroupInfo", self.0.of(r.sgs()), |w, sg| {
             w.memo(|out| r.rendered().append(&sg.id, out), |w| write_sg(w, r, sg), |text| r.rendered().keep(&sg.id, text));

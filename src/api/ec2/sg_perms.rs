@@ -313,10 +313,6 @@ pub fn same_in_request() -> ApiError {
     ApiError::invalid("The same permission must not appear multiple times")
 }
 
-pub fn rule_arn(r: &Region, id: &str) -> String {
-    r.arn("ec2", &format!("security-group-rule/{id}"))
-}
-
 /// The members of one `SecurityGroupRule` (Authorize output, DescribeSecurityGroupRules).
 /// Rules without ports report −1/−1 here, unlike DescribeSecurityGroups (aws-api.md §1.7.3).
 pub fn write_rule(w: &mut Xml, r: &Region, sg: &SecurityGroup, rule: &Rule) {
@@ -343,7 +339,7 @@ pub fn write_rule(w: &mut Xml, r: &Region, sg: &SecurityGroup, rule: &Rule) {
     }
     w.opt("description", rule.description.as_ref());
     write_tag_set(w, r.tags().get(&rule.id));
-    // `rule_arn`'s text, written in place (a describe writes one per rule).
+    // The rule's ARN, written in place (a describe writes one per rule).
     w.leaf_parts("securityGroupRuleArn", &["arn:", r.partition, ":ec2:", &r.name, ":", &r.account, ":security-group-rule/", &rule.id]);
 }
 

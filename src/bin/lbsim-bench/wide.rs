@@ -107,6 +107,12 @@ pub struct Describe {
     world: Arc<dyn Fn(&mut Rng) -> Call + Send + Sync>,
 }
 
+impl Describe {
+    fn new(f: impl Fn(&mut Rng) -> Call + Send + Sync + 'static) -> Describe {
+        Describe { world: Arc::new(f) }
+    }
+}
+
 impl Workload for Describe {
     fn next(&self, _: u64, rng: &mut Rng) -> Call {
         (self.world)(rng)
@@ -115,25 +121,24 @@ impl Workload for Describe {
 
 /// The EC2 rows: (row name, element counted per match, request).
 pub fn ec2_rows(w: Arc<Ec2World>) -> Vec<(&'static str, &'static str, Describe)> {
-    let mk = |f: Arc<dyn Fn(&mut Rng) -> Call + Send + Sync>| Describe { world: f };
     let (a, b, c, d, e) = (w.clone(), w.clone(), w.clone(), w.clone(), w);
     vec![
-        ("ec2-instances-by-tag", "<instanceId>", mk(Arc::new(move |r| a.bucket(Call::new(Svc::Ec2, "DescribeInstances"), r)))),
+        ("ec2-instances-by-tag", "<instanceId>", Describe::new(move |r| a.bucket(Call::new(Svc::Ec2, "DescribeInstances"), r))),
         (
             "ec2-instances-by-group",
             "<instanceId>",
-            mk(Arc::new(move |r| b.ten_groups(Call::new(Svc::Ec2, "DescribeInstances"), "instance.group-id", r))),
+            Describe::new(move |r| b.ten_groups(Call::new(Svc::Ec2, "DescribeInstances"), "instance.group-id", r)),
         ),
         (
             "ec2-enis-by-group",
             "<networkInterfaceId>",
-            mk(Arc::new(move |r| c.ten_groups(Call::new(Svc::Ec2, "DescribeNetworkInterfaces"), "group-id", r))),
+            Describe::new(move |r| c.ten_groups(Call::new(Svc::Ec2, "DescribeNetworkInterfaces"), "group-id", r)),
         ),
-        ("ec2-enis-by-tag", "<networkInterfaceId>", mk(Arc::new(move |r| d.bucket(Call::new(Svc::Ec2, "DescribeNetworkInterfaces"), r)))),
+        ("ec2-enis-by-tag", "<networkInterfaceId>", Describe::new(move |r| d.bucket(Call::new(Svc::Ec2, "DescribeNetworkInterfaces"), r))),
         (
             "ec2-sg-rules-by-group",
             "<securityGroupRuleId>",
-            mk(Arc::new(move |r| e.ten_groups(Call::new(Svc::Ec2, "DescribeSecurityGroupRules"), "group-id", r))),
+            Describe::new(move |r| e.ten_groups(Call::new(Svc::Ec2, "DescribeSecurityGroupRules"), "group-id", r)),
         ),
     ]
 }
@@ -236,13 +241,12 @@ impl ElbWorld {
 }
 
 pub fn elb_rows(w: Arc<ElbWorld>) -> Vec<(&'static str, &'static str, Describe)> {
-    let mk = |f: Arc<dyn Fn(&mut Rng) -> Call + Send + Sync>| Describe { world: f };
     let (a, b) = (w.clone(), w);
     vec![
-        ("elbv2-lbs-by-20-names", "<LoadBalancerArn>", mk(Arc::new(move |r| a.names(r)))),
-        ("elbv2-lbs-page-400", "<LoadBalancerArn>", mk(Arc::new(|_| Call::new(Svc::Elbv2, "DescribeLoadBalancers").p("PageSize", "400")))),
-        ("elbv2-tgs-page-400", "<TargetGroupArn>", mk(Arc::new(|_| Call::new(Svc::Elbv2, "DescribeTargetGroups").p("PageSize", "400")))),
-        ("elbv2-tags-20", "<ResourceArn>", mk(Arc::new(move |r| b.tags(r)))),
+        ("elbv2-lbs-by-20-names", "<LoadBalancerArn>", Describe::new(move |r| a.names(r))),
+        ("elbv2-lbs-page-400", "<LoadBalancerArn>", Describe::new(|_| Call::new(Svc::Elbv2, "DescribeLoadBalancers").p("PageSize", "400"))),
+        ("elbv2-tgs-page-400", "<TargetGroupArn>", Describe::new(|_| Call::new(Svc::Elbv2, "DescribeTargetGroups").p("PageSize", "400"))),
+        ("elbv2-tags-20", "<ResourceArn>", Describe::new(move |r| b.tags(r))),
     ]
 }
 
