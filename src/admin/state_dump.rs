@@ -164,7 +164,7 @@ impl<'a> RuleView<'a> {
             Peer::Cidr4(n) => PeerView::Cidr4 { cidr_ipv4: n.to_string() },
             Peer::Cidr6(n) => PeerView::Cidr6 { cidr_ipv6: n.to_string() },
             Peer::PrefixList(p) => PeerView::PrefixList { prefix_list_id: p },
-            Peer::Group { group_id, user_id } => PeerView::Group { group_id, user_id },
+            Peer::Group(g) => PeerView::Group { group_id: &g.group_id, user_id: &g.user_id },
         };
         RuleView {
             description: x.description.as_deref(),

@@ -108,9 +108,9 @@ fn region(r: &RegionSnapshot) -> Result<(), String> {
         must(&vpcs, &g.vpc_id, || format!("security group {} names VPC {}, which does not exist", g.id, g.vpc_id))?;
         for rule in &g.rules {
             match &rule.peer {
-                Peer::Group { group_id, user_id } if *user_id == r.account => {
-                    must(&sgs, group_id, || format!("rule {} of {} references group {group_id}, which does not exist", rule.id, g.id))?
-                }
+                Peer::Group(p) if p.user_id == r.account => must(&sgs, &p.group_id, || {
+                    format!("rule {} of {} references group {}, which does not exist", rule.id, g.id, p.group_id)
+                })?,
                 Peer::PrefixList(pl) => {
                     must(&pls, pl, || format!("rule {} of {} references prefix list {pl}, which does not exist", rule.id, g.id))?
                 }

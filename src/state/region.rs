@@ -371,7 +371,7 @@ impl Region {
             owner_id: owner.clone(),
             rules: Vec::new(),
         });
-        let ingress = self.new_rule(false, "-1", None, None, Peer::Group { group_id: sg_id.clone(), user_id: owner }, None);
+        let ingress = self.new_rule(false, "-1", None, None, Peer::group(sg_id.clone(), owner), None);
         let egress = self.new_rule(true, "-1", None, None, Peer::Cidr4("0.0.0.0/0".parse().expect("static")), None);
         self.add_rules(&sg_id, vec![ingress, egress]);
         // Every VPC gets a main route table with the local route (AWS does the same).
@@ -493,7 +493,7 @@ impl Region {
     /// Removes a group, its rules and its tags. Callers have checked dependencies.
     pub fn remove_sg(&mut self, id: &str) -> Option<SecurityGroup> {
         self.rendered.forget(id);
-        let ids: Vec<String> = self.sgs.get(id)?.rules.iter().map(|r| r.id.clone()).collect();
+        let ids: Vec<String> = self.sgs.get(id)?.rules.iter().map(|r| r.id.to_string()).collect();
         self.remove_rules(id, &ids);
         let sg = self.sgs.shift_remove(id)?;
         self.sg_by_name.remove(&(sg.vpc_id.clone(), sg.name.to_lowercase()));
@@ -527,7 +527,7 @@ impl Region {
         peer: Peer,
         description: Option<String>,
     ) -> Rule {
-        Rule { id: self.ids.ec2("sgr"), egress, protocol: protocol.to_string(), from_port: from, to_port: to, peer, description }
+        Rule { id: self.ids.ec2("sgr").into(), egress, protocol: protocol.into(), from_port: from, to_port: to, peer, description }
     }
 
     /// Appends validated rules to a group and indexes them.
@@ -535,7 +535,7 @@ impl Region {
         self.rendered.forget(sg_id);
         for r in &rules {
             self.rule_owner.insert(r.id.as_str().into(), sg_id.into());
-            if let Peer::Group { group_id, .. } = &r.peer {
+            if let Some(group_id) = r.peer.referenced_group() {
                 *self.sg_refs.entry(group_id.clone()).or_default().entry(sg_id.to_string()).or_default() += 1;
             }
         }
@@ -554,7 +554,7 @@ impl Region {
         for r in &gone {
             self.rule_owner.remove(r.id.as_str());
             self.tags.clear(&r.id);
-            if let Peer::Group { group_id, .. } = &r.peer
+            if let Some(group_id) = r.peer.referenced_group()
                 && let Some(m) = self.sg_refs.get_mut(group_id)
             {
                 if let Some(c) = m.get_mut(sg_id) {
@@ -581,7 +581,7 @@ impl Region {
         if old.peer == new.peer {
             return;
         }
-        if let Peer::Group { group_id, .. } = &old.peer
+        if let Some(group_id) = old.peer.referenced_group()
             && let Some(m) = self.sg_refs.get_mut(group_id)
         {
             if let Some(c) = m.get_mut(sg_id) {
@@ -594,7 +594,7 @@ impl Region {
                 self.sg_refs.remove(group_id);
             }
         }
-        if let Peer::Group { group_id, .. } = &new.peer {
+        if let Some(group_id) = new.peer.referenced_group() {
             *self.sg_refs.entry(group_id.clone()).or_default().entry(sg_id.to_string()).or_default() += 1;
         }
     }
@@ -651,7 +651,7 @@ impl Region {
                     let v6 = self.prefix_lists.get(id).is_some_and(|p| p.address_family == "IPv6");
                     (!v6, v6)
                 }
-                Peer::Group { .. } => match self.quotas.group_reference_bucket {
+                Peer::Group(_) => match self.quotas.group_reference_bucket {
                     RefBucket::Both => (true, true),
                     RefBucket::Ipv4 => (true, false),
                     RefBucket::Ipv6 => (false, true),

@@ -12,7 +12,65 @@ use compact_str::CompactString;
 /// Ordered tags of one resource; a key appears once.
 pub type Tags = Vec<(String, String)>;
 
-type Index = HashMap<CompactString, HashMap<CompactString, BTreeSet<CompactString>>>;
+type Index = HashMap<CompactString, HashMap<CompactString, Ids>>;
+
+/// The resources with one (key, value), in id order. Most values name one resource (`Name`),
+/// and a one-element `BTreeSet` costs a 280-byte node: one id is held inline until a second
+/// comes.
+#[derive(Debug, Clone)]
+enum Ids {
+    One(CompactString),
+    Many(BTreeSet<CompactString>),
+}
+
+impl Ids {
+    fn insert(&mut self, id: &str) {
+        match self {
+            Ids::One(x) if x == id => {}
+            Ids::One(x) => *self = Ids::Many(BTreeSet::from([std::mem::take(x), id.into()])),
+            Ids::Many(s) => {
+                s.insert(id.into());
+            }
+        }
+    }
+    /// Removes `id`; true when none is left.
+    fn remove(&mut self, id: &str) -> bool {
+        match self {
+            Ids::One(x) => x == id,
+            Ids::Many(s) => {
+                s.remove(id);
+                s.is_empty()
+            }
+        }
+    }
+    fn len(&self) -> usize {
+        match self {
+            Ids::One(_) => 1,
+            Ids::Many(s) => s.len(),
+        }
+    }
+    fn iter(&self) -> IdsIter<'_> {
+        match self {
+            Ids::One(x) => IdsIter::One(Some(x)),
+            Ids::Many(s) => IdsIter::Many(s.iter()),
+        }
+    }
+}
+
+enum IdsIter<'a> {
+    One(Option<&'a CompactString>),
+    Many(std::collections::btree_set::Iter<'a, CompactString>),
+}
+
+impl<'a> Iterator for IdsIter<'a> {
+    type Item = &'a CompactString;
+    fn next(&mut self) -> Option<&'a CompactString> {
+        match self {
+            IdsIter::One(x) => x.take(),
+            IdsIter::Many(i) => i.next(),
+        }
+    }
+}
 
 #[derive(Default, Debug, Clone)]
 pub struct TagStore {
@@ -36,6 +94,8 @@ impl TagStore {
 
     /// Adds or overwrites tags on a resource.
     pub fn set(&mut self, id: &str, new: &[(String, String)]) {
+        // Grown once: a tag at a time would double the list's capacity past its length.
+        self.by_resource.entry(id.into()).or_default().reserve_exact(new.len());
         for (k, v) in new {
             let tags = self.by_resource.entry(id.into()).or_default();
             if let Some(slot) = tags.iter_mut().find(|(tk, _)| tk == k) {
@@ -44,7 +104,13 @@ impl TagStore {
             } else {
                 tags.push((k.clone(), v.clone()));
             }
-            self.index.entry(k.as_str().into()).or_default().entry(v.as_str().into()).or_default().insert(id.into());
+            let vals = self.index.entry(k.as_str().into()).or_default();
+            match vals.get_mut(v.as_str()) {
+                Some(ids) => ids.insert(id),
+                None => {
+                    vals.insert(v.as_str().into(), Ids::One(id.into()));
+                }
+            }
         }
     }
 
@@ -71,11 +137,10 @@ impl TagStore {
 
     fn unindex(index: &mut Index, id: &str, k: &str, v: &str) {
         if let Some(vals) = index.get_mut(k) {
-            if let Some(ids) = vals.get_mut(v) {
-                ids.remove(id);
-                if ids.is_empty() {
-                    vals.remove(v);
-                }
+            if let Some(ids) = vals.get_mut(v)
+                && ids.remove(id)
+            {
+                vals.remove(v);
             }
             if vals.is_empty() {
                 index.remove(k);
@@ -99,28 +164,28 @@ impl TagStore {
 
     /// How many resources have `key` with one of `values` (set lengths, nothing collected).
     pub fn count_with(&self, key: &str, values: &[String]) -> usize {
-        self.index.get(key).map(|vals| values.iter().filter_map(|v| vals.get(v.as_str())).map(BTreeSet::len).sum()).unwrap_or(0)
+        self.index.get(key).map(|vals| values.iter().filter_map(|v| vals.get(v.as_str())).map(Ids::len).sum()).unwrap_or(0)
     }
 
     /// Resources that have `key` with one of `values`, borrowed from the index.
     pub fn with_value<'a>(&'a self, key: &str, values: &'a [String]) -> impl Iterator<Item = &'a str> + use<'a> {
         let vals = self.index.get(key);
-        values.iter().filter_map(move |v| vals?.get(v.as_str())).flatten().map(CompactString::as_str)
+        values.iter().filter_map(move |v| vals?.get(v.as_str())).flat_map(Ids::iter).map(CompactString::as_str)
     }
 
     /// How many resources have `key` at all.
     pub fn count_with_key(&self, key: &str) -> usize {
-        self.index.get(key).map(|vals| vals.values().map(BTreeSet::len).sum()).unwrap_or(0)
+        self.index.get(key).map(|vals| vals.values().map(Ids::len).sum()).unwrap_or(0)
     }
 
     /// Resources that have `key` at all, borrowed from the index.
     pub fn with_key<'a>(&'a self, key: &str) -> impl Iterator<Item = &'a str> + use<'a> {
-        self.index.get(key).into_iter().flat_map(|vals| vals.values().flatten().map(CompactString::as_str))
+        self.index.get(key).into_iter().flat_map(|vals| vals.values().flat_map(Ids::iter).map(CompactString::as_str))
     }
 
     /// Resources that have `key` at all.
     pub fn ids_with_key(&self, key: &str) -> BTreeSet<String> {
-        self.index.get(key).map(|vals| vals.values().flatten().map(|i| i.to_string()).collect()).unwrap_or_default()
+        self.index.get(key).map(|vals| vals.values().flat_map(Ids::iter).map(|i| i.to_string()).collect()).unwrap_or_default()
     }
 
     /// Every tagged resource with its tags, for snapshots.

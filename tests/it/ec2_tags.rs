@@ -21,7 +21,7 @@ async fn one_of_each(s: &common::Server, ec2: &aws_sdk_ec2::Client) -> Vec<(Stri
     let (sg, rule, pl) = s.app.store.with_region(ACCOUNT, "us-east-1", |r| {
         let vpc = r.default_vpc().unwrap();
         let sg = r.sgs()[&vpc.default_sg].clone();
-        (sg.id.clone(), sg.rules[0].id.clone(), r.prefix_lists().keys().next().unwrap().clone())
+        (sg.id.clone(), sg.rules[0].id.to_string(), r.prefix_lists().keys().next().unwrap().clone())
     });
     vec![
         (i.vpc_id().unwrap().to_string(), "vpc"),

@@ -54,9 +54,9 @@ impl Body {
     /// A rule with this content and a placeholder id, for quota arithmetic before commit.
     pub fn draft(&self, egress: bool, id: &str) -> Rule {
         Rule {
-            id: id.to_string(),
+            id: id.into(),
             egress,
-            protocol: self.protocol.clone(),
+            protocol: self.protocol.as_str().into(),
             from_port: self.from,
             to_port: self.to,
             peer: self.peer.clone(),
@@ -65,7 +65,13 @@ impl Body {
     }
 
     pub fn of(r: &Rule) -> Body {
-        Body { protocol: r.protocol.clone(), from: r.from_port, to: r.to_port, peer: r.peer.clone(), description: r.description.clone() }
+        Body {
+            protocol: r.protocol.to_string(),
+            from: r.from_port,
+            to: r.to_port,
+            peer: r.peer.clone(),
+            description: r.description.clone(),
+        }
     }
 }
 
@@ -268,10 +274,10 @@ pub fn resolve_peer(r: &Region, sg: &SecurityGroup, peer: &PeerIn, strict: bool)
                         "You have specified two resources that belong to different networks.",
                     ));
                 }
-                Peer::Group { group_id: g.id.clone(), user_id: g.owner_id.clone() }
+                Peer::group(g.id.clone(), g.owner_id.clone())
             }
             None if strict => return Err(ApiError::sg_not_found(id)),
-            None => Peer::Group { group_id: id.clone(), user_id: r.account.clone() },
+            None => Peer::group(id.clone(), r.account.clone()),
         },
         PeerIn::GroupName(name) => {
             // Names resolve only for groups of a default VPC (BC-EC2 `UserIdGroupPair.GroupName`).
@@ -282,7 +288,7 @@ pub fn resolve_peer(r: &Region, sg: &SecurityGroup, peer: &PeerIn, strict: bool)
                 )));
             }
             let id = r.sg_id_by_name(&sg.vpc_id, name).ok_or_else(|| ApiError::sg_name_not_found(name, &sg.vpc_id, true))?;
-            Peer::Group { group_id: id.clone(), user_id: r.sgs().get(id).map(|g| g.owner_id.clone()).unwrap_or_else(|| r.account.clone()) }
+            Peer::group(id.clone(), r.sgs().get(id).map(|g| g.owner_id.clone()).unwrap_or_else(|| r.account.clone()))
         }
     })
 }
@@ -333,8 +339,8 @@ pub fn write_rule(w: &mut Xml, r: &Region, sg: &SecurityGroup, rule: &Rule) {
         Peer::PrefixList(id) => {
             w.leaf("prefixListId", id);
         }
-        Peer::Group { group_id, user_id } => {
-            w.open("referencedGroupInfo").leaf("groupId", group_id).leaf("userId", user_id).close("referencedGroupInfo");
+        Peer::Group(g) => {
+            w.open("referencedGroupInfo").leaf("groupId", &g.group_id).leaf("userId", &g.user_id).close("referencedGroupInfo");
         }
     }
     w.opt("description", rule.description.as_ref());
@@ -355,7 +361,7 @@ pub fn write_revoked(w: &mut Xml, group_id: &str, rule: &Rule) {
         Peer::Cidr4(n) => w.cidr4("cidrIpv4", n),
         Peer::Cidr6(n) => w.num("cidrIpv6", n),
         Peer::PrefixList(id) => w.leaf("prefixListId", id),
-        Peer::Group { group_id, .. } => w.leaf("referencedGroupId", group_id),
+        Peer::Group(g) => w.leaf("referencedGroupId", &g.group_id),
     };
     w.opt("description", rule.description.as_ref());
 }
@@ -419,9 +425,9 @@ pub fn write_permissions<'a, T: Into<Perm<'a>>>(w: &mut Xml, name: &str, rules: 
         if let Some(t) = to {
             w.int("toPort", t);
         }
-        w.list("groups", items().filter(|p| matches!(p.peer, Peer::Group { .. })), |w, p| {
-            if let Peer::Group { group_id, user_id } = p.peer {
-                w.leaf("userId", user_id).leaf("groupId", group_id);
+        w.list("groups", items().filter(|p| matches!(p.peer, Peer::Group(_))), |w, p| {
+            if let Peer::Group(g) = p.peer {
+                w.leaf("userId", &g.user_id).leaf("groupId", &g.group_id);
             }
             w.opt("description", p.description);
         });

@@ -107,7 +107,7 @@ impl<const EGRESS: bool> Action for Authorize<EGRESS> {
         }
         let (sg_id, from) = (sg.id.clone(), sg.rules.len());
         let rules: Vec<Rule> = bodies.into_iter().map(|b| r.new_rule(EGRESS, &b.protocol, b.from, b.to, b.peer, b.description)).collect();
-        let ids: Vec<String> = rules.iter().map(|x| x.id.clone()).collect();
+        let ids: Vec<String> = rules.iter().map(|x| x.id.to_string()).collect();
         for id in &ids {
             r.set_tags(id, &self.tags);
         }
@@ -144,14 +144,14 @@ impl<const EGRESS: bool> Action for Revoke<EGRESS> {
         let mut gone: Vec<String> = Vec::new();
         for id in &self.rule_ids {
             let rule = rule_of(sg, id, EGRESS)?;
-            if !gone.contains(&rule.id) {
-                gone.push(rule.id.clone());
+            if !gone.iter().any(|g| *g == rule.id) {
+                gone.push(rule.id.to_string());
             }
         }
         let mut unknown: Vec<Body> = Vec::new();
         for b in resolve(r, sg, &self.perms, false)? {
             match sg.rules.iter().find(|x| b.matches(EGRESS, x)) {
-                Some(x) if !gone.contains(&x.id) => gone.push(x.id.clone()),
+                Some(x) if !gone.iter().any(|g| *g == x.id) => gone.push(x.id.to_string()),
                 Some(_) => {}
                 None => unknown.push(b),
             }

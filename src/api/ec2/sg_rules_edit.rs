@@ -107,11 +107,11 @@ impl Action for DescribeSecurityGroupRules {
         let matched: Vec<((usize, usize), &SecurityGroup, &Rule)> = groups
             .into_iter()
             .flat_map(|(gi, g)| g.rules.iter().enumerate().map(move |(i, x)| ((gi, i), g, x)))
-            .filter(|(_, _, x)| rule_set.as_ref().is_none_or(|s| s.contains(&x.id)))
+            .filter(|(_, _, x)| rule_set.as_ref().is_none_or(|s| s.contains(x.id.as_str())))
             .filter(|(_, g, x)| {
                 self.filters.matches(r.tags().get(&x.id), |name| match name {
                     "group-id" => vec![g.id.clone()],
-                    "security-group-rule-id" => vec![x.id.clone()],
+                    "security-group-rule-id" => vec![x.id.to_string()],
                     _ => vec![],
                 })
             })
