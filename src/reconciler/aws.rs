@@ -79,14 +79,38 @@ pub fn tag_diff(ctx: &Ctx, desired: &Tags, current: &Tags) -> (Tags, Vec<String>
     (add, remove)
 }
 
-/// ELBv2 tags of many ARNs, ≤20 per DescribeTags call.
+/// ELBv2 tags of many ARNs, ≤20 per DescribeTags call; from v2.7.1 only the ARNs the tags cache
+/// does not hold are asked for (`ElbTagsCache`), and what AWS answers is cached.
 pub async fn elb_tags(ctx: &Ctx, arns: &[String]) -> Result<BTreeMap<String, Tags>, AwsError> {
     let mut out = BTreeMap::new();
-    for chunk in arns.chunks(20) {
+    let ttl = ctx.cfg.elb_tags_cache_ttl();
+    let missing: Vec<String> = match ttl {
+        Some(ttl) => {
+            let now = ctx.now();
+            let mut cache = ctx.elb_tags.lock();
+            arns.iter()
+                .filter(|arn| match cache.get(arn, now, ttl) {
+                    Some(tags) => {
+                        out.insert(arn.to_string(), tags);
+                        false
+                    }
+                    None => true,
+                })
+                .cloned()
+                .collect()
+        }
+        None => arns.to_vec(),
+    };
+    for chunk in missing.chunks(20) {
         let r = ctx.aws.elbv2.describe_tags().set_resource_arns(Some(chunk.to_vec())).send().await.map_err(aws_err)?;
+        let now = ctx.now();
         for d in r.tag_descriptions() {
             let tags: Tags = d.tags().iter().map(|t| (t.key().unwrap_or("").to_string(), t.value().unwrap_or("").to_string())).collect();
-            out.insert(d.resource_arn().unwrap_or("").to_string(), tags);
+            let arn = d.resource_arn().unwrap_or("").to_string();
+            if ttl.is_some() {
+                ctx.elb_tags.lock().put(now, arn.clone(), tags.clone());
+            }
+            out.insert(arn, tags);
         }
     }
     Ok(out)
@@ -148,11 +172,14 @@ pub fn elb_tag_list(tags: &Tags) -> Vec<aws_sdk_elasticloadbalancingv2::types::T
 /// ELBv2 tag reconcile on one resource: AddTags, then RemoveTags.
 pub async fn reconcile_elb_tags(ctx: &Ctx, arn: &str, desired: &Tags, current: &Tags) -> Result<(), AwsError> {
     let (add, remove) = tag_diff(ctx, desired, current);
+    // The tags cache forgets the ARN after each write that succeeded, as the controller's does.
     if !add.is_empty() {
         ctx.aws.elbv2.add_tags().resource_arns(arn).set_tags(Some(elb_tag_list(&add))).send().await.map_err(aws_err)?;
+        ctx.elb_tags.lock().invalidate(arn);
     }
     if !remove.is_empty() {
         ctx.aws.elbv2.remove_tags().resource_arns(arn).set_tag_keys(Some(remove)).send().await.map_err(aws_err)?;
+        ctx.elb_tags.lock().invalidate(arn);
     }
     Ok(())
 }

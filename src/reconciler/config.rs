@@ -186,6 +186,11 @@ impl ControllerConfig {
         self.since(2, 6, 2)
     }
     /// v2.8.0: `aws-load-balancer-security-group-prefix-lists`.
+    /// v2.7.1: ELBv2 tag reads cached 20 minutes per ARN (`resourceTagsCache`, lbc-since-2.6.md §6.3).
+    pub fn elb_tags_cache_ttl(&self) -> Option<chrono::Duration> {
+        self.since(2, 7, 1).then(|| chrono::Duration::minutes(20))
+    }
+
     pub fn prefix_lists(&self) -> bool {
         self.since(2, 8, 0)
     }

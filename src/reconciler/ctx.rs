@@ -1,5 +1,5 @@
 //! What every reconcile shares: flags, AWS clients, the cluster store, the virtual clock, and the
-//! controller's in-memory state (backend-SG bookkeeping, SG and ENI caches, the networking
+//! controller's in-memory state (backend-SG bookkeeping, SG, ELBv2-tag and ENI caches, the networking
 //! manager, the work queues). Locks are never held across an `.await`.
 
 use std::collections::BTreeMap;
@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use parking_lot::Mutex;
 
 use super::config::ControllerConfig;
-use super::memory::{BackendSg, EniCache, NetManager, Queues, SgCache};
+use super::memory::{BackendSg, ElbTagsCache, EniCache, NetManager, Queues, SgCache};
 use crate::client::AwsClients;
 use crate::clock::Clock;
 use crate::cluster::ClusterStore;
@@ -21,6 +21,7 @@ pub struct Ctx {
     pub clock: Clock,
     pub backend: Mutex<BackendSg>,
     pub sg_cache: Mutex<SgCache>,
+    pub elb_tags: Mutex<ElbTagsCache>,
     pub eni_cache: Mutex<EniCache>,
     pub net: Mutex<NetManager>,
     pub queues: Mutex<Queues>,
@@ -35,6 +36,7 @@ impl Ctx {
             clock,
             backend: Mutex::new(BackendSg::default()),
             sg_cache: Mutex::new(SgCache::default()),
+            elb_tags: Mutex::new(ElbTagsCache::default()),
             eni_cache: Mutex::new(BTreeMap::new()),
             net: Mutex::new(NetManager::default()),
             queues: Mutex::new(Queues::default()),

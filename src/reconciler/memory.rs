@@ -1,5 +1,5 @@
 //! The controller's in-memory state, lost when it restarts (lbc-reconciler.md §5): the backend
-//! group's bookkeeping, the security-group and ENI caches, the TargetGroupBinding networking
+//! group's bookkeeping, the security-group, ELBv2-tag and ENI caches, the TargetGroupBinding networking
 //! aggregate, and the work queues. Plain data with the few methods that keep it consistent; the
 //! steps that use it (`backend_sg`, `sg_rules`, `tgb_networking`, `runtime`) hold it through
 //! `Ctx`, so this file imports none of them.
@@ -48,6 +48,37 @@ impl SgCache {
     }
     pub(super) fn get(&self, id: &str, now: DateTime<Utc>) -> Option<SgInfo> {
         self.entries.get(id).filter(|(t, _)| (now - *t).num_seconds() < TTL_SECONDS).map(|(_, i)| i.clone())
+    }
+}
+
+// ---- ELBv2 tags as the controller last read them (`aws::elb_tags`) ---------------------------
+
+/// v2.7.1+: tags per ELBv2 ARN (load balancers, target groups, listeners, rules) for 20 minutes
+/// (the controller's `resourceTagsCache`), dropped only when the controller itself adds or
+/// removes tags on that ARN, so a tag changed by someone else stays unseen until the entry
+/// expires. One cache for every reconciler, as the controller shares one tagging manager.
+#[derive(Default)]
+pub struct ElbTagsCache {
+    entries: std::collections::HashMap<String, (DateTime<Utc>, BTreeMap<String, String>)>,
+}
+
+impl ElbTagsCache {
+    pub fn put(&mut self, now: DateTime<Utc>, arn: String, tags: BTreeMap<String, String>) {
+        self.entries.insert(arn, (now, tags));
+    }
+    pub fn invalidate(&mut self, arn: &str) {
+        self.entries.remove(arn);
+    }
+    /// The entry if younger than `ttl`; an expired one is dropped.
+    pub fn get(&mut self, arn: &str, now: DateTime<Utc>, ttl: chrono::Duration) -> Option<BTreeMap<String, String>> {
+        match self.entries.get(arn) {
+            Some((at, tags)) if now - *at < ttl => Some(tags.clone()),
+            Some(_) => {
+                self.entries.remove(arn);
+                None
+            }
+            None => None,
+        }
     }
 }
 

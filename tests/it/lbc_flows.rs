@@ -363,3 +363,48 @@ async fn auto_groups_to_user_groups_and_back() {
     );
     assert_eq!(node_rules(&s).await.len(), 1);
 }
+
+/// v2.7.1+ keeps ELBv2 tags 20 minutes per ARN and forgets them only on its own tag writes: once
+/// a reconcile has read them, the next asks DescribeTags for nothing, and a tag someone else adds stays unseen (so
+/// not removed) until the entry expires. v2.6.0 reads every time and removes it at once.
+#[tokio::test]
+async fn elb_tags_cached_from_v2_7_1() {
+    for profile in [Profile::V2_6_0, Profile(2, 7, 1), Profile::LATEST] {
+        let cached = profile >= Profile(2, 7, 1);
+        let s = sim(profile).await;
+        s.apply(&svc("echo", &[80], "")).unwrap();
+        assert_eq!(s.settle().await.pending, 0, "{profile}: {:?}", reasons(&s, "echo"));
+        let lb = s.aws().elbv2.describe_load_balancers().send().await.unwrap().load_balancers()[0].load_balancer_arn().unwrap().to_string();
+        // An annotation the controller does not read: a reconcile with nothing to change.
+        let resync = |rev: &str| svc("echo", &[80], &format!("    example.com/rev: {rev}\n"));
+        // The first resync reads what the create flow made (created, never read: not cached).
+        s.apply(&resync("z")).unwrap();
+        s.settle().await;
+        let mark = s.aws().log.len();
+        s.apply(&resync("a")).unwrap();
+        s.settle().await;
+        let tags_calls = s.aws().log.actions_since(mark).iter().filter(|a| *a == "DescribeTags").count();
+        assert_eq!(tags_calls == 0, cached, "{profile}: {tags_calls} DescribeTags on a reconcile that changes nothing");
+        // Someone else tags the load balancer.
+        s.aws()
+            .elbv2
+            .add_tags()
+            .resource_arns(&lb)
+            .tags(aws_sdk_elasticloadbalancingv2::types::Tag::builder().key("team").value("x").build())
+            .send()
+            .await
+            .unwrap();
+        let mark = s.aws().log.len();
+        s.apply(&resync("b")).unwrap();
+        s.settle().await;
+        let removed = |from: usize| s.aws().log.actions_since(from).iter().any(|a| a == "RemoveTags");
+        assert_eq!(removed(mark), !cached, "{profile}: the foreign tag is removed only when the controller reads it");
+        if cached {
+            s.ctx().clock.sleep(Duration::from_secs(21 * 60)).await;
+            let mark = s.aws().log.len();
+            s.apply(&resync("c")).unwrap();
+            s.settle().await;
+            assert!(removed(mark), "{profile}: after 20 minutes the entry expired and the tag is read and removed");
+        }
+    }
+}
