@@ -310,6 +310,9 @@ async fn eks(app: &App, method: &Method, uri: &Uri, headers: &HeaderMap, scope: 
     if let Err(e) = authenticate(app, method, uri, headers, &body, scope.access_key.as_deref(), &account, false) {
         return wire::restjson::fail(&wire::restjson::auth_error(&e), request_id);
     }
+    // At start the CA is made on a thread of its own: no DescribeCluster reports a cluster
+    // without it (state::eks::Ca).
+    app.eks.ca_settled().await;
     let out = api::eks::handle(&app.eks, method.as_str(), uri.path(), uri.query().unwrap_or(""), &account, &region);
     tracing::debug!(service = "eks", path = uri.path(), account, region, ok = out.is_ok(), "request");
     match out {

@@ -3,7 +3,10 @@
 //! Errors: ResourceNotFoundException (404) for an unknown cluster.
 
 use crate::error::{ApiError, ErrorCode};
-use crate::state::eks::{EksCluster, EksClusters};
+use crate::state::eks::{Ca, EksCluster, EksClusters};
+
+/// Without a Kubernetes API there is no CA: a placeholder in the PEM armour.
+const PLACEHOLDER_CA: &str = "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCmxic2ltCi0tLS0tRU5EIENFUlRJRklDQVRFLS0tLS0K";
 
 /// Routes one EKS request; `Ok(json)` or an error for `wire::restjson::fail`.
 pub fn handle(
@@ -20,7 +23,7 @@ pub fn handle(
         ("GET", ["clusters", name]) => {
             let name = percent_decode(name);
             reg.get(account, region, &name)
-                .map(|c| serde_json::json!({ "cluster": describe(&c) }))
+                .map(|c| serde_json::json!({ "cluster": describe(&c, &reg.ca()) }))
                 // [unverified] EKS's wording for an unknown cluster.
                 .ok_or_else(|| ApiError::new(ErrorCode::ResourceNotFoundException, format!("No cluster found for name: {name}.")))
         }
@@ -61,7 +64,11 @@ fn list_clusters(reg: &EksClusters, query: &str, account: &str, region: &str) ->
     Ok(out)
 }
 
-fn describe(c: &EksCluster) -> serde_json::Value {
+fn describe(c: &EksCluster, ca: &Ca) -> serde_json::Value {
+    let ca = match (ca, &c.api_endpoint) {
+        (Ca::Ready(data), Some(_)) => data.as_str(),
+        _ => PLACEHOLDER_CA,
+    };
     serde_json::json!({
         "name": c.name,
         "arn": c.arn(),
@@ -80,8 +87,7 @@ fn describe(c: &EksCluster) -> serde_json::Value {
         },
         "kubernetesNetworkConfig": { "serviceIpv4Cidr": "172.20.0.0/16", "ipFamily": "ipv4" },
         "status": "ACTIVE",
-        // Without a Kubernetes API there is no CA: a placeholder in the PEM armour.
-        "certificateAuthority": { "data": c.certificate_authority.clone().unwrap_or_else(|| "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCmxic2ltCi0tLS0tRU5EIENFUlRJRklDQVRFLS0tLS0K".to_string()) },
+        "certificateAuthority": { "data": ca },
         "platformVersion": "eks.1",
         "tags": {},
         "accessConfig": { "authenticationMode": "API_AND_CONFIG_MAP" },

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use crate::app::App;
 use crate::config::Config;
 use crate::reconciler::ControllerConfig;
+use crate::state::eks::Ca;
 use crate::world::live::{HttpsApi, Registry};
 use crate::world::{Fixture, World};
 use crate::{admin, persist, server};
@@ -136,6 +137,9 @@ async fn serve(
         Ok(a) => a,
         Err(e) => return super::usage(e),
     };
+    // The https listener's keys, made while the rest starts (k8s::tls); EKS calls wait for the CA.
+    let keys = crate::k8s::tls::generate_in_background(vec![listen.ip(), https_listen.ip()]);
+    app.eks.set_ca(Ca::Pending);
     let bind = |addr: SocketAddr| async move {
         tokio::net::TcpListener::bind(addr).await.map_err(|e| {
             eprintln!("lbsim: cannot listen on {addr}: {e}");
@@ -152,13 +156,6 @@ async fn serve(
     };
     let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
     let https_addr = https_listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
-    let tls = match crate::k8s::tls::Tls::generate(&[listen.ip(), https_listen.ip()]) {
-        Ok(t) => Arc::new(t),
-        Err(e) => {
-            eprintln!("lbsim: {e}");
-            return ExitCode::from(1);
-        }
-    };
     let live = Arc::new(Registry::default());
     let world = World::in_process(app.clone());
     let https_host = if https_listen.ip().is_unspecified() {
@@ -166,7 +163,7 @@ async fn serve(
     } else {
         https_addr.clone()
     };
-    live.set_https(HttpsApi { base: format!("https://{https_host}"), ca_data: tls.ca_data() });
+    live.set_https(HttpsApi { base: format!("https://{https_host}") });
     live.set_origin(&world, &fixtures, &controller_cfg);
     app.set_cluster_hooks(live.clone());
     // A corrupt or newer state file stops the start: never a silently empty world.
@@ -237,6 +234,23 @@ async fn serve(
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let https_router = k8s.merge(axum::Router::new().fallback(|| async { crate::k8s::status::Status::path_not_found() }));
     let mut stop_https = stop_rx.clone();
+    let eks_app = app.clone();
+    let tls = async move {
+        match keys.await {
+            Ok(Ok(t)) => {
+                eks_app.eks.set_ca(Ca::Ready(t.ca_data()));
+                Arc::new(t)
+            }
+            // Not expected (key generation has no input): the AWS API goes on without the
+            // https Kubernetes API, and EKS reports the placeholder CA.
+            failed => {
+                let why = failed.map_or_else(|_| "the key thread ended".to_string(), |r| r.err().unwrap_or_default());
+                tracing::error!(error = %why, "cannot make the https listener's keys: the Kubernetes API is served over http only");
+                eks_app.eks.set_ca(Ca::Absent);
+                std::future::pending().await
+            }
+        }
+    };
     tokio::spawn(crate::k8s::tls::serve(https_listener, tls, https_router, async move {
         let _ = stop_https.wait_for(|s| *s).await;
     }));

@@ -68,11 +68,32 @@ impl Tls {
 /// How long a client may take over its TLS handshake.
 const HANDSHAKE: Duration = Duration::from_secs(10);
 
-/// Serves `router` over TLS on `listener` until `shutdown` resolves. Each connection's peer
-/// address reaches the handlers as `ConnectInfo`, as on the plain listener.
-pub async fn serve(listener: tokio::net::TcpListener, tls: Arc<Tls>, router: Router, shutdown: impl std::future::Future<Output = ()>) {
-    let acceptor = tokio_rustls::TlsAcceptor::from(tls.config.clone());
+/// Makes the keys on a thread of its own. aws-lc seeds its random generator from CPU jitter
+/// the first time anything asks it for random bytes, ~50 ms of one core: more than the rest of
+/// `lbsim serve`'s start, which goes on meanwhile.
+pub fn generate_in_background(extra: Vec<IpAddr>) -> tokio::sync::oneshot::Receiver<Result<Tls, String>> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(Tls::generate(&extra));
+    });
+    rx
+}
+
+/// Serves `router` over TLS on `listener` until `shutdown` resolves, once `tls` is made
+/// (connections wait in the listen backlog until then). Each connection's peer address reaches
+/// the handlers as `ConnectInfo`, as on the plain listener.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    tls: impl std::future::Future<Output = Arc<Tls>>,
+    router: Router,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
     tokio::pin!(shutdown);
+    let tls = tokio::select! {
+        () = &mut shutdown => return,
+        t = tls => t,
+    };
+    let acceptor = tokio_rustls::TlsAcceptor::from(tls.config.clone());
     loop {
         let (tcp, peer) = tokio::select! {
             () = &mut shutdown => return,

@@ -497,7 +497,6 @@ impl Loaded {
             created_at: now,
             endpoint_id: format!("{id}{id}{id}AB").to_ascii_uppercase(),
             api_endpoint: None,
-            certificate_authority: None,
         }
     }
 }

@@ -55,13 +55,12 @@ impl LiveCluster {
     }
 }
 
-/// Where the clusters' Kubernetes API is reachable over https, and its CA (for EKS's
-/// DescribeCluster).
+/// Where the clusters' Kubernetes API is reachable over https (its CA is the App's EKS
+/// registry's, for DescribeCluster).
 #[derive(Debug, Clone)]
 pub struct HttpsApi {
     /// `https://127.0.0.1:PORT`
     pub base: String,
-    pub ca_data: String,
 }
 
 /// The live clusters of a server, in load order, and what is needed to make them anew.
@@ -133,7 +132,6 @@ impl Registry {
             let mut eks = loaded.eks_cluster(created_at);
             if let Some(h) = self.https.read().as_ref() {
                 eks.api_endpoint = Some(crate::k8s::kubeconfig::server_url(&h.base, &loaded.name));
-                eks.certificate_authority = Some(h.ca_data.clone());
             }
             app.eks.register(eks);
         }

@@ -21,7 +21,6 @@ fn demo() -> EksCluster {
         created_at: chrono::Utc::now(),
         endpoint_id: "0123456789ABCDEF0123456789ABCDEF".into(),
         api_endpoint: None,
-        certificate_authority: None,
     }
 }
 
