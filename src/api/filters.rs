@@ -43,21 +43,36 @@ where
 /// is collected as borrowed ids, never cloned.
 #[derive(Default)]
 pub struct Narrowest<'a> {
-    best: Option<(usize, Vec<&'a str>)>,
+    /// (size, ids, the filter the ids are exactly the matches of).
+    best: Option<(usize, Vec<&'a str>, Option<usize>)>,
 }
 
 impl<'a> Narrowest<'a> {
     /// Offers an index answer of `size` ids (an upper bound is fine: duplicates are dropped
     /// later); `ids` runs only when it is the smallest so far.
     pub fn offer<I: IntoIterator<Item = &'a str>>(&mut self, size: usize, ids: impl FnOnce() -> I) {
-        if self.best.as_ref().is_none_or(|(n, _)| size < *n) {
-            self.best = Some((size, ids().into_iter().collect()));
+        self.offer_for(None, size, ids);
+    }
+
+    /// As `offer`, for an answer that holds exactly the resources filter `exact_of` matches
+    /// (tag filters with exact values), so a describe need not check that filter again.
+    fn offer_for<I: IntoIterator<Item = &'a str>>(&mut self, exact_of: Option<usize>, size: usize, ids: impl FnOnce() -> I) {
+        if self.best.as_ref().is_none_or(|(n, _, _)| size < *n) {
+            self.best = Some((size, ids().into_iter().collect(), exact_of));
         }
     }
 
     /// The chosen ids, or `None` when no index applied (scan everything).
     pub fn ids(self) -> Option<Vec<&'a str>> {
-        self.best.map(|(_, v)| v)
+        self.best.map(|(_, v, _)| v)
+    }
+
+    /// The chosen ids, and the filter they satisfy already when they came from one exactly.
+    pub fn ids_and_satisfied(self) -> (Option<Vec<&'a str>>, Option<usize>) {
+        match self.best {
+            Some((_, v, exact_of)) => (Some(v), exact_of),
+            None => (None, None),
+        }
     }
 }
 
@@ -129,15 +144,16 @@ impl Filters {
 
     /// Offers the tag index's answer for every `tag:<k>` or `tag-key` filter with exact values.
     pub fn offer_tags<'a>(&'a self, tags: &'a TagStore, n: &mut Narrowest<'a>) {
-        for f in &self.0 {
+        // Each answer is exactly what its filter matches (`matches` below, without wildcards).
+        for (i, f) in self.0.iter().enumerate() {
             if let Some(k) = f.name.strip_prefix("tag:") {
                 if f.values.iter().any(|v| has_wildcard(v)) || has_wildcard(k) {
                     continue;
                 }
-                n.offer(tags.count_with(k, &f.values), || tags.with_value(k, &f.values));
+                n.offer_for(Some(i), tags.count_with(k, &f.values), || tags.with_value(k, &f.values));
             } else if f.name == "tag-key" && !f.values.iter().any(|v| has_wildcard(v)) {
                 let size = f.values.iter().map(|k| tags.count_with_key(k)).sum();
-                n.offer(size, || f.values.iter().flat_map(|k| tags.with_key(k)));
+                n.offer_for(Some(i), size, || f.values.iter().flat_map(|k| tags.with_key(k)));
             }
         }
     }
@@ -158,6 +174,11 @@ impl Filters {
 
     /// Whether a resource passes every filter. `field(name)` returns the resource's values for
     /// a non-tag filter name (already validated by `parse`).
+    /// These filters without the one at `index` (which the candidates satisfy already).
+    pub fn without(&self, index: Option<usize>) -> Filters {
+        Filters(self.0.iter().enumerate().filter(|(i, _)| Some(*i) != index).map(|(_, f)| f.clone()).collect())
+    }
+
     pub fn matches(&self, tags: &[(String, String)], field: impl Fn(&str) -> Vec<String>) -> bool {
         self.0.iter().all(|f| {
             if let Some(k) = f.name.strip_prefix("tag:") {
@@ -198,6 +219,17 @@ mod tests {
         let mut hits = f.tagged(&t).unwrap();
         hits.sort_unstable();
         assert_eq!(hits, ["sg-1", "sg-6"]);
+        // The winner is filter 2's exact answer: only filter 1 is left to check per resource.
+        let mut n = Narrowest::default();
+        f.offer_tags(&t, &mut n);
+        let (ids, satisfied) = n.ids_and_satisfied();
+        assert_eq!((ids.map(|v| v.len()), satisfied), (Some(2), Some(1)));
+        assert_eq!(f.without(satisfied).0.iter().map(|x| x.name.as_str()).collect::<Vec<_>>(), ["tag:all"]);
+        // A narrower superset answer (not a filter's exact one) leaves every filter to check.
+        let mut n = Narrowest::default();
+        f.offer_tags(&t, &mut n);
+        n.offer(1, || ["sg-1"]);
+        assert_eq!(n.ids_and_satisfied().1, None);
         let bad = Params::parse(b"Filter.1.Name=nope&Filter.1.Value.1=x", ListStyle::Flat).unwrap();
         let e = Filters::parse(&bad.root(), "DescribeVpcs", &["vpc-id"]).unwrap_err();
         assert_eq!(e.message, "The filter 'nope' is invalid");

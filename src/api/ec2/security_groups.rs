@@ -258,7 +258,8 @@ impl DescribeSecurityGroups {
     /// Candidate ids: the groups the request names (all must exist), else the narrowest index
     /// answer among group-id, tags, vpc-id and group-name; `None` when no index applies and
     /// every group is scanned. A superset: `apply` checks every filter on each candidate.
-    fn candidates<'a>(&'a self, r: &'a Region) -> ApiResult<Option<Vec<&'a str>>> {
+    /// Candidate ids from the narrowest index, and the filter they satisfy already (if any).
+    fn candidates<'a>(&'a self, r: &'a Region) -> ApiResult<(Option<Vec<&'a str>>, Option<usize>)> {
         if !self.ids.is_empty() || !self.names.is_empty() {
             let mut named = Vec::new();
             for id in &self.ids {
@@ -270,7 +271,7 @@ impl DescribeSecurityGroups {
                     named.push(r.sg_id_by_name(&vpc, n).ok_or_else(|| ApiError::sg_name_not_found(n, &vpc, true))?.as_str());
                 }
             }
-            return Ok(Some(named));
+            return Ok((Some(named), None));
         }
         let mut n = Narrowest::default();
         if let Some(ids) = self.filters.exact("group-id") {
@@ -287,7 +288,7 @@ impl DescribeSecurityGroups {
                 names.iter().flat_map(|nm| r.vpcs().keys().filter_map(move |v| r.sg_id_by_name(v, nm))).map(String::as_str).collect();
             n.offer(found.len(), || found);
         }
-        Ok(n.ids())
+        Ok(n.ids_and_satisfied())
     }
 }
 
@@ -305,18 +306,23 @@ impl Action for DescribeSecurityGroups {
     fn apply(self, r: &mut Region, _: &Ctx) -> ApiResult<Groups> {
         // Ids or names together with MaxResults page like filters do: the model documents no
         // InvalidParameterCombination for this action, unlike DescribeInstances [unverified].
-        let groups: Vec<(usize, &SecurityGroup)> = indexed_in_order(r.sgs(), self.candidates(r)?);
+        let (candidates, satisfied) = self.candidates(r)?;
+        let groups: Vec<(usize, &SecurityGroup)> = indexed_in_order(r.sgs(), candidates);
+        // A filter the index answered exactly is not checked again per group (a controller's
+        // describe by one tag then reads no group's tags at all).
+        let rest = self.filters.without(satisfied);
         let matched: Vec<(usize, &SecurityGroup)> = groups
             .into_iter()
             .filter(|(_, sg)| {
-                self.filters.matches(r.tags().get(&sg.id), |name| match name {
-                    "description" => vec![sg.description.clone()],
-                    "group-id" => vec![sg.id.clone()],
-                    "group-name" => vec![sg.name.clone()],
-                    "owner-id" => vec![sg.owner_id.clone()],
-                    "vpc-id" => vec![sg.vpc_id.clone()],
-                    other => rule_values(r, sg, other),
-                })
+                rest.is_empty()
+                    || rest.matches(r.tags().get(&sg.id), |name| match name {
+                        "description" => vec![sg.description.clone()],
+                        "group-id" => vec![sg.id.clone()],
+                        "group-name" => vec![sg.name.clone()],
+                        "owner-id" => vec![sg.owner_id.clone()],
+                        "vpc-id" => vec![sg.vpc_id.clone()],
+                        other => rule_values(r, sg, other),
+                    })
             })
             .collect();
         let (items, next) = page(matched, |(_, g)| &g.id, self.max, self.token.as_deref(), "MaxResults", (5, 1000))?;
