@@ -389,16 +389,20 @@ async fn scaling(t: &Target, p: &Plan) -> Vec<Row> {
             }
         };
         progress(format!("{name}: describe matching {m} of {n} groups for {:?}", p.duration));
+        let mark = t.log_mark();
         let row = match loadgen::run(&ep, w, 1, Stop::For(p.duration)).await {
             Ok(o) => Row::from_outcome(W, name, Some(m), o),
             Err(e) => Row::new(W, name, Some(m), Status::Failed, e),
         };
+        let server = t.server_p50_ms("DescribeSecurityGroups", mark);
+        let row = Row { server_p50_ms: server, answer_bytes: Some(bytes as u64), ..row };
         let mb_s = row.req_per_s.map(|r| r * bytes as f64 / 1e6);
         let per_match = row.p50_ms.map(|ms| ms * 1000.0 / m as f64);
         let note = format!(
-            "of {n} groups, {:.0} KB per answer, 1 connection{}{}",
+            "of {n} groups, {:.0} KB per answer, 1 connection{}{}{}",
             bytes as f64 / 1000.0,
             per_match.map(|us| format!(", {us:.1} µs per match")).unwrap_or_default(),
+            server.map(|ms| format!(", server p50 {ms:.3} ms")).unwrap_or_default(),
             if row.note.is_empty() { String::new() } else { format!("; {}", row.note) }
         );
         let row = Row { note, ..row };
@@ -446,7 +450,7 @@ async fn describes(t: &Target, p: &Plan) -> Vec<Row> {
         Ok(w) => {
             for row in wide::ec2_rows(Arc::new(w)) {
                 progress(format!("{name}: {} for {:?}", row.0, p.duration));
-                rows.push(wide::measure(&ep, name, n, row, p.duration).await);
+                rows.push(wide::measure(t, &ep, n, row, p.duration).await);
             }
         }
         Err(SetupError::Unavailable(why)) => rows.push(Row::new("ec2-instances-by-tag", name, Some(n), Status::NotAvailable, why)),
@@ -462,7 +466,7 @@ async fn describes(t: &Target, p: &Plan) -> Vec<Row> {
         Ok(w) => {
             for row in wide::elb_rows(w) {
                 progress(format!("{name}: {} for {:?}", row.0, p.duration));
-                rows.push(wide::measure(&ep, name, n, row, p.duration).await);
+                rows.push(wide::measure(t, &ep, n, row, p.duration).await);
             }
         }
         Err(SetupError::Unavailable(why)) => rows.push(Row::new("elbv2-lbs-by-20-names", name, Some(n), Status::NotAvailable, why)),
@@ -593,8 +597,12 @@ pub async fn run(args: &BenchArgs) -> Result<Report, String> {
     }
     if p.wants("reconciler") {
         for &n in &p.reconciler_services {
-            progress(format!("reconciler: {n} Services on the demo cluster"));
-            rows.push(reconciler::row(n).await);
+            // The default profile (the baseline) and today's release, whose tags cache
+            // (v2.7.1+) changes the calls a reconcile makes.
+            for profile in [lbsim::reconciler::Profile::V2_6_0, lbsim::reconciler::Profile::LATEST] {
+                progress(format!("reconciler: {n} Services on the demo cluster, controller {profile}"));
+                rows.push(reconciler::row(n, profile).await);
+            }
         }
     }
     report::fill_ratios(&mut rows);

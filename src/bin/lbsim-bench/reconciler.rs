@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use super::report::{Row, Status};
 use lbsim::config::Config;
-use lbsim::reconciler::ControllerConfig;
+use lbsim::reconciler::{ControllerConfig, Profile};
 use lbsim::world::{Fixture, Sim};
 
 fn service(i: u64) -> String {
@@ -21,7 +21,15 @@ fn service(i: u64) -> String {
     )
 }
 
-pub async fn row(n: u64) -> Row {
+/// The row's workload name: `reconciler` for the default profile (v2.6.0, the baseline),
+/// `reconciler-<release>` for another.
+pub fn workload(profile: Profile) -> String {
+    if profile == ControllerConfig::default().profile { "reconciler".into() } else { format!("reconciler-{profile}") }
+}
+
+pub async fn row(n: u64, profile: Profile) -> Row {
+    let w = workload(profile);
+    let w = w.as_str();
     let started = Instant::now();
     let mut config = Config::default();
     // Room for N NLBs; every other quota stays AWS's.
@@ -33,13 +41,13 @@ pub async fn row(n: u64) -> Row {
     for (i, s) in fixture.subnets.iter_mut().filter(|s| s.public).enumerate() {
         s.cidr = format!("10.0.{}.0/20", 64 + 16 * i);
     }
-    let sim = match Sim::start(config, &fixture, ControllerConfig::default()).await {
+    let sim = match Sim::start(config, &fixture, ControllerConfig { profile, ..ControllerConfig::default() }).await {
         Ok(s) => s,
-        Err(e) => return Row::new("reconciler", "lbsim", Some(n), Status::Failed, e),
+        Err(e) => return Row::new(w, "lbsim", Some(n), Status::Failed, e),
     };
     for i in 0..n {
         if let Err(e) = sim.apply(&service(i)) {
-            return Row::new("reconciler", "lbsim", Some(n), Status::Failed, e);
+            return Row::new(w, "lbsim", Some(n), Status::Failed, e);
         }
     }
     // Until idle: the controller's own client-side limits (ELBv2 at 10 calls/s) make 1,000
@@ -54,21 +62,33 @@ pub async fn row(n: u64) -> Row {
     while let Some(page) = pages.next().await {
         match page {
             Ok(o) => lbs += o.load_balancers().len() as u64,
-            Err(e) => return Row::new("reconciler", "lbsim", Some(n), Status::Failed, format!("DescribeLoadBalancers: {e}")),
+            Err(e) => return Row::new(w, "lbsim", Some(n), Status::Failed, format!("DescribeLoadBalancers: {e}")),
         }
     }
     if lbs < n {
-        return Row::new("reconciler", "lbsim", Some(n), Status::Failed, format!("{lbs} NLBs after settling, expected {n}"));
+        return Row::new(w, "lbsim", Some(n), Status::Failed, format!("{lbs} NLBs after settling, expected {n}"));
     }
-    let calls = sim.aws().log.len();
+    let log = sim.aws().log.actions_since(0);
+    let calls = log.len();
+    // Where the calls go: the most frequent actions, so a change in the controller's call
+    // pattern shows in the report, not only in the total.
+    let mut by_action: std::collections::BTreeMap<&str, usize> = Default::default();
+    for a in &log {
+        *by_action.entry(a.as_str()).or_default() += 1;
+    }
+    let mut top: Vec<(&str, usize)> = by_action.into_iter().collect();
+    top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let top: Vec<String> = top.iter().take(5).map(|(a, c)| format!("{a} {c}")).collect();
     Row::new(
-        "reconciler",
+        w,
         "lbsim",
         Some(n),
         Status::Ok,
         format!(
-            "{n} Services → {lbs} NLBs, {calls} AWS calls, {} Service and {} TGB reconciles, {virtual_secs:.0} s of virtual time",
-            stats.service_reconciles, stats.tgb_reconciles
+            "{profile}: {n} Services → {lbs} NLBs, {calls} AWS calls ({}, …), {} Service and {} TGB reconciles, {virtual_secs:.0} s of virtual time",
+            top.join(", "),
+            stats.service_reconciles,
+            stats.tgb_reconciles
         ),
     )
     .value(secs, "s")

@@ -67,6 +67,11 @@ pub struct Row {
     /// lbsim rows only: lbsim req/s ÷ moto req/s and ÷ ceiling req/s, same workload and N.
     pub vs_moto: Option<f64>,
     pub vs_ceiling: Option<f64>,
+    /// In-process lbsim rows: the median server time from lbsim's request log (body read to
+    /// response built; the write to the socket and the client's read are not in it).
+    pub server_p50_ms: Option<f64>,
+    /// Bytes of one answer, where a row measures one kind of answer.
+    pub answer_bytes: Option<u64>,
     pub note: String,
 }
 
@@ -87,6 +92,8 @@ impl Row {
             unit: None,
             vs_moto: None,
             vs_ceiling: None,
+            server_p50_ms: None,
+            answer_bytes: None,
             note: note.into(),
         }
     }
@@ -176,11 +183,20 @@ pub fn goals(rows: &[Row]) -> Vec<Goal> {
     ));
     out.push(goal("sg-mix at 5,000 groups p99 < 5 ms", mix.and_then(|r| r.p99_ms).map(|p| (format!("p99 {p:.2} ms"), p < 5.0))));
     let hundred = find(rows, "sg-describe-matches", "lbsim", Some(100));
+    // The target is server time; the client's round trip (same 2 cores, reading the answer) is
+    // shown beside it.
+    let client = |r: &Row| r.p50_ms.map(|c| format!("; client round trip p50 {c:.3} ms")).unwrap_or_default();
     out.push(goal(
-        "a describe returning 100 groups × 6 rules ≤ 0.3 ms",
-        hundred.and_then(|r| r.p50_ms).map(|p| (format!("p50 {p:.3} ms (1 connection, client included)"), p <= 0.3)),
+        "a describe returning 100 groups × 6 rules ≤ 0.3 ms server time",
+        hundred.and_then(|r| Some((r.server_p50_ms?, r))).map(|(p, r)| (format!("server p50 {p:.3} ms{}", client(r)), p <= 0.3)),
     ));
-    out.push(goal("… at ≥ 500 MB/s of XML", hundred.and_then(|r| r.value).map(|v| (format!("{v:.0} MB/s"), v >= 500.0))));
+    out.push(goal(
+        "… at ≥ 500 MB/s of XML",
+        hundred.and_then(|r| Some((r.answer_bytes? as f64 / (r.server_p50_ms? * 1000.0), r))).map(|(v, r)| {
+            let one = r.value.map(|c| format!("; {c:.0} MB/s through one connection, client included")).unwrap_or_default();
+            (format!("{v:.0} MB/s of server time{one}"), v >= 500.0)
+        }),
+    ));
     // Linear in matches: the per-match time of the largest answer within 2× that of 100.
     let largest =
         rows.iter().filter(|r| r.workload == "sg-describe-matches" && r.target == "lbsim" && r.p50_ms.is_some()).max_by_key(|r| r.n);
@@ -208,9 +224,14 @@ pub fn goals(rows: &[Row]) -> Vec<Goal> {
     out.push(goal("start-up < 50 ms to the first answer", startup.map(|p| (format!("p50 {p:.1} ms"), p < 50.0))));
     let mem = rows.iter().find(|r| r.workload == "memory" && r.n == Some(5000) && r.status == Status::Ok).and_then(|r| r.value);
     out.push(goal("resident memory < 40 MiB at 5,000 groups × 10 rules", mem.map(|m| (format!("{m:.1} MiB"), m < 40.0))));
-    let rec = |n: u64| rows.iter().find(|r| r.workload == "reconciler" && r.n == Some(n) && r.status == Status::Ok).and_then(|r| r.value);
-    out.push(goal("100-Service reconciler scenario < 0.5 s", rec(100).map(|s| (format!("{s:.2} s"), s < 0.5))));
-    out.push(goal("1,000-Service reconciler scenario measured", rec(1000).map(|s| (format!("{s:.2} s"), true))));
+    let rec = |w: &str, n: u64| rows.iter().find(|r| r.workload == w && r.n == Some(n) && r.status == Status::Ok).and_then(|r| r.value);
+    use lbsim::reconciler::Profile;
+    for (profile, who) in [(Profile::V2_6_0, " (the default profile)"), (Profile::LATEST, "")] {
+        let (w, who) = (super::reconciler::workload(profile), format!("{profile}{who}"));
+        let w = w.as_str();
+        out.push(goal(&format!("100-Service reconciler scenario < 0.5 s ({who})"), rec(w, 100).map(|s| (format!("{s:.2} s"), s < 0.5))));
+        out.push(goal(&format!("1,000-Service reconciler scenario measured ({who})"), rec(w, 1000).map(|s| (format!("{s:.2} s"), true))));
+    }
     out
 }
 
@@ -379,13 +400,19 @@ mod tests {
         mix.p99_ms = Some(7.0);
         let mut hundred = Row::new("sg-describe-matches", "lbsim", Some(100), Status::Ok, "").value(600.0, "MB/s");
         hundred.p50_ms = Some(0.25);
+        hundred.server_p50_ms = Some(0.28);
+        hundred.answer_bytes = Some(168_000);
+        let slow_server = Row { server_p50_ms: Some(0.35), ..hundred.clone() };
         let mut all = Row::new("sg-describe-matches", "lbsim", Some(10_000), Status::Ok, "");
         all.p50_ms = Some(60.0);
-        let g = goals(&[mix, hundred, all]);
+        let g = goals(&[mix, hundred, all.clone()]);
         let met: Vec<Option<bool>> = g.iter().map(|g| g.met).collect();
-        // 6,000 req/s < 10,000; 60 % of the ceiling; p99 7 ms; 0.25 ms; 600 MB/s; 2.5 → 6 µs per match.
+        // 6,000 req/s < 10,000; 60 % of the ceiling; p99 7 ms; 0.28 ms server; 600 MB/s; 2.5 → 6 µs per match.
         assert_eq!(met[..6], [Some(false), Some(true), Some(false), Some(true), Some(true), Some(false)]);
         assert_eq!(met[6], None, "no 100,000-group row");
         assert!(table(&[], &g).contains("MISSED"));
+        // The describe target is server time: a 0.25 ms round trip does not hide 0.35 ms in the server.
+        let g = goals(&[slow_server, all]);
+        assert_eq!((g[3].met, g[4].met), (Some(false), Some(false)));
     }
 }

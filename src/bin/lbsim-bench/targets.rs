@@ -7,6 +7,7 @@
 
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -17,6 +18,7 @@ use tokio::sync::oneshot;
 
 use super::loadgen::{Call, Conn, Endpoint, Svc};
 use lbsim::app::App;
+use lbsim::app::request_log::Query;
 use lbsim::config::Config;
 use lbsim::server;
 
@@ -53,10 +55,27 @@ pub struct Target {
     pub addr: SocketAddr,
     /// Version or build facts for the report header.
     pub about: String,
+    /// The in-process lbsim's App: its request log holds each call's server time (from the
+    /// body read to the response built), which no client-side figure can separate out.
+    pub app: Option<Arc<App>>,
     guard: Guard,
 }
 
 impl Target {
+    /// The last sequence number of the in-process lbsim's request log, to mark where a run starts.
+    pub fn log_mark(&self) -> Option<u64> {
+        self.app.as_ref().map(|a| a.log.query(&Query { limit: Some(0), ..Query::default() }).1)
+    }
+
+    /// The median server time of the successful `action` calls logged after `mark` (the log
+    /// keeps the last 1,000 calls: enough for a median of any run here).
+    pub fn server_p50_ms(&self, action: &str, mark: Option<u64>) -> Option<f64> {
+        let (entries, _, _) = self.app.as_ref()?.log.query(&Query { since: Some(mark?), action: Some(action.into()), ..Query::default() });
+        let mut ms: Vec<f64> = entries.iter().filter(|e| e.status == 200).map(|e| e.duration_ms).collect();
+        ms.sort_by(f64::total_cmp);
+        ms.get(ms.len() / 2).copied()
+    }
+
     pub fn endpoint(&self, region: &str) -> Endpoint {
         Endpoint { addr: self.addr, region: region.to_string() }
     }
@@ -117,8 +136,9 @@ pub async fn lbsim() -> Result<Target, String> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| format!("bind: {e}"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let (tx, rx) = oneshot::channel::<()>();
+    let served = app.clone();
     tokio::spawn(async move {
-        let _ = server::serve(listener, lbsim::admin::router(app), async {
+        let _ = server::serve(listener, lbsim::admin::router(served), async {
             let _ = rx.await;
         })
         .await;
@@ -128,6 +148,7 @@ pub async fn lbsim() -> Result<Target, String> {
         kind: Kind::Lbsim,
         addr,
         about: format!("lbsim {} in-process ({build})", env!("CARGO_PKG_VERSION")),
+        app: Some(app),
         guard: Guard::Task(Some(tx)),
     };
     wait_ready(&mut t, Duration::from_secs(5)).await?;
@@ -171,7 +192,7 @@ pub async fn ceiling() -> Result<Target, String> {
             })
             .await;
     });
-    let mut t = Target { kind: Kind::Ceiling, addr, about: "axum, fixed XML body".into(), guard: Guard::Task(Some(tx)) };
+    let mut t = Target { kind: Kind::Ceiling, addr, about: "axum, fixed XML body".into(), app: None, guard: Guard::Task(Some(tx)) };
     wait_ready(&mut t, Duration::from_secs(5)).await?;
     Ok(t)
 }
@@ -202,6 +223,7 @@ pub async fn moto() -> Result<Target, String> {
         kind: Kind::Moto,
         addr: SocketAddr::from(([127, 0, 0, 1], port)),
         about: format!("moto {version} (python3 -m moto.server, werkzeug)"),
+        app: None,
         guard: Guard::Child(child),
     };
     wait_ready(&mut t, Duration::from_secs(60)).await?;
@@ -244,6 +266,7 @@ pub async fn fakecloud(bin: Option<&std::path::Path>) -> Result<Target, String> 
         kind: Kind::Fakecloud,
         addr: SocketAddr::from(([127, 0, 0, 1], port)),
         about: format!("{version} ({})", path.display()),
+        app: None,
         guard: Guard::Child(child),
     };
     wait_ready(&mut t, Duration::from_secs(30)).await?;

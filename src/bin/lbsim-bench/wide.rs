@@ -19,6 +19,7 @@ use std::sync::Arc;
 
 use super::loadgen::{self, Call, Conn, Endpoint, Reply, Rng, SetupError, Stop, Svc, Workload, setup_call};
 use super::report::{Row, Status};
+use super::targets::Target;
 use super::workloads::Pool;
 
 /// Groups in the EC2 world, and rules each (with the default egress rule).
@@ -251,8 +252,10 @@ pub fn elb_rows(w: Arc<ElbWorld>) -> Vec<(&'static str, &'static str, Describe)>
 }
 
 /// Runs one row: a first answer to count matches and bytes, then the timed run.
-pub async fn measure(ep: &Endpoint, target: &str, n: u64, row: (&'static str, &'static str, Describe), d: std::time::Duration) -> Row {
+pub async fn measure(t: &Target, ep: &Endpoint, n: u64, row: (&'static str, &'static str, Describe), d: std::time::Duration) -> Row {
     let (name, marker, w) = row;
+    let target = t.kind.name();
+    let action = w.next(0, &mut Rng::new(1)).action;
     let w = Arc::new(w);
     let first = match Conn::open(ep).await {
         Ok(mut c) => c.call(&w.next(0, &mut Rng::new(1))).await,
@@ -261,13 +264,7 @@ pub async fn measure(ep: &Endpoint, target: &str, n: u64, row: (&'static str, &'
     let (bytes, matches) = match first {
         Ok(r) if r.ok() => (r.body.len(), r.text().matches(marker).count()),
         Ok(r) if r.code().as_deref() == Some("InvalidAction") => {
-            return Row::new(
-                name,
-                target,
-                Some(n),
-                Status::NotAvailable,
-                format!("{} answers InvalidAction", w.next(0, &mut Rng::new(1)).action),
-            );
+            return Row::new(name, target, Some(n), Status::NotAvailable, format!("{action} answers InvalidAction"));
         }
         Ok(r) => {
             return Row::new(
@@ -280,21 +277,24 @@ pub async fn measure(ep: &Endpoint, target: &str, n: u64, row: (&'static str, &'
         }
         Err(e) => return Row::new(name, target, Some(n), Status::Failed, e),
     };
+    let mark = t.log_mark();
     let row = match loadgen::run(ep, w, 1, Stop::For(d)).await {
         Ok(o) => Row::from_outcome(name, target, Some(n), o),
         Err(e) => return Row::new(name, target, Some(n), Status::Failed, e),
     };
+    let server = t.server_p50_ms(action, mark);
     // The ceiling's fixed body matches nothing: its row is the HTTP floor, not a describe.
     let per_match = row.p50_ms.filter(|_| matches > 0 && target != "ceiling").map(|ms| ms * 1000.0 / matches as f64);
     let note = format!(
-        "{} per answer of {n}, {:.0} KB{}{}",
+        "{} per answer of {n}, {:.0} KB{}{}{}",
         if target == "ceiling" { "fixed answer".to_string() } else { matches.to_string() },
         bytes as f64 / 1000.0,
         per_match.map(|us| format!(", {us:.1} µs per match at p50")).unwrap_or_default(),
+        server.map(|ms| format!(", server p50 {ms:.3} ms")).unwrap_or_default(),
         if row.note.is_empty() { String::new() } else { format!("; {}", row.note) }
     );
     let mb_s = row.req_per_s.map(|r| r * bytes as f64 / 1e6);
-    let row = Row { note, ..row };
+    let row = Row { note, server_p50_ms: server, answer_bytes: Some(bytes as u64), ..row };
     match mb_s {
         Some(v) => row.value(v, "MB/s"),
         None => row,
