@@ -94,6 +94,10 @@ impl TagStore {
 
     /// Adds or overwrites tags on a resource.
     pub fn set(&mut self, id: &str, new: &[(String, String)]) {
+        // Nothing to hold for an untagged resource (every new rule is set with no tags).
+        if new.is_empty() {
+            return;
+        }
         // Grown once: a tag at a time would double the list's capacity past its length.
         self.by_resource.entry(id.into()).or_default().reserve_exact(new.len());
         for (k, v) in new {
@@ -219,5 +223,16 @@ mod tests {
         assert_eq!((t.count_with_key("env"), t.with_key("env").collect::<Vec<_>>()), (1, vec!["sg-2"]));
         assert_eq!(t.count_with("env", &["dev".into(), "prod".into()]), 1);
         assert_eq!(t.with_value("env", &["dev".into()]).collect::<Vec<_>>(), ["sg-2"]);
+        // An untagged resource holds nothing (every new rule is set with no tags).
+        t.set("sgr-1", &[]);
+        assert_eq!(t.resources().count(), 1);
+        // One id inline, then a set, then back to none.
+        t.set("sg-3", &[("env".into(), "dev".into())]);
+        t.set("sg-4", &[("env".into(), "dev".into())]);
+        assert_eq!(t.with_value("env", &["dev".into()]).collect::<Vec<_>>(), ["sg-2", "sg-3", "sg-4"]);
+        for id in ["sg-2", "sg-3", "sg-4"] {
+            t.clear(id);
+        }
+        assert_eq!((t.count_with_key("env"), t.resources().count()), (0, 0));
     }
 }
