@@ -172,13 +172,13 @@ impl Filters {
         self.tagged(tags).map(|v| v.into_iter().map(String::from).collect())
     }
 
-    /// Whether a resource passes every filter. `field(name)` returns the resource's values for
-    /// a non-tag filter name (already validated by `parse`).
     /// These filters without the one at `index` (which the candidates satisfy already).
     pub fn without(&self, index: Option<usize>) -> Filters {
         Filters(self.0.iter().enumerate().filter(|(i, _)| Some(*i) != index).map(|(_, f)| f.clone()).collect())
     }
 
+    /// Whether a resource passes every filter. `field(name)` returns the resource's values for
+    /// a non-tag filter name (already validated by `parse`).
     pub fn matches(&self, tags: &[(String, String)], field: impl Fn(&str) -> Vec<String>) -> bool {
         self.0.iter().all(|f| {
             if let Some(k) = f.name.strip_prefix("tag:") {
