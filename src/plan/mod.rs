@@ -223,7 +223,7 @@ fn group_label(sim: &Sim, id: &str) -> String {
 fn sample(sim: &Sim, step: u32) -> Point {
     let l = &sim.loaded;
     let (node_rules, rows) = sim.app().store.with_region(&l.account, &l.region, |r| {
-        let n = r.sgs().get(&l.cluster_sg_id).map_or(0, |g| g.rules.iter().filter(|x| !x.egress).count() as u64);
+        let n = r.sgs().get(l.cluster_sg_id.as_str()).map_or(0, |g| g.rules.iter().filter(|x| !x.egress).count() as u64);
         (n, crate::admin::state_dump::region_usage(r))
     });
     Point { step, node_rules, limiting_percent: 0.0, rows }

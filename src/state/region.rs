@@ -99,7 +99,7 @@ pub struct Region {
     pub(super) azs: Vec<Az>,
     pub(super) vpcs: IndexMap<String, Vpc>,
     pub(super) subnets: IndexMap<String, Subnet>,
-    pub(super) sgs: IndexMap<String, SecurityGroup>,
+    pub(super) sgs: IndexMap<CompactString, SecurityGroup>,
     pub(super) instances: IndexMap<String, Instance>,
     pub(super) enis: IndexMap<String, Eni>,
     pub(super) prefix_lists: IndexMap<String, PrefixList>,
@@ -275,7 +275,7 @@ impl Region {
         &self.subnets
     }
 
-    pub fn sgs(&self) -> &IndexMap<String, SecurityGroup> {
+    pub fn sgs(&self) -> &IndexMap<CompactString, SecurityGroup> {
         &self.sgs
     }
 
@@ -299,6 +299,16 @@ impl Region {
     /// Rendered fragments of describe answers, kept fresh by the mutators below.
     pub fn rendered(&self) -> &RenderCache {
         &self.rendered
+    }
+
+    /// Drops a group's rendered fragment (its body, rules or tags change). Only groups are
+    /// rendered; other ids cost a prefix check.
+    fn forget_rendered(&mut self, id: &str) {
+        if id.starts_with("sg-")
+            && let Some(pos) = self.sgs.get_index_of(id)
+        {
+            self.rendered.forget(pos);
+        }
     }
 
     pub fn elb(&self) -> &Elbv2 {
@@ -331,13 +341,13 @@ impl Region {
 
     /// Adds or overwrites EC2 tags on a resource the caller has found.
     pub fn set_tags(&mut self, id: &str, tags: &[(String, String)]) {
-        self.rendered.forget(id);
+        self.forget_rendered(id);
         self.tags.set(id, tags);
     }
 
     /// Removes one tag key (only when it has `value`, if one is given).
     pub fn remove_tag(&mut self, id: &str, key: &str, value: Option<&str>) {
-        self.rendered.forget(id);
+        self.forget_rendered(id);
         self.tags.remove(id, key, value);
     }
 
@@ -482,20 +492,21 @@ impl Region {
     // ---- security groups -----------------------------------------------------------------------
 
     pub fn insert_sg(&mut self, sg: SecurityGroup) {
-        self.rendered.forget(&sg.id);
+        self.forget_rendered(&sg.id);
         self.sg_by_name.insert((sg.vpc_id.clone(), sg.name.to_lowercase()), sg.id.clone());
         self.sgs_by_vpc.entry(sg.vpc_id.clone()).or_default().insert(sg.id.clone());
         let (id, rules) = (sg.id.clone(), sg.rules.clone());
-        self.sgs.insert(id.clone(), SecurityGroup { rules: Vec::new(), ..sg });
+        self.sgs.insert(id.as_str().into(), SecurityGroup { rules: Vec::new(), ..sg });
         self.add_rules(&id, rules);
     }
 
     /// Removes a group, its rules and its tags. Callers have checked dependencies.
     pub fn remove_sg(&mut self, id: &str) -> Option<SecurityGroup> {
-        self.rendered.forget(id);
         let ids: Vec<String> = self.sgs.get(id)?.rules.iter().map(|r| r.id.to_string()).collect();
         self.remove_rules(id, &ids);
-        let sg = self.sgs.shift_remove(id)?;
+        // shift_remove keeps creation order (describes list in it); the groups after it move up.
+        let (pos, _, sg) = self.sgs.shift_remove_full(id)?;
+        self.rendered.removed(pos);
         self.sg_by_name.remove(&(sg.vpc_id.clone(), sg.name.to_lowercase()));
         if let Some(set) = self.sgs_by_vpc.get_mut(&sg.vpc_id) {
             set.remove(id);
@@ -532,7 +543,7 @@ impl Region {
 
     /// Appends validated rules to a group and indexes them.
     pub fn add_rules(&mut self, sg_id: &str, rules: Vec<Rule>) {
-        self.rendered.forget(sg_id);
+        self.forget_rendered(sg_id);
         for r in &rules {
             self.rule_owner.insert(r.id.as_str().into(), sg_id.into());
             if let Some(group_id) = r.peer.referenced_group() {
@@ -546,7 +557,7 @@ impl Region {
 
     /// Removes rules by id from a group, with their tags and index entries.
     pub fn remove_rules(&mut self, sg_id: &str, rule_ids: &[String]) -> Vec<Rule> {
-        self.rendered.forget(sg_id);
+        self.forget_rendered(sg_id);
         let Some(sg) = self.sgs.get_mut(sg_id) else { return Vec::new() };
         let wanted: BTreeSet<&str> = rule_ids.iter().map(String::as_str).collect();
         let (gone, kept): (Vec<Rule>, Vec<Rule>) = std::mem::take(&mut sg.rules).into_iter().partition(|r| wanted.contains(r.id.as_str()));
@@ -574,7 +585,7 @@ impl Region {
     /// Replaces a rule's body in place (same id, position and tags), keeping `sg_refs` right
     /// when the peer changes. Used by ModifySecurityGroupRules and the description updates.
     pub fn replace_rule(&mut self, sg_id: &str, new: Rule) {
-        self.rendered.forget(sg_id);
+        self.forget_rendered(sg_id);
         let Some(sg) = self.sgs.get_mut(sg_id) else { return };
         let Some(slot) = sg.rules.iter_mut().find(|r| r.id == new.id) else { return };
         let old = std::mem::replace(slot, new.clone());
@@ -691,7 +702,7 @@ impl Region {
                 let mut largest = max_bucket;
                 for g in e.groups.iter().filter(|g| g.as_str() != sg_id) {
                     let size = *largest_of.entry(g.as_str()).or_insert_with(|| {
-                        self.sgs.get(g).map(|sg| self.bucket_usage(&sg.rules).into_iter().max().unwrap_or(0)).unwrap_or(0)
+                        self.sgs.get(g.as_str()).map(|sg| self.bucket_usage(&sg.rules).into_iter().max().unwrap_or(0)).unwrap_or(0)
                     });
                     largest = largest.max(size);
                 }
@@ -713,7 +724,7 @@ impl Region {
         }
         let largest = groups
             .iter()
-            .filter_map(|g| self.sgs.get(g))
+            .filter_map(|g| self.sgs.get(g.as_str()))
             .map(|g| self.bucket_usage(&g.rules).into_iter().max().unwrap_or(0))
             .max()
             .unwrap_or(0);
@@ -735,7 +746,7 @@ impl Region {
         }
         let mut largest = 0;
         for g in groups {
-            let usage = self.sgs.get(g).map(|sg| self.bucket_usage(&sg.rules)).unwrap_or([0; 4]);
+            let usage = self.sgs.get(g.as_str()).map(|sg| self.bucket_usage(&sg.rules)).unwrap_or([0; 4]);
             let top = usage.into_iter().max().unwrap_or(0);
             if top > self.quotas.rules_per_security_group {
                 return Err(ApiError::rule_limit());
@@ -914,7 +925,7 @@ mod tests {
         let vpc = r.default_vpc().unwrap();
         assert_eq!(vpc.cidr.to_string(), "172.31.0.0/16");
         assert_eq!(r.subnets.len(), 6);
-        let sg = &r.sgs[&vpc.default_sg];
+        let sg = &r.sgs[vpc.default_sg.as_str()];
         assert_eq!(sg.name, "default");
         assert_eq!(sg.rules.len(), 2);
         // The self-reference does not make the group its own dependent.

@@ -225,7 +225,7 @@ async fn rules_quota_lowered_below_usage_in_the_region() {
     let (st, _) = s.admin("PUT", "/_lbsim/quotas", Some(json!({"quotas": {"rules-per-security-group": 2}}))).await;
     assert_eq!(st, 200);
     store.with_region(DEFAULT, "us-east-1", |r| {
-        let group = r.sgs()[&sg].clone();
+        let group = r.sgs()[sg.as_str()].clone();
         assert_eq!(group.rules.len(), 5, "existing rules stay");
         let extra = r.new_rule(false, "tcp", Some(99), Some(99), Peer::Cidr4("10.0.0.0/8".parse().unwrap()), None);
         let mut after: Vec<_> = group.rules.iter().collect();

@@ -20,7 +20,7 @@ async fn one_of_each(s: &common::Server, ec2: &aws_sdk_ec2::Client) -> Vec<(Stri
     let i = &run.instances()[0];
     let (sg, rule, pl) = s.app.store.with_region(ACCOUNT, "us-east-1", |r| {
         let vpc = r.default_vpc().unwrap();
-        let sg = r.sgs()[&vpc.default_sg].clone();
+        let sg = r.sgs()[vpc.default_sg.as_str()].clone();
         (sg.id.clone(), sg.rules[0].id.to_string(), r.prefix_lists().keys().next().unwrap().clone())
     });
     vec![

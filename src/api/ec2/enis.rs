@@ -33,7 +33,7 @@ pub fn private_dns(r: &Region, ip: &str) -> String {
 pub fn write_group_set(w: &mut Xml, r: &Region, groups: &[String]) {
     w.list("groupSet", groups, |w, g| {
         w.leaf("groupId", g);
-        w.opt("groupName", r.sgs().get(g).map(|s| s.name.as_str()));
+        w.opt("groupName", r.sgs().get(g.as_str()).map(|s| s.name.as_str()));
     });
 }
 
@@ -268,7 +268,7 @@ fn eni_field(r: &Region, e: &Eni, name: &str) -> Vec<String> {
         "availability-zone" => one(&e.az),
         "description" => one(&e.description),
         "group-id" => e.groups.clone(),
-        "group-name" => e.groups.iter().filter_map(|g| r.sgs().get(g)).map(|g| g.name.clone()).collect(),
+        "group-name" => e.groups.iter().filter_map(|g| r.sgs().get(g.as_str())).map(|g| g.name.clone()).collect(),
         "interface-type" => one(&e.interface_type),
         "mac-address" => one(&e.mac_address),
         "network-interface-id" => one(&e.id),

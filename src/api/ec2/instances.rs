@@ -585,7 +585,7 @@ fn instance_field(r: &Region, i: &Instance, name: &str) -> Vec<String> {
     let eni = primary_eni(r, i);
     let one = |s: &str| vec![s.to_string()];
     let net = |s: &str| if live { vec![s.to_string()] } else { vec![] };
-    let group_names = || instance_groups(r, i).iter().filter_map(|g| r.sgs().get(g)).map(|g| g.name.clone()).collect();
+    let group_names = || instance_groups(r, i).iter().filter_map(|g| r.sgs().get(g.as_str())).map(|g| g.name.clone()).collect();
     match name {
         "architecture" => one(architecture(&i.instance_type)),
         "availability-zone" => one(&i.az),

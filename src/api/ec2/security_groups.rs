@@ -88,8 +88,8 @@ pub struct Groups(Page);
 impl Render for Groups {
     fn write_xml(&self, r: &Region, w: &mut Xml) {
         // Each group's body from the Region's cache of rendered fragments (render_cache.rs).
-        w.list("securityGroupInfo", self.0.of(r.sgs()), |w, sg| {
-            w.memo(|out| r.rendered().append(&sg.id, out), |w| write_sg(w, r, sg), |text| r.rendered().keep(&sg.id, text));
+        w.list("securityGroupInfo", self.0.with_positions(r.sgs()), |w, (at, sg)| {
+            w.memo(|out| r.rendered().append(at, out), |w| write_sg(w, r, sg), |text| r.rendered().keep(at, text, r.sgs().len()));
         });
         w.opt("nextToken", self.0.next.as_ref());
     }
@@ -236,7 +236,7 @@ fn rule_values(r: &Region, sg: &SecurityGroup, name: &str) -> Vec<String> {
             ("ipv6-cidr", Peer::Cidr6(n)) => Some(n.to_string()),
             ("prefix-list-id", Peer::PrefixList(p)) => Some(p.clone()),
             ("group-id", Peer::Group(p)) => Some(p.group_id.clone()),
-            ("group-name", Peer::Group(p)) => r.sgs().get(&p.group_id).map(|g| g.name.clone()),
+            ("group-name", Peer::Group(p)) => r.sgs().get(p.group_id.as_str()).map(|g| g.name.clone()),
             ("user-id", Peer::Group(p)) => Some(p.user_id.clone()),
             ("protocol", _) => Some(x.protocol.to_string()),
             ("from-port", _) => x.from_port.map(|p| p.to_string()),

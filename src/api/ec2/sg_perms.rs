@@ -266,7 +266,7 @@ pub fn resolve_peer(r: &Region, sg: &SecurityGroup, peer: &PeerIn, strict: bool)
             }
             Peer::PrefixList(id.clone())
         }
-        PeerIn::GroupId(id) => match r.sgs().get(id) {
+        PeerIn::GroupId(id) => match r.sgs().get(id.as_str()) {
             Some(g) => {
                 if strict && g.vpc_id != sg.vpc_id {
                     return Err(ApiError::new(
@@ -288,7 +288,7 @@ pub fn resolve_peer(r: &Region, sg: &SecurityGroup, peer: &PeerIn, strict: bool)
                 )));
             }
             let id = r.sg_id_by_name(&sg.vpc_id, name).ok_or_else(|| ApiError::sg_name_not_found(name, &sg.vpc_id, true))?;
-            Peer::group(id.clone(), r.sgs().get(id).map(|g| g.owner_id.clone()).unwrap_or_else(|| r.account.clone()))
+            Peer::group(id.clone(), r.sgs().get(id.as_str()).map(|g| g.owner_id.clone()).unwrap_or_else(|| r.account.clone()))
         }
     })
 }

@@ -38,7 +38,7 @@ pub struct RulesAdded {
 impl Render for RulesAdded {
     fn write_xml(&self, r: &Region, w: &mut Xml) {
         w.bool("return", true);
-        let sg = r.sgs().get(&self.group);
+        let sg = r.sgs().get(self.group.as_str());
         let added = sg.and_then(|g| g.rules.get(self.from..)).unwrap_or(&[]);
         w.list("securityGroupRuleSet", sg.into_iter().flat_map(|g| added.iter().map(move |x| (g, x))), |w, (g, x)| write_rule(w, r, g, x));
     }

@@ -31,7 +31,7 @@ pub struct GroupsForVpc {
 
 impl Render for GroupsForVpc {
     fn write_xml(&self, r: &Region, w: &mut Xml) {
-        w.list("securityGroupForVpcSet", self.ids.iter().filter_map(|id| r.sgs().get(id)), |w, g| {
+        w.list("securityGroupForVpcSet", self.ids.iter().filter_map(|id| r.sgs().get(id.as_str())), |w, g| {
             w.leaf("description", &g.description).leaf("groupName", &g.name).leaf("ownerId", &g.owner_id).leaf("groupId", &g.id);
             write_tag_set(w, r.tags().get(&g.id));
             w.leaf("primaryVpcId", &g.vpc_id);

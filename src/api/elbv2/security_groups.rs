@@ -21,7 +21,7 @@ pub fn resolve_groups(r: &Region, ids: &[String], vpc: &str, alb: bool) -> ApiRe
     }
     let mut out: Vec<String> = Vec::new();
     for id in ids {
-        let sg = if well_formed(id, "sg") { r.sgs().get(id) } else { None };
+        let sg = if well_formed(id, "sg") { r.sgs().get(id.as_str()) } else { None };
         let sg = sg.ok_or_else(|| ApiError::elb_sg_not_found(id))?;
         if sg.vpc_id != vpc && r.settings.elb_security_group_vpc_check {
             return Err(ApiError::sg_not_in_vpc(id, vpc));
