@@ -52,8 +52,16 @@ pub fn pump(ctx: &Ctx) {
     let (watch, tgbs): (Vec<_>, Vec<TargetGroupBinding>) = {
         let mut s = ctx.cluster.lock();
         let w = s.drain_watch();
-        (w, s.list::<TargetGroupBinding>())
+        // Bindings are copied out only when an event may map to them: the run loop and every
+        // wait pump an empty feed far more often than not, and a copy of every binding per
+        // pump made a 100-Service replay quadratic in Services.
+        let wanted = w.iter().any(|e| matches!(e.kind, Kind::Service | Kind::Endpoints | Kind::EndpointSlice | Kind::Node));
+        let tgbs = if wanted { s.list::<TargetGroupBinding>() } else { Vec::new() };
+        (w, tgbs)
     };
+    if watch.is_empty() {
+        return;
+    }
     let mut groups: Vec<GroupId> = Vec::new();
     {
         let mut store = ctx.cluster.lock();
