@@ -118,16 +118,12 @@ impl Page {
 
     /// A page of resources given by key (id or ARN), as describes that follow a request's own
     /// order collect them.
-    pub fn keyed<'a, K: std::hash::Hash + Eq + std::borrow::Borrow<str>, T>(
-        all: &indexmap::IndexMap<K, T>,
-        keys: impl IntoIterator<Item = &'a str>,
-        next: Option<String>,
-    ) -> Page {
+    pub fn keyed<'a, T>(all: &indexmap::IndexMap<String, T>, keys: impl IntoIterator<Item = &'a str>, next: Option<String>) -> Page {
         Page { at: keys.into_iter().filter_map(|k| all.get_index_of(k)).collect(), next }
     }
 
     /// The page's resources, looked up by position.
-    pub fn of<'a, K, T>(&'a self, all: &'a indexmap::IndexMap<K, T>) -> impl Iterator<Item = &'a T> + 'a {
+    pub fn of<'a, T>(&'a self, all: &'a indexmap::IndexMap<String, T>) -> impl Iterator<Item = &'a T> + 'a {
         self.at.iter().filter_map(|i| all.get_index(*i).map(|(_, v)| v))
     }
 

@@ -19,8 +19,10 @@
 //! in proportion to the Region. A fixed ceiling alone made large Regions thrash: at 100,000
 //! groups a describe by tag (any 100 of them) found its fragments gone most of the time and
 //! ran at 15 % of its rate at 1,000 groups. A group costs the store some 5 KB with 10 rules,
-//! its fragment about 2 KB. Interior mutability is a `RefCell`: the Region is only ever used under
-//! its own lock, one thread at a time.
+//! its fragment about 2 KB.
+//!
+//! Interior mutability is a `RefCell`: the Region is only ever used under its own lock, one
+//! thread at a time.
 
 use std::cell::RefCell;
 
