@@ -84,6 +84,7 @@ impl RenderCache {
     /// The resource at `pos` left its collection and the ones after it moved up by one.
     pub(super) fn removed(&mut self, pos: usize) {
         let i = self.inner.get_mut();
+        // The slot goes whether or not it holds a fragment (an empty one shifts the rest too).
         if pos < i.at.len()
             && let Some(old) = i.at.remove(pos)
         {
@@ -138,5 +139,11 @@ mod tests {
         assert_eq!((out.as_str(), c.bytes()), ("accc", 4));
         c.removed(7); // past the rendered tail: nothing moves
         assert_eq!(c.bytes(), 4);
+        // An empty slot is removed too: the fragment after it moves up.
+        c.forget(0);
+        c.removed(0);
+        let mut out = String::new();
+        assert!(c.append(0, &mut out) && !c.append(1, &mut out));
+        assert_eq!((out.as_str(), c.bytes()), ("ccc", 3));
     }
 }
