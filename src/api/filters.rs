@@ -22,9 +22,10 @@ use crate::wire::P;
 /// The resources named by an index lookup (`Some(ids)`) or all of them (`None`), in creation
 /// order either way, so pages are stable whichever index answered, each with its position in
 /// `all` (what a `Page` keeps). Costs the number of hits.
-pub fn indexed_in_order<K, T, I>(all: &indexmap::IndexMap<K, T>, hits: Option<I>) -> Vec<(usize, &T)>
+pub fn indexed_in_order<K, T, S, I>(all: &indexmap::IndexMap<K, T, S>, hits: Option<I>) -> Vec<(usize, &T)>
 where
     K: std::hash::Hash + Eq + std::borrow::Borrow<str>,
+    S: std::hash::BuildHasher,
     I: IntoIterator,
     I::Item: AsRef<str>,
 {

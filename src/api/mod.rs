@@ -128,7 +128,7 @@ impl Page {
     }
 
     /// The page's resources with their positions (what the Region's render cache is keyed by).
-    pub fn with_positions<'a, K, T>(&'a self, all: &'a indexmap::IndexMap<K, T>) -> impl Iterator<Item = (usize, &'a T)> + 'a {
+    pub fn with_positions<'a, K, T, S>(&'a self, all: &'a indexmap::IndexMap<K, T, S>) -> impl Iterator<Item = (usize, &'a T)> + 'a {
         self.at.iter().filter_map(|&i| all.get_index(i).map(|(_, v)| (i, v)))
     }
 }

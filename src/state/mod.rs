@@ -37,6 +37,12 @@ use crate::clock::Clock;
 
 type Key = (String, String);
 
+/// The hasher of maps keyed by ids lbsim generates itself (`sg-…`), never by text a caller
+/// chooses: foldhash, several times cheaper than SipHash on a 20-byte id, and a describe hashes
+/// one per candidate. Seeded at random per process. Maps keyed by callers' text (tag keys and
+/// values, names) keep the standard library's SipHash.
+pub type IdHasher = foldhash::fast::RandomState;
+
 pub struct Store {
     regions: DashMap<Key, Arc<Mutex<Region>>>,
     /// Quotas per account; accounts not listed use `default_quotas`.

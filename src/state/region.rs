@@ -99,7 +99,7 @@ pub struct Region {
     pub(super) azs: Vec<Az>,
     pub(super) vpcs: IndexMap<String, Vpc>,
     pub(super) subnets: IndexMap<String, Subnet>,
-    pub(super) sgs: IndexMap<CompactString, SecurityGroup>,
+    pub(super) sgs: IndexMap<CompactString, SecurityGroup, super::IdHasher>,
     pub(super) instances: IndexMap<String, Instance>,
     pub(super) enis: IndexMap<String, Eni>,
     pub(super) prefix_lists: IndexMap<String, PrefixList>,
@@ -229,7 +229,7 @@ impl Region {
             azs,
             vpcs: IndexMap::new(),
             subnets: IndexMap::new(),
-            sgs: IndexMap::new(),
+            sgs: IndexMap::default(),
             instances: IndexMap::new(),
             enis: IndexMap::new(),
             prefix_lists: IndexMap::new(),
@@ -275,7 +275,7 @@ impl Region {
         &self.subnets
     }
 
-    pub fn sgs(&self) -> &IndexMap<CompactString, SecurityGroup> {
+    pub fn sgs(&self) -> &IndexMap<CompactString, SecurityGroup, super::IdHasher> {
         &self.sgs
     }
 

@@ -74,7 +74,8 @@ impl<'a> Iterator for IdsIter<'a> {
 
 #[derive(Default, Debug, Clone)]
 pub struct TagStore {
-    by_resource: HashMap<CompactString, Tags>,
+    /// Keyed by resource ids, which lbsim generates (`IdHasher`).
+    by_resource: HashMap<CompactString, Tags, super::IdHasher>,
     /// key → value → resource ids.
     index: Index,
 }
