@@ -57,6 +57,17 @@ impl RenderCache {
         }
     }
 
+    /// Bytes of the fragments held for these positions, and how many of them hold none: what a
+    /// describe reserves before it writes (its answer grows once, never by doubling copies).
+    /// Reads only the slots' lengths, not the fragments.
+    pub fn sizes(&self, positions: &[usize]) -> (usize, usize) {
+        let i = self.inner.borrow();
+        positions.iter().fold((0, 0), |(bytes, missing), &p| match i.at.get(p) {
+            Some(Some(s)) => (bytes + s.len(), missing),
+            _ => (bytes, missing + 1),
+        })
+    }
+
     /// Keeps a freshly rendered fragment of the resource at `pos` of a collection of
     /// `population` resources.
     pub fn keep(&self, pos: usize, text: &str, population: usize) {
@@ -101,6 +112,16 @@ impl RenderCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_count_held_bytes_and_empty_slots() {
+        let c = RenderCache::default();
+        c.keep(0, "<a/>", 3);
+        c.keep(2, "<bcd/>", 3);
+        // Position 1 was never rendered, 7 is past the end: both count as missing.
+        assert_eq!(c.sizes(&[0, 1, 2, 7]), (10, 2));
+        assert_eq!(c.sizes(&[]), (0, 0));
+    }
 
     #[test]
     fn keeps_forgets_and_stays_bounded() {
