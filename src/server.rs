@@ -124,16 +124,17 @@ async fn aws(State(app): State<Arc<App>>, method: Method, uri: Uri, headers: Hea
             },
         },
     };
-    let resp = match &result {
+    // The answer's body moves into the response (a describe's can be megabytes).
+    let (resp, error_code) = match result {
         Ok(answer) => {
             app.faults.record_created(&fc, &answer.created, app.store.now());
-            wire::respond(call.service, &call.action, &request_id, &answer.members)
+            (wire::respond(&request_id, answer.body), None)
         }
         Err(e) => {
             if e.code == ErrorCode::InternalError && fault.is_none() {
                 tracing::error!(action = %call.action, error = %e, "internal error");
             }
-            wire::fail(Some(call.service), e, &request_id)
+            (wire::fail(Some(call.service), &e, &request_id), Some(e.code_str().to_string()))
         }
     };
     let status = resp.status().as_u16();
@@ -156,7 +157,7 @@ async fn aws(State(app): State<Arc<App>>, method: Method, uri: Uri, headers: Hea
         action: Some(call.action),
         params: request_log::key_params(call.params.iter()),
         status,
-        error_code: result.as_ref().err().map(|e| e.code_str().to_string()),
+        error_code,
         request_id,
         fault,
         duration_ms: micros as f64 / 1000.0,
@@ -284,6 +285,7 @@ fn execute(app: &App, call: &Call, scope: &Scope, request_id: &str) -> Result<ap
     let cx = Ctx {
         store: &app.store,
         service: call.service,
+        action: &call.action,
         account: call.account.clone(),
         region: call.region.clone(),
         access_key: scope.access_key.clone(),

@@ -32,6 +32,8 @@ use crate::wire::{P, Params, Service, Xml};
 pub struct Ctx<'a> {
     pub store: &'a Store,
     pub service: Service,
+    /// The action's name, for the answer's envelope.
+    pub action: &'a str,
     pub account: String,
     pub region: String,
     pub access_key: Option<String>,
@@ -39,6 +41,23 @@ pub struct Ctx<'a> {
     pub aws_service: bool,
     pub request_id: String,
     pub now: DateTime<Utc>,
+}
+
+impl Ctx<'_> {
+    /// A writer for the answer's members, its buffer already holding the envelope's head
+    /// (`wire::envelope_head`): members are written once, in place.
+    pub fn answer_writer(&self) -> Xml {
+        let mut head = String::with_capacity(512);
+        crate::wire::envelope_head(self.service, self.action, &self.request_id, &mut head);
+        Xml::with_buffer(self.service.list_style(), head)
+    }
+
+    /// The whole document: the writer's buffer and the envelope's tail.
+    pub fn finish(&self, w: Xml) -> String {
+        let mut body = w.into_string();
+        crate::wire::envelope_tail(self.service, self.action, &self.request_id, &mut body);
+        body
+    }
 }
 
 /// One AWS action. `from_params` checks syntax before any state is touched; `apply` validates
@@ -59,10 +78,11 @@ pub trait Render {
     }
 }
 
-/// A handled call: the response members and the ids it created.
+/// A handled call: the whole response document (members inside the envelope) and the ids it
+/// created.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Answer {
-    pub members: String,
+    pub body: String,
     pub created: Vec<String>,
 }
 
@@ -138,9 +158,9 @@ pub fn run<A: Action>(cx: &Ctx, params: &Params) -> ApiResult<Answer> {
     let input = A::from_params(&params.root())?;
     cx.store.with_region(&cx.account, &cx.region, |r| {
         let out = input.apply(r, cx)?;
-        let mut w = Xml::new(cx.service.list_style());
+        let mut w = cx.answer_writer();
         out.write_xml(r, &mut w);
-        Ok(Answer { members: w.into_string(), created: out.created().into_iter().map(String::from).collect() })
+        Ok(Answer { body: cx.finish(w), created: out.created().into_iter().map(String::from).collect() })
     })
 }
 

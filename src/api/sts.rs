@@ -5,15 +5,15 @@
 
 use crate::api::{Answer, Ctx};
 use crate::error::ApiResult;
-use crate::wire::{Params, Xml};
+use crate::wire::Params;
 
 pub fn dispatch(cx: &Ctx, action: &str, _p: &Params) -> Option<ApiResult<Answer>> {
     match action {
         "GetCallerIdentity" => {
-            let mut w = Xml::new(cx.service.list_style());
+            let mut w = cx.answer_writer();
             let partition = crate::state::region::partition_of(&cx.region);
             w.leaf("Arn", format!("arn:{partition}:iam::{}:root", cx.account)).leaf("UserId", &cx.account).leaf("Account", &cx.account);
-            Some(Ok(Answer { members: w.into_string(), created: Vec::new() }))
+            Some(Ok(Answer { body: cx.finish(w), created: Vec::new() }))
         }
         _ => None,
     }

@@ -23,6 +23,11 @@ impl Xml {
         Xml { buf: String::with_capacity(512), item }
     }
 
+    /// A writer that appends to `buf` (an answer's envelope head, `api::Ctx::answer_writer`).
+    pub fn with_buffer(style: ListStyle, buf: String) -> Xml {
+        Xml { buf, ..Xml::new(style) }
+    }
+
     pub fn into_string(self) -> String {
         self.buf
     }
