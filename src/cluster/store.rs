@@ -276,6 +276,13 @@ impl ClusterStore {
         T::map(self).values().cloned().collect()
     }
 
+    /// Every object of a kind, borrowed, in key order: for reads that keep a few fields or a
+    /// few objects (a controller's per-reconcile scans of every binding or slice), which
+    /// `list` would pay a deep copy of each object for.
+    pub fn iter<'a, T: Object + 'a>(&'a self) -> impl Iterator<Item = &'a T> {
+        T::map(self).values()
+    }
+
     /// Creates the object, or updates it as `kubectl apply` would (metadata bookkeeping kept;
     /// finalizers kept when the new object names none). Returns the stored object.
     pub fn apply<T: Object>(&mut self, mut obj: T) -> T {

@@ -126,18 +126,20 @@ pub async fn lbs_by_tags(ctx: &Ctx, filters: &[TagFilter]) -> Result<Vec<(Lb, Ta
     let mut marker = None;
     loop {
         let r = ctx.aws.elbv2.describe_load_balancers().set_marker(marker).send().await.map_err(aws_err)?;
-        all.extend(r.load_balancers().iter().filter(|lb| lb.vpc_id() == Some(ctx.cfg.vpc_id.as_str())).cloned());
-        marker = r.next_marker().map(String::from);
+        // Moved out of the answer, not cloned: every reconcile lists every LB, so a copy of
+        // each made the replay's local work quadratic in Services.
+        all.extend(r.load_balancers.unwrap_or_default().into_iter().filter(|lb| lb.vpc_id() == Some(ctx.cfg.vpc_id.as_str())));
+        marker = r.next_marker;
         if marker.is_none() {
             break;
         }
     }
     let arns: Vec<String> = all.iter().filter_map(|l| l.load_balancer_arn().map(String::from)).collect();
-    let tags = elb_tags(ctx, &arns).await?;
+    let mut tags = elb_tags(ctx, &arns).await?;
     Ok(all
         .into_iter()
         .filter_map(|lb| {
-            let t = tags.get(lb.load_balancer_arn().unwrap_or("")).cloned().unwrap_or_default();
+            let t = tags.remove(lb.load_balancer_arn().unwrap_or("")).unwrap_or_default();
             matches_any(&t, filters).then_some((lb, t))
         })
         .collect())
@@ -148,18 +150,18 @@ pub async fn tgs_by_tags(ctx: &Ctx, filters: &[TagFilter]) -> Result<Vec<(Tg, Ta
     let mut marker = None;
     loop {
         let r = ctx.aws.elbv2.describe_target_groups().set_marker(marker).send().await.map_err(aws_err)?;
-        all.extend(r.target_groups().iter().filter(|tg| tg.vpc_id() == Some(ctx.cfg.vpc_id.as_str())).cloned());
-        marker = r.next_marker().map(String::from);
+        all.extend(r.target_groups.unwrap_or_default().into_iter().filter(|tg| tg.vpc_id() == Some(ctx.cfg.vpc_id.as_str())));
+        marker = r.next_marker;
         if marker.is_none() {
             break;
         }
     }
     let arns: Vec<String> = all.iter().filter_map(|t| t.target_group_arn().map(String::from)).collect();
-    let tags = elb_tags(ctx, &arns).await?;
+    let mut tags = elb_tags(ctx, &arns).await?;
     Ok(all
         .into_iter()
         .filter_map(|tg| {
-            let t = tags.get(tg.target_group_arn().unwrap_or("")).cloned().unwrap_or_default();
+            let t = tags.remove(tg.target_group_arn().unwrap_or("")).unwrap_or_default();
             matches_any(&t, filters).then_some((tg, t))
         })
         .collect())

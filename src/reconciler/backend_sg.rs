@@ -105,12 +105,12 @@ async fn release_inner(ctx: &Ctx, resources: &[String]) -> Result<(), AwsError> 
         // An untracked Service or Ingress with the finalizer may still need the group (after a
         // restart, or released earlier while it kept its finalizer).
         let cluster = ctx.cluster.lock();
-        let untracked_service = cluster.list::<Service>().iter().any(|s| {
+        let untracked_service = cluster.iter::<Service>().any(|s| {
             let has = s.metadata.finalizers.as_ref().is_some_and(|f| f.iter().any(|x| x == FINALIZER));
             let k = key(s.metadata.namespace.as_deref().unwrap_or(""), s.metadata.name.as_deref().unwrap_or(""));
             has && !st.needs.contains_key(&k)
         });
-        let untracked_ingress = cluster.list::<Ingress>().iter().any(|i| {
+        let untracked_ingress = cluster.iter::<Ingress>().any(|i| {
             let has = i
                 .metadata
                 .finalizers

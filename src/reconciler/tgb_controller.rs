@@ -60,9 +60,9 @@ fn pod_endpoints(ctx: &Ctx, svc: &Service, port: i32) -> Vec<(String, String, i3
     let store = ctx.cluster.lock();
     let mut out = Vec::new();
     if ctx.cfg.endpoint_slices() {
-        for sl in store.list::<EndpointSlice>() {
-            let labels = sl.metadata.labels.clone().unwrap_or_default();
-            if sl.metadata.namespace.as_deref() != Some(&ns) || labels.get("kubernetes.io/service-name") != Some(&name) {
+        for sl in store.iter::<EndpointSlice>() {
+            let service = sl.metadata.labels.as_ref().and_then(|l| l.get("kubernetes.io/service-name"));
+            if sl.metadata.namespace.as_deref() != Some(&ns) || service != Some(&name) {
                 continue;
             }
             let Some(p) = sl.ports.iter().flatten().find(|p| p.name == sp.name).and_then(|p| p.port) else { continue };

@@ -136,11 +136,12 @@ pub fn permissions(
 /// One networking reconcile for `tgb` (its fresh permissions, or `None` on cleanup / no
 /// networking), across every group in the cluster-wide aggregate.
 pub async fn reconcile(ctx: &Ctx, tgb: &Key, perms: Option<BTreeMap<String, Vec<Permission>>>) -> Result<(), String> {
-    let live: Vec<Key> = ctx
+    // A set: `retain` below asks it once per tracked binding (a Vec made each reconcile
+    // quadratic in bindings, and a replay cubic).
+    let live: BTreeSet<Key> = ctx
         .cluster
         .lock()
-        .list::<TargetGroupBinding>()
-        .into_iter()
+        .iter::<TargetGroupBinding>()
         .filter(|t| t.spec.networking.is_some() && t.metadata.deletion_timestamp.is_none())
         .map(|t| (t.metadata.namespace.clone().unwrap_or_default(), t.metadata.name.clone().unwrap_or_default()))
         .collect();

@@ -107,12 +107,12 @@ pub async fn synthesize(ctx: &Ctx, stack: &Stack, tgs: &BTreeMap<String, String>
 fn list(ctx: &Ctx, stack: &Stack) -> Vec<TargetGroupBinding> {
     ctx.cluster
         .lock()
-        .list::<TargetGroupBinding>()
-        .into_iter()
+        .iter::<TargetGroupBinding>()
         .filter(|t| {
-            let l = t.metadata.labels.clone().unwrap_or_default();
-            !stack.tgb_labels.is_empty() && stack.tgb_labels.iter().all(|(k, v)| l.get(k) == Some(v))
+            let l = t.metadata.labels.as_ref();
+            !stack.tgb_labels.is_empty() && stack.tgb_labels.iter().all(|(k, v)| l.and_then(|l| l.get(k)) == Some(v))
         })
+        .cloned()
         .collect()
 }
 
