@@ -85,6 +85,10 @@ impl Render for SgCreated {
 /// DescribeSecurityGroups' answer.
 pub struct Groups(Page);
 
+/// Bytes reserved for a group with no cached fragment: one of a few rules and tags renders to
+/// 1–2 KB (an underestimate costs one regrowth, an overestimate only capacity).
+const UNCACHED_GUESS: usize = 2048;
+
 impl Render for Groups {
     fn write_xml(&self, r: &Region, w: &mut Xml) {
         // Each group's body from the Region's cache of rendered fragments (render_cache.rs),
@@ -92,7 +96,7 @@ impl Render for Groups {
         // copied it about twice more (perf of the mix: realloc's memcpy). Beyond the fragments:
         // each group's `<item></item>`, the list's tags and the envelope's tail.
         let (cached, missing) = r.rendered().sizes(&self.0.at);
-        w.reserve(cached + missing * 2048 + self.0.at.len() * 16 + 256);
+        w.reserve(cached + missing * UNCACHED_GUESS + self.0.at.len() * 16 + 256);
         w.list("securityGroupInfo", self.0.with_positions(r.sgs()), |w, (at, sg)| {
             w.memo(|out| r.rendered().append(at, out), |w| write_sg(w, r, sg), |text| r.rendered().keep(at, text, r.sgs().len()));
         });
