@@ -16,16 +16,16 @@ pub struct Xml {
 
 impl Xml {
     pub fn new(style: ListStyle) -> Xml {
-        let item = match style {
-            ListStyle::Flat => "item",
-            ListStyle::Member => "member",
-        };
-        Xml { buf: String::with_capacity(512), item }
+        Xml::with_buffer(style, String::with_capacity(512))
     }
 
     /// A writer that appends to `buf` (an answer's envelope head, `api::Ctx::answer_writer`).
     pub fn with_buffer(style: ListStyle, buf: String) -> Xml {
-        Xml { buf, ..Xml::new(style) }
+        let item = match style {
+            ListStyle::Flat => "item",
+            ListStyle::Member => "member",
+        };
+        Xml { buf, item }
     }
 
     pub fn into_string(self) -> String {
