@@ -134,15 +134,7 @@ pub async fn lbs_by_tags(ctx: &Ctx, filters: &[TagFilter]) -> Result<Vec<(Lb, Ta
             break;
         }
     }
-    let arns: Vec<String> = all.iter().filter_map(|l| l.load_balancer_arn().map(String::from)).collect();
-    let mut tags = elb_tags(ctx, &arns).await?;
-    Ok(all
-        .into_iter()
-        .filter_map(|lb| {
-            let t = tags.remove(lb.load_balancer_arn().unwrap_or("")).unwrap_or_default();
-            matches_any(&t, filters).then_some((lb, t))
-        })
-        .collect())
+    matching_tags(ctx, all, Lb::load_balancer_arn, filters).await
 }
 
 pub async fn tgs_by_tags(ctx: &Ctx, filters: &[TagFilter]) -> Result<Vec<(Tg, Tags)>, AwsError> {
@@ -156,13 +148,24 @@ pub async fn tgs_by_tags(ctx: &Ctx, filters: &[TagFilter]) -> Result<Vec<(Tg, Ta
             break;
         }
     }
-    let arns: Vec<String> = all.iter().filter_map(|t| t.target_group_arn().map(String::from)).collect();
+    matching_tags(ctx, all, Tg::target_group_arn, filters).await
+}
+
+/// The listed resources whose tags match a filter, each with its tags (`elb_tags`: DescribeTags
+/// through the tags cache), moved, not copied, out of the listing.
+async fn matching_tags<T>(
+    ctx: &Ctx,
+    all: Vec<T>,
+    arn: impl Fn(&T) -> Option<&str>,
+    filters: &[TagFilter],
+) -> Result<Vec<(T, Tags)>, AwsError> {
+    let arns: Vec<String> = all.iter().filter_map(|x| arn(x).map(String::from)).collect();
     let mut tags = elb_tags(ctx, &arns).await?;
     Ok(all
         .into_iter()
-        .filter_map(|tg| {
-            let t = tags.remove(tg.target_group_arn().unwrap_or("")).unwrap_or_default();
-            matches_any(&t, filters).then_some((tg, t))
+        .filter_map(|x| {
+            let t = tags.remove(arn(&x).unwrap_or("")).unwrap_or_default();
+            matches_any(&t, filters).then_some((x, t))
         })
         .collect())
 }

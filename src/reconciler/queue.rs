@@ -42,7 +42,9 @@ fn ingress_groups(ctx: &Ctx, store: &mut ClusterStore, ing: &Ingress) -> Vec<Gro
 
 /// Groups of the Ingresses that `uses` picks.
 fn groups_of(ctx: &Ctx, store: &mut ClusterStore, uses: impl Fn(&ClusterStore, &Ingress) -> bool) -> Vec<GroupId> {
-    let ings: Vec<Ingress> = store.list::<Ingress>().into_iter().filter(|i| uses(store, i)).collect();
+    // Only the Ingresses that use the object are copied (their groups are found with the store
+    // held mutably), not every Ingress per event.
+    let ings: Vec<Ingress> = store.iter::<Ingress>().filter(|i| uses(store, i)).cloned().collect();
     ings.iter().flat_map(|i| ingress_groups(ctx, store, i)).collect()
 }
 

@@ -20,23 +20,26 @@ pub const FINALIZER: &str = "elbv2.k8s.aws/resources";
 
 type Target = (String, i32);
 
-fn node_ready(n: &Node) -> Option<String> {
-    n.status.as_ref()?.conditions.as_ref()?.iter().find(|c| c.type_ == "Ready").map(|c| c.status.clone())
+fn node_ready(n: &Node) -> Option<&str> {
+    n.status.as_ref()?.conditions.as_ref()?.iter().find(|c| c.type_ == "Ready").map(|c| c.status.as_str())
 }
 
 /// §1.6 instance targets: the traffic-proxy node selector plus the TGB's, Ready=True nodes
-/// (fail-open to Unknown when none is Ready).
+/// (fail-open to Unknown when none is Ready). Reads the store borrowed and copies only the
+/// nodes it returns: it runs on every binding's reconcile.
 fn eligible_nodes(ctx: &Ctx, selector: Option<&BTreeMap<String, String>>) -> Vec<Node> {
-    let nodes = ctx.cluster.lock().list::<Node>();
-    let candidates: Vec<Node> = nodes
-        .into_iter()
+    let store = ctx.cluster.lock();
+    let candidates: Vec<&Node> = store
+        .iter::<Node>()
         .filter(|n| {
-            let l = n.metadata.labels.clone().unwrap_or_default();
-            !l.contains_key("node-role.kubernetes.io/master")
-                && !l.contains_key("node.kubernetes.io/exclude-from-external-load-balancers")
-                && !l.contains_key("alpha.service-controller.kubernetes.io/exclude-balancer")
-                && l.get("eks.amazonaws.com/compute-type").map(String::as_str) != Some("fargate")
-                && selector.is_none_or(|s| s.iter().all(|(k, v)| l.get(k) == Some(v)))
+            let l = n.metadata.labels.as_ref();
+            let has = |k: &str| l.is_some_and(|l| l.contains_key(k));
+            let get = |k: &str| l.and_then(|l| l.get(k));
+            !has("node-role.kubernetes.io/master")
+                && !has("node.kubernetes.io/exclude-from-external-load-balancers")
+                && !has("alpha.service-controller.kubernetes.io/exclude-balancer")
+                && get("eks.amazonaws.com/compute-type").map(String::as_str) != Some("fargate")
+                && selector.is_none_or(|s| s.iter().all(|(k, v)| get(k) == Some(v)))
                 && !n
                     .spec
                     .as_ref()
@@ -44,11 +47,11 @@ fn eligible_nodes(ctx: &Ctx, selector: Option<&BTreeMap<String, String>>) -> Vec
                     .is_some_and(|t| t.iter().any(|t| t.key == "ToBeDeletedByClusterAutoscaler"))
         })
         .collect();
-    let ready: Vec<Node> = candidates.iter().filter(|n| node_ready(n).as_deref() == Some("True")).cloned().collect();
+    let ready: Vec<Node> = candidates.iter().filter(|n| node_ready(n) == Some("True")).map(|n| (*n).clone()).collect();
     if !ready.is_empty() || !ctx.cfg.feature_gates.endpoints_fail_open {
         return ready;
     }
-    candidates.into_iter().filter(|n| node_ready(n).as_deref().is_none_or(|s| s == "Unknown")).collect()
+    candidates.into_iter().filter(|n| node_ready(n).is_none_or(|s| s == "Unknown")).cloned().collect()
 }
 
 /// Ready pod endpoints of the Service port: (pod name, ip, port).
