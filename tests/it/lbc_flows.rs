@@ -408,3 +408,41 @@ async fn elb_tags_cached_from_v2_7_1() {
         }
     }
 }
+
+/// §1.6 instance targets: a node labelled out of external load balancers and a node the cluster
+/// autoscaler is deleting are not registered; the Ready node left is, and a label change that
+/// brings a node back registers it on the binding's next reconcile.
+#[tokio::test]
+async fn instance_targets_skip_excluded_and_deleting_nodes() {
+    use k8s_openapi::api::core::v1::{Node, Taint};
+    let s = sim(Profile::LATEST).await;
+    let mut nodes = s.cluster.lock().list::<Node>();
+    assert_eq!(nodes.len(), 3, "the default cluster's nodes");
+    let instance = |n: &Node| n.spec.as_ref().unwrap().provider_id.clone().unwrap().rsplit('/').next().unwrap().to_string();
+    let kept = instance(&nodes[2]);
+    nodes[0].metadata.labels.get_or_insert_default().insert("node.kubernetes.io/exclude-from-external-load-balancers".into(), "".into());
+    let taint = Taint { key: "ToBeDeletedByClusterAutoscaler".into(), effect: "NoSchedule".into(), ..Taint::default() };
+    nodes[1].spec.get_or_insert_default().taints.get_or_insert_default().push(taint);
+    for n in &nodes[..2] {
+        s.cluster.lock().apply(n.clone());
+    }
+    s.apply(&svc("echo", &[80], "")).unwrap();
+    let stats = s.settle().await;
+    assert_eq!(stats.pending, 0, "{:?} {:?}", stats, reasons(&s, "echo"));
+    let tgb = s.cluster.lock().list::<TargetGroupBinding>().pop().unwrap();
+    let targets = || async {
+        let th = s.aws().elbv2.describe_target_health().target_group_arn(&tgb.spec.target_group_arn).send().await.unwrap();
+        let mut ids: Vec<String> = th.target_health_descriptions().iter().filter_map(|d| d.target()?.id().map(String::from)).collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(targets().await, std::slice::from_ref(&kept));
+    // The label comes off: the node is a target again.
+    let mut back = nodes[0].clone();
+    back.metadata.labels.as_mut().unwrap().remove("node.kubernetes.io/exclude-from-external-load-balancers");
+    s.cluster.lock().apply(back);
+    s.settle().await;
+    let mut want = vec![kept, instance(&nodes[0])];
+    want.sort();
+    assert_eq!(targets().await, want);
+}
