@@ -446,3 +446,43 @@ async fn instance_targets_skip_excluded_and_deleting_nodes() {
     want.sort();
     assert_eq!(targets().await, want);
 }
+
+/// §1.6 fail-open (`EndpointsFailOpen`, on by default): with no Ready node, the nodes whose
+/// readiness is Unknown are registered and a NotReady node is not; once a node is Ready again,
+/// only Ready nodes are.
+#[tokio::test]
+async fn instance_targets_fail_open_to_unknown_nodes() {
+    use k8s_openapi::api::core::v1::Node;
+    let s = sim(Profile::LATEST).await;
+    let mut nodes = s.cluster.lock().list::<Node>();
+    let instance = |n: &Node| n.spec.as_ref().unwrap().provider_id.clone().unwrap().rsplit('/').next().unwrap().to_string();
+    let set_ready = |n: &mut Node, status: &str| {
+        let conds = n.status.get_or_insert_default().conditions.get_or_insert_default();
+        conds.iter_mut().find(|c| c.type_ == "Ready").expect("a Ready condition").status = status.into();
+    };
+    for (n, status) in nodes.iter_mut().zip(["False", "Unknown", "Unknown"]) {
+        set_ready(n, status);
+        s.cluster.lock().apply(n.clone());
+    }
+    s.apply(&svc("echo", &[80], "")).unwrap();
+    s.settle().await;
+    let tgb = s.cluster.lock().list::<TargetGroupBinding>().pop().unwrap();
+    let targets = || async {
+        let th = s.aws().elbv2.describe_target_health().target_group_arn(&tgb.spec.target_group_arn).send().await.unwrap();
+        // A deregistered target drains (and is still described) for the group's delay.
+        let draining = |d: &&aws_sdk_elasticloadbalancingv2::types::TargetHealthDescription| {
+            d.target_health().and_then(|h| h.state()) == Some(&aws_sdk_elasticloadbalancingv2::types::TargetHealthStateEnum::Draining)
+        };
+        let mut ids: Vec<String> =
+            th.target_health_descriptions().iter().filter(|d| !draining(d)).filter_map(|d| d.target()?.id().map(String::from)).collect();
+        ids.sort();
+        ids
+    };
+    let mut unknown = vec![instance(&nodes[1]), instance(&nodes[2])];
+    unknown.sort();
+    assert_eq!(targets().await, unknown);
+    set_ready(&mut nodes[2], "True");
+    s.cluster.lock().apply(nodes[2].clone());
+    s.settle().await;
+    assert_eq!(targets().await, std::slice::from_ref(&instance(&nodes[2])));
+}
