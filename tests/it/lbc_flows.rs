@@ -409,6 +409,27 @@ async fn elb_tags_cached_from_v2_7_1() {
     }
 }
 
+/// A node's instance id, from `spec.providerID` (`aws:///<az>/<id>`).
+fn instance(n: &k8s_openapi::api::core::v1::Node) -> String {
+    n.spec.as_ref().unwrap().provider_id.clone().unwrap().rsplit('/').next().unwrap().to_string()
+}
+
+/// The targets registered in the only binding's target group, sorted; a deregistered target
+/// drains (and is still described) for the group's delay, so draining ones are left out.
+async fn registered(s: &Sim) -> Vec<String> {
+    use aws_sdk_elasticloadbalancingv2::types::TargetHealthStateEnum;
+    let tgb = s.cluster.lock().list::<TargetGroupBinding>().pop().unwrap();
+    let th = s.aws().elbv2.describe_target_health().target_group_arn(&tgb.spec.target_group_arn).send().await.unwrap();
+    let mut ids: Vec<String> = th
+        .target_health_descriptions()
+        .iter()
+        .filter(|d| d.target_health().and_then(|h| h.state()) != Some(&TargetHealthStateEnum::Draining))
+        .filter_map(|d| d.target()?.id().map(String::from))
+        .collect();
+    ids.sort();
+    ids
+}
+
 /// §1.6 instance targets: a node labelled out of external load balancers and a node the cluster
 /// autoscaler is deleting are not registered; the Ready node left is, and a label change that
 /// brings a node back registers it on the binding's next reconcile.
@@ -418,7 +439,6 @@ async fn instance_targets_skip_excluded_and_deleting_nodes() {
     let s = sim(Profile::LATEST).await;
     let mut nodes = s.cluster.lock().list::<Node>();
     assert_eq!(nodes.len(), 3, "the default cluster's nodes");
-    let instance = |n: &Node| n.spec.as_ref().unwrap().provider_id.clone().unwrap().rsplit('/').next().unwrap().to_string();
     let kept = instance(&nodes[2]);
     nodes[0].metadata.labels.get_or_insert_default().insert("node.kubernetes.io/exclude-from-external-load-balancers".into(), "".into());
     let taint = Taint { key: "ToBeDeletedByClusterAutoscaler".into(), effect: "NoSchedule".into(), ..Taint::default() };
@@ -429,14 +449,7 @@ async fn instance_targets_skip_excluded_and_deleting_nodes() {
     s.apply(&svc("echo", &[80], "")).unwrap();
     let stats = s.settle().await;
     assert_eq!(stats.pending, 0, "{:?} {:?}", stats, reasons(&s, "echo"));
-    let tgb = s.cluster.lock().list::<TargetGroupBinding>().pop().unwrap();
-    let targets = || async {
-        let th = s.aws().elbv2.describe_target_health().target_group_arn(&tgb.spec.target_group_arn).send().await.unwrap();
-        let mut ids: Vec<String> = th.target_health_descriptions().iter().filter_map(|d| d.target()?.id().map(String::from)).collect();
-        ids.sort();
-        ids
-    };
-    assert_eq!(targets().await, std::slice::from_ref(&kept));
+    assert_eq!(registered(&s).await, std::slice::from_ref(&kept));
     // The label comes off: the node is a target again.
     let mut back = nodes[0].clone();
     back.metadata.labels.as_mut().unwrap().remove("node.kubernetes.io/exclude-from-external-load-balancers");
@@ -444,7 +457,7 @@ async fn instance_targets_skip_excluded_and_deleting_nodes() {
     s.settle().await;
     let mut want = vec![kept, instance(&nodes[0])];
     want.sort();
-    assert_eq!(targets().await, want);
+    assert_eq!(registered(&s).await, want);
 }
 
 /// §1.6 fail-open (`EndpointsFailOpen`, on by default): with no Ready node, the nodes whose
@@ -455,7 +468,6 @@ async fn instance_targets_fail_open_to_unknown_nodes() {
     use k8s_openapi::api::core::v1::Node;
     let s = sim(Profile::LATEST).await;
     let mut nodes = s.cluster.lock().list::<Node>();
-    let instance = |n: &Node| n.spec.as_ref().unwrap().provider_id.clone().unwrap().rsplit('/').next().unwrap().to_string();
     let set_ready = |n: &mut Node, status: &str| {
         let conds = n.status.get_or_insert_default().conditions.get_or_insert_default();
         conds.iter_mut().find(|c| c.type_ == "Ready").expect("a Ready condition").status = status.into();
@@ -466,23 +478,11 @@ async fn instance_targets_fail_open_to_unknown_nodes() {
     }
     s.apply(&svc("echo", &[80], "")).unwrap();
     s.settle().await;
-    let tgb = s.cluster.lock().list::<TargetGroupBinding>().pop().unwrap();
-    let targets = || async {
-        let th = s.aws().elbv2.describe_target_health().target_group_arn(&tgb.spec.target_group_arn).send().await.unwrap();
-        // A deregistered target drains (and is still described) for the group's delay.
-        let draining = |d: &&aws_sdk_elasticloadbalancingv2::types::TargetHealthDescription| {
-            d.target_health().and_then(|h| h.state()) == Some(&aws_sdk_elasticloadbalancingv2::types::TargetHealthStateEnum::Draining)
-        };
-        let mut ids: Vec<String> =
-            th.target_health_descriptions().iter().filter(|d| !draining(d)).filter_map(|d| d.target()?.id().map(String::from)).collect();
-        ids.sort();
-        ids
-    };
     let mut unknown = vec![instance(&nodes[1]), instance(&nodes[2])];
     unknown.sort();
-    assert_eq!(targets().await, unknown);
+    assert_eq!(registered(&s).await, unknown);
     set_ready(&mut nodes[2], "True");
     s.cluster.lock().apply(nodes[2].clone());
     s.settle().await;
-    assert_eq!(targets().await, std::slice::from_ref(&instance(&nodes[2])));
+    assert_eq!(registered(&s).await, std::slice::from_ref(&instance(&nodes[2])));
 }
