@@ -486,3 +486,50 @@ async fn instance_targets_fail_open_to_unknown_nodes() {
     s.settle().await;
     assert_eq!(registered(&s).await, std::slice::from_ref(&instance(&nodes[2])));
 }
+
+/// §1.6 instance targets: a control-plane node (`node-role.kubernetes.io/master`), a Fargate
+/// node and one carrying the alpha `exclude-balancer` label are never registered, whatever
+/// their readiness; a node whose label comes off is registered on the next reconcile.
+#[tokio::test]
+async fn instance_targets_skip_master_fargate_and_alpha_excluded_nodes() {
+    use k8s_openapi::api::core::v1::Node;
+    let s = sim(Profile::LATEST).await;
+    let mut nodes = s.cluster.lock().list::<Node>();
+    assert_eq!(nodes.len(), 3, "the default cluster's nodes");
+    let labels = [
+        ("node-role.kubernetes.io/master", ""),
+        ("eks.amazonaws.com/compute-type", "fargate"),
+        ("alpha.service-controller.kubernetes.io/exclude-balancer", "true"),
+    ];
+    for (n, (k, v)) in nodes.iter_mut().zip(labels) {
+        n.metadata.labels.get_or_insert_default().insert(k.into(), v.into());
+        s.cluster.lock().apply(n.clone());
+    }
+    s.apply(&svc("echo", &[80], "")).unwrap();
+    s.settle().await;
+    assert_eq!(registered(&s).await, Vec::<String>::new(), "no node is eligible");
+    let mut back = nodes[0].clone();
+    back.metadata.labels.as_mut().unwrap().remove("node-role.kubernetes.io/master");
+    s.cluster.lock().apply(back);
+    s.settle().await;
+    assert_eq!(registered(&s).await, [instance(&nodes[0])]);
+}
+
+/// §1.6 instance targets with `aws-load-balancer-target-node-labels`: only the nodes carrying
+/// every listed label with its value are registered.
+#[tokio::test]
+async fn instance_targets_follow_the_target_node_labels() {
+    use k8s_openapi::api::core::v1::Node;
+    let s = sim(Profile::LATEST).await;
+    let mut nodes = s.cluster.lock().list::<Node>();
+    for (n, pool) in nodes.iter_mut().zip(["a", "b", "a"]) {
+        n.metadata.labels.get_or_insert_default().insert("pool".into(), pool.into());
+        s.cluster.lock().apply(n.clone());
+    }
+    s.apply(&svc("echo", &[80], "    service.beta.kubernetes.io/aws-load-balancer-target-node-labels: pool=a\n")).unwrap();
+    let stats = s.settle().await;
+    assert_eq!(stats.pending, 0, "{:?} {:?}", stats, reasons(&s, "echo"));
+    let mut want = vec![instance(&nodes[0]), instance(&nodes[2])];
+    want.sort();
+    assert_eq!(registered(&s).await, want);
+}
