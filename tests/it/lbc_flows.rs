@@ -506,7 +506,8 @@ async fn instance_targets_skip_master_fargate_and_alpha_excluded_nodes() {
         s.cluster.lock().apply(n.clone());
     }
     s.apply(&svc("echo", &[80], "")).unwrap();
-    s.settle().await;
+    let stats = s.settle().await;
+    assert_eq!(stats.pending, 0, "{:?} {:?}", stats, reasons(&s, "echo"));
     assert_eq!(registered(&s).await, Vec::<String>::new(), "no node is eligible");
     let mut back = nodes[0].clone();
     back.metadata.labels.as_mut().unwrap().remove("node-role.kubernetes.io/master");
