@@ -3,9 +3,9 @@
 //! rate, reservations that may go into debt and are paid by waiting) matched by SDK service id and
 //! operation pattern; a call waits on every bucket that matches, once per operation, before the
 //! SDK's retry loop (the controller's middleware sits in front of the retryer in the Finalize
-//! step). Waiting is on the world's clock: a virtual clock moves forward at once (the emulation
-//! runs one worker, so its wait is everybody's), the wall clock blocks the controller's thread as
-//! the Go limiter blocks its goroutine.
+//! step). Waiting is on the world's clock: a virtual clock moves forward at once (there is one
+//! clock, so a wait is every worker's, whether the emulation runs one worker or several), the
+//! wall clock blocks the controller's thread as the Go limiter blocks its goroutine.
 //!
 //! Defaults, by release: v2.6.0–v3.1.x `Register/DeregisterTargets` 4/s burst 20 and every ELBv2
 //! call 10/s burst 40; v3.2.0+ `Register/DeregisterTargets` 4/20, `Describe*` 50/200, `Modify*`

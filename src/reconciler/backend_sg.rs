@@ -36,6 +36,11 @@ pub async fn get(ctx: &Ctx, resource: &str) -> Result<String, AwsError> {
     if let Some(id) = ctx.backend.lock().sg_id.clone() {
         return Ok(id);
     }
+    let _serial = ctx.backend_serial.lock().await;
+    // Another reconcile may have found or made the group while this one waited.
+    if let Some(id) = ctx.backend.lock().sg_id.clone() {
+        return Ok(id);
+    }
     let cluster = ctx.cfg.cluster_name.as_str();
     let r = ctx
         .aws
@@ -82,6 +87,7 @@ pub async fn release(ctx: &Ctx, resource: &str) -> Result<(), AwsError> {
 
 /// Releases several resources at once (an IngressGroup's inactive members, or all of them).
 pub async fn release_all(ctx: &Ctx, resources: &[String]) -> Result<(), AwsError> {
+    let _serial = ctx.backend_serial.lock().await;
     let r = release_inner(ctx, resources).await;
     let mut st = ctx.backend.lock();
     for k in resources {

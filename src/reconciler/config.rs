@@ -142,6 +142,13 @@ pub struct ControllerConfig {
     pub tolerate_non_existent_backend_action: bool,
     /// HEAD `--lb-stabilization-monitor-interval`, seconds.
     pub lb_stabilization_monitor_interval_seconds: u64,
+    /// `--service-max-concurrent-reconciles`: Service reconciles running at once. The controller's
+    /// default is 3; lbsim's is 1, a serial run whose AWS calls come in the same order every
+    /// time (what scenario checks and call-log tests compare). Above 1 the order varies run to
+    /// run, as with the real controller (`runtime`).
+    pub service_max_concurrent_reconciles: usize,
+    /// `--targetgroupbinding-max-concurrent-reconciles` (controller default 3, lbsim 1, as above).
+    pub targetgroupbinding_max_concurrent_reconciles: usize,
     pub feature_gates: Gates,
 }
 
@@ -168,6 +175,8 @@ impl Default for ControllerConfig {
             tolerate_non_existent_backend_service: true,
             tolerate_non_existent_backend_action: true,
             lb_stabilization_monitor_interval_seconds: 120,
+            service_max_concurrent_reconciles: 1,
+            targetgroupbinding_max_concurrent_reconciles: 1,
             feature_gates: Gates::default(),
         }
     }

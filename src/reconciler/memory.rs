@@ -113,6 +113,9 @@ pub struct NetManager {
 pub struct Queue {
     pub(super) due: BTreeMap<Key, (DateTime<Utc>, u64)>,
     pub(super) failures: BTreeMap<Key, u32>,
+    /// Items a worker is reconciling now: a workqueue hands a key to one worker at a time, and
+    /// one re-added meanwhile waits in `due` until that worker is done.
+    pub(super) running: BTreeSet<Key>,
 }
 
 impl Queue {
@@ -123,8 +126,9 @@ impl Queue {
             *e = (at, seq);
         }
     }
+    /// The earliest item no worker holds.
     pub(super) fn next(&self) -> Option<(Key, DateTime<Utc>, u64)> {
-        self.due.iter().map(|(k, (t, s))| (k.clone(), *t, *s)).min_by_key(|(_, t, s)| (*t, *s))
+        self.due.iter().filter(|(k, _)| !self.running.contains(*k)).map(|(k, (t, s))| (k.clone(), *t, *s)).min_by_key(|(_, t, s)| (*t, *s))
     }
     pub fn len(&self) -> usize {
         self.due.len()

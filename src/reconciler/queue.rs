@@ -173,19 +173,32 @@ pub async fn drive_tgbs(ctx: &Ctx) {
             match q.tgbs.next() {
                 Some((k, t, _)) if t <= now => {
                     q.tgbs.due.remove(&k);
+                    q.tgbs.running.insert(k.clone());
                     Some(k)
                 }
                 _ => None,
             }
         };
         match item {
-            Some(k) => run_tgb(ctx, k).await,
+            Some(k) => {
+                run_tgb(ctx, k.clone()).await;
+                tgb_finished(ctx, &k);
+            }
             None => return,
         }
     }
 }
 
+/// A worker is done with TGB `k`: it may be handed out again, and waiters look again.
+pub fn tgb_finished(ctx: &Ctx, k: &Key) {
+    ctx.queues.lock().tgbs.running.remove(k);
+    ctx.tgb_done.notify_waiters();
+}
+
 /// Polls `cond` every 200 ms of virtual time for up to `timeout`, driving TGB reconciles.
+/// While another worker is reconciling a binding (concurrent reconciles), it waits for that
+/// to end instead: the clock moving on meanwhile would run out the timeout in a spin of
+/// microseconds, before the other worker had made a single call.
 pub async fn wait_until(ctx: &Ctx, timeout: Duration, cond: impl Fn(&ClusterStore) -> bool) -> bool {
     let deadline = ctx.now() + chrono::Duration::from_std(timeout).unwrap_or_default();
     loop {
@@ -195,6 +208,14 @@ pub async fn wait_until(ctx: &Ctx, timeout: Duration, cond: impl Fn(&ClusterStor
         }
         if ctx.now() >= deadline {
             return false;
+        }
+        // Registered before the check, so an end between the two is not missed.
+        let done = ctx.tgb_done.notified();
+        let mut done = std::pin::pin!(done);
+        done.as_mut().enable();
+        if !ctx.queues.lock().tgbs.running.is_empty() {
+            done.await;
+            continue;
         }
         ctx.clock.sleep(Duration::from_millis(200)).await;
     }

@@ -136,6 +136,7 @@ pub fn permissions(
 /// One networking reconcile for `tgb` (its fresh permissions, or `None` on cleanup / no
 /// networking), across every group in the cluster-wide aggregate.
 pub async fn reconcile(ctx: &Ctx, tgb: &Key, perms: Option<BTreeMap<String, Vec<Permission>>>) -> Result<(), String> {
+    let _serial = ctx.net_serial.lock().await;
     // A set: `retain` below asks it once per tracked binding (a Vec made each reconcile
     // quadratic in bindings, and a replay cubic).
     let live: BTreeSet<Key> = ctx

@@ -534,3 +534,73 @@ async fn instance_targets_follow_the_target_node_labels() {
     assert_eq!(stats.pending, 0, "{:?} {:?}", stats, reasons(&s, "echo"));
     assert_eq!(registered(&s).await, [instance(&nodes[0])]);
 }
+
+/// The world a set of Services settles to: load balancer names, target group names, the
+/// controller's security group names, and the node rules with the backend group's id
+/// replaced, so two runs in separate worlds compare.
+async fn end_state(s: &Sim) -> (Vec<String>, Vec<String>, Vec<String>, Vec<(String, i32, i32)>) {
+    let lbs = s.aws().elbv2.describe_load_balancers().send().await.unwrap();
+    let mut lbs: Vec<String> = lbs.load_balancers().iter().filter_map(|l| l.load_balancer_name()).map(String::from).collect();
+    let tgs = s.aws().elbv2.describe_target_groups().send().await.unwrap();
+    let mut tgs: Vec<String> = tgs.target_groups().iter().filter_map(|t| t.target_group_name()).map(String::from).collect();
+    let vpc = aws_sdk_ec2::types::Filter::builder().name("vpc-id").values(&s.loaded.vpc_id).build();
+    let groups = s.aws().ec2.describe_security_groups().filters(vpc).send().await.unwrap();
+    let mut sgs: Vec<String> =
+        groups.security_groups().iter().filter_map(|g| g.group_name()).filter(|n| n.starts_with("k8s-")).map(String::from).collect();
+    let mut rules: Vec<(String, i32, i32)> = node_rules(s).await.into_iter().map(|(p, f, t, _)| (p, f, t)).collect();
+    lbs.sort();
+    tgs.sort();
+    sgs.sort();
+    rules.sort();
+    (lbs, tgs, sgs, rules)
+}
+
+/// With the controller's default of 3 workers per kind (reconciles interleaving on several
+/// threads) a batch of Services settles to the world the serial run makes: one NLB and one
+/// frontend group each, one shared backend group (not one per racing reconcile), the same node
+/// rules. An update that patches every binding (the Service reconcile waits for the TGB
+/// controller to observe it, possibly on another worker) and deleting them all take as many
+/// reconciles as serially, none failing, and leave nothing behind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_reconciles_settle_to_the_serial_world() {
+    let manifest = |i: i32, extra: &str| svc(&format!("echo-{i:02}"), &[80, 8000 + i], extra);
+    let labels = "    service.beta.kubernetes.io/aws-load-balancer-target-node-labels: kubernetes.io/os=linux\n";
+    let mut runs = Vec::new();
+    for workers in [1, 3] {
+        let controller = ControllerConfig {
+            profile: Profile::LATEST,
+            service_max_concurrent_reconciles: workers,
+            targetgroupbinding_max_concurrent_reconciles: workers,
+            ..ControllerConfig::default()
+        };
+        let s = Sim::start(Config::default(), &Fixture::default_cluster(), controller).await.unwrap();
+        for i in 0..12 {
+            s.apply(&manifest(i, "")).unwrap();
+        }
+        let created = s.settle().await;
+        assert_eq!(created.pending, 0, "{workers} workers: {created:?}");
+        let world = end_state(&s).await;
+        assert_eq!((world.0.len(), world.1.len()), (12, 24), "{workers} workers: {world:?}");
+        // 12 frontend groups and one backend group, each created once.
+        assert_eq!(world.2.len(), 13, "{workers} workers: {:?}", world.2);
+        assert_eq!(s.aws().log.actions_since(0).iter().filter(|a| *a == "CreateSecurityGroup").count(), 13, "{workers} workers");
+        for i in 0..12 {
+            s.apply(&manifest(i, labels)).unwrap();
+        }
+        let updated = s.settle().await;
+        assert_eq!(updated.pending, 0, "{workers} workers: {updated:?}");
+        let events: Vec<Vec<String>> = (0..12).map(|i| reasons(&s, &format!("echo-{i:02}"))).collect();
+        for i in 0..12 {
+            assert!(s.delete_service("default", &format!("echo-{i:02}")));
+        }
+        let deleted = s.settle().await;
+        assert_eq!(deleted.pending, 0, "{workers} workers: {deleted:?}");
+        assert!(s.cluster.lock().list::<TargetGroupBinding>().is_empty());
+        assert_eq!(end_state(&s).await, (vec![], vec![], vec![], vec![]), "{workers} workers, after deleting every Service");
+        let counts = [created, updated, deleted].map(|st| st.service_reconciles);
+        runs.push((world, events, counts));
+    }
+    assert_eq!(runs[1].0, runs[0].0, "the end state differs from the serial run's");
+    assert_eq!(runs[1].1, runs[0].1, "Service events differ from the serial run's");
+    assert_eq!(runs[1].2, runs[0].2, "Service reconciles (create, update, delete) differ from the serial run's");
+}
