@@ -91,10 +91,16 @@ fn short_run_against_lbsim() {
     assert!(i > 0 && i <= 100 && i % 10 == 0 && i == e, "{i} instances, {e} interfaces");
     assert_eq!((matches("elbv2-lbs-by-20-names"), matches("elbv2-tags-20")), (20, 20));
     assert_eq!((matches("elbv2-lbs-page-400"), matches("elbv2-tgs-page-400")), (200, 200));
-    for (w, profile) in [("reconciler", "v2.6.0"), ("reconciler-v3.7.0", "v3.7.0")] {
+    // Serial and with the controller's 3 + 3 workers, both profiles.
+    for (w, who) in [
+        ("reconciler", "v2.6.0, 1 worker(s)"),
+        ("reconciler-v3.7.0", "v3.7.0, 1 worker(s)"),
+        ("reconciler-3workers", "v2.6.0, 3 worker(s)"),
+        ("reconciler-v3.7.0-3workers", "v3.7.0, 3 worker(s)"),
+    ] {
         let rec = row(&v, w);
         assert_eq!(rec["status"], "ok", "{rec}");
-        assert!(rec["note"].as_str().unwrap().starts_with(&format!("{profile}: 3 Services → 3 NLBs")), "{rec}");
+        assert!(rec["note"].as_str().unwrap().starts_with(&format!("{who}: 3 Services → 3 NLBs")), "{rec}");
     }
     // The describe rows of in-process lbsim carry the server time from its request log.
     assert!(row(&v, "ec2-sg-rules-by-group")["server_p50_ms"].as_f64().is_some_and(|ms| ms > 0.0));

@@ -89,6 +89,10 @@ pub struct BenchArgs {
     /// the target is for 100).
     #[arg(long, value_delimiter = ',')]
     pub reconciler_services: Vec<u64>,
+    /// Concurrent reconciles per kind (Services, TGBs) in each reconciler replay,
+    /// comma-separated: 1 is lbsim's serial default, 3 the controller's own default.
+    #[arg(long, value_delimiter = ',', default_values_t = [1, 3])]
+    pub reconciler_workers: Vec<usize>,
     /// Instances, load balancers and target groups in the `describes` worlds (default: 200
     /// short, 1,000 full; moto takes part when --moto-max allows this many).
     #[arg(long)]
@@ -143,6 +147,7 @@ struct Plan {
     memory_groups: u64,
     scaling_groups: u64,
     reconciler_services: Vec<u64>,
+    reconciler_workers: Vec<usize>,
     wide_n: u64,
     bin: Option<PathBuf>,
     fakecloud_bin: Option<PathBuf>,
@@ -205,6 +210,7 @@ impl Plan {
             } else {
                 vec![100, 1000]
             },
+            reconciler_workers: a.reconciler_workers.iter().map(|w| (*w).max(1)).collect(),
             wide_n: a.wide_n.unwrap_or(if short { 200 } else { 1000 }).max(20),
             bin,
             fakecloud_bin: a.fakecloud_bin.clone(),
@@ -599,9 +605,11 @@ pub async fn run(args: &BenchArgs) -> Result<Report, String> {
         for &n in &p.reconciler_services {
             // The default profile (the baseline) and today's release, whose tags cache
             // (v2.7.1+) changes the calls a reconcile makes.
-            for profile in [lbsim::reconciler::Profile::V2_6_0, lbsim::reconciler::Profile::LATEST] {
-                progress(format!("reconciler: {n} Services on the demo cluster, controller {profile}"));
-                rows.push(reconciler::row(n, profile).await);
+            for &workers in &p.reconciler_workers {
+                for profile in [lbsim::reconciler::Profile::V2_6_0, lbsim::reconciler::Profile::LATEST] {
+                    progress(format!("reconciler: {n} Services on the demo cluster, controller {profile}, {workers} worker(s)"));
+                    rows.push(reconciler::row(n, profile, workers).await);
+                }
             }
         }
     }

@@ -22,13 +22,15 @@ fn service(i: u64) -> String {
 }
 
 /// The row's workload name: `reconciler` for the default profile (v2.6.0, the baseline),
-/// `reconciler-<release>` for another.
-pub fn workload(profile: Profile) -> String {
-    if profile == ControllerConfig::default().profile { "reconciler".into() } else { format!("reconciler-{profile}") }
+/// `reconciler-<release>` for another; `-<n>workers` when Services and TGBs are reconciled by
+/// `n` workers each (the controller's `--*-max-concurrent-reconciles`) rather than one.
+pub fn workload(profile: Profile, workers: usize) -> String {
+    let base = if profile == ControllerConfig::default().profile { "reconciler".into() } else { format!("reconciler-{profile}") };
+    if workers > 1 { format!("{base}-{workers}workers") } else { base }
 }
 
-pub async fn row(n: u64, profile: Profile) -> Row {
-    let w = workload(profile);
+pub async fn row(n: u64, profile: Profile, workers: usize) -> Row {
+    let w = workload(profile, workers);
     let w = w.as_str();
     let started = Instant::now();
     let mut config = Config::default();
@@ -41,7 +43,13 @@ pub async fn row(n: u64, profile: Profile) -> Row {
     for (i, s) in fixture.subnets.iter_mut().filter(|s| s.public).enumerate() {
         s.cidr = format!("10.0.{}.0/20", 64 + 16 * i);
     }
-    let sim = match Sim::start(config, &fixture, ControllerConfig { profile, ..ControllerConfig::default() }).await {
+    let controller = ControllerConfig {
+        profile,
+        service_max_concurrent_reconciles: workers,
+        targetgroupbinding_max_concurrent_reconciles: workers,
+        ..ControllerConfig::default()
+    };
+    let sim = match Sim::start(config, &fixture, controller).await {
         Ok(s) => s,
         Err(e) => return Row::new(w, "lbsim", Some(n), Status::Failed, e),
     };
@@ -90,7 +98,7 @@ pub async fn row(n: u64, profile: Profile) -> Row {
         Some(n),
         Status::Ok,
         format!(
-            "{profile}: {n} Services → {lbs} NLBs, {calls} AWS calls ({}, …), {} Service and {} TGB reconciles, {virtual_secs:.0} s of virtual time; start {:.0} ms, apply {:.0} ms, run {run_secs:.2} s",
+            "{profile}, {workers} worker(s): {n} Services → {lbs} NLBs, {calls} AWS calls ({}, …), {} Service and {} TGB reconciles, {virtual_secs:.0} s of virtual time; start {:.0} ms, apply {:.0} ms, run {run_secs:.2} s",
             top.join(", "),
             stats.service_reconciles,
             stats.tgb_reconciles,
