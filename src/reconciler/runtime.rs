@@ -189,13 +189,14 @@ impl Controller {
                 }
                 continue;
             }
-            // No worker is busy and nothing is due now: on to the next due item.
+            // No worker is busy and nothing is due now: on to the next due item (a virtual
+            // clock jumps there; on the wall clock this waits, rather than spin, until it is due).
             let due = {
                 let q = ctx.queues.lock();
                 [q.services.next(), q.ingresses.next(), q.tgbs.next()].into_iter().flatten().map(|(_, t, _)| t).min()
             };
             match due {
-                Some(t) if t <= end => ctx.clock.advance_to(t),
+                Some(t) if t <= end => ctx.clock.sleep((t - ctx.now()).to_std().unwrap_or_default()).await,
                 _ => break,
             }
         }
