@@ -18,6 +18,7 @@ use k8s_openapi::api::core::v1::Service;
 use super::ctx::Ctx;
 use super::ingress::group::GroupId;
 use super::ingress::reconcile as ingress;
+use super::memory::{Queue, Queues};
 use super::queue::{pump, run_tgb, tgb_finished};
 use super::service::{self, Action};
 
@@ -29,6 +30,16 @@ enum Which {
     Service,
     Ingress,
     Tgb,
+}
+
+impl Which {
+    fn queue(self, q: &mut Queues) -> &mut Queue {
+        match self {
+            Which::Service => &mut q.services,
+            Which::Ingress => &mut q.ingresses,
+            Which::Tgb => &mut q.tgbs,
+        }
+    }
 }
 
 /// The controller: its reconcilers over one context.
@@ -134,11 +145,7 @@ impl Controller {
                     .filter(|(t, _, w, _)| *t <= now && count(&busy, *w) < workers(*w))
                     .min_by_key(|(t, seq, _, _)| (*t, *seq));
                     if let Some((_, _, which, key)) = &pick {
-                        let queue = match which {
-                            Which::Service => &mut q.services,
-                            Which::Ingress => &mut q.ingresses,
-                            Which::Tgb => &mut q.tgbs,
-                        };
+                        let queue = which.queue(&mut q);
                         queue.due.remove(key);
                         queue.running.insert(key.clone());
                     }
@@ -175,11 +182,7 @@ impl Controller {
                 }
                 if let Some((which, key)) = busy.remove(&id) {
                     let mut q = ctx.queues.lock();
-                    let queue = match which {
-                        Which::Service => &mut q.services,
-                        Which::Ingress => &mut q.ingresses,
-                        Which::Tgb => &mut q.tgbs,
-                    };
+                    let queue = which.queue(&mut q);
                     // Already done by a TGB task that ended well; a panicked one's waiters
                     // are told here.
                     if queue.running.remove(&key) && which == Which::Tgb {
